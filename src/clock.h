@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Time sources. Every timer decision reads clock_now(), so tests can drive
+ * protocol timers by setting a fake clock instead of sleeping.
+ */
+#ifndef TUNLANE_CLOCK_H
+#define TUNLANE_CLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "messages.h"
+
+/* Monotonic nanoseconds (CLOCK_BOOTTIME, so suspend counts as elapsed). */
+uint64_t clock_now(void);
+/* Wall clock as TAI64N (whitepaper 5.4.2), big-endian seconds since 1970
+ * plus 2^62 + 10, then nanoseconds, so initiations order strictly. */
+void clock_tai64n(uint8_t out[NOISE_TIMESTAMP_LEN]);
+/* Wall clock seconds/nanoseconds for last_handshake_time. */
+void clock_realtime(int64_t *sec, int64_t *nsec);
+
+/* Test hooks: fixes both clocks at the given values until cleared. */
+void clock_fake_set(uint64_t mono_ns, uint64_t real_ns);
+void clock_fake_advance(uint64_t ns);
+void clock_fake_clear(void);
+
+#endif
