@@ -63,6 +63,13 @@
 #define MAX_QUEUED_HANDSHAKES     4096
 #define UNDER_LOAD_THRESHOLD      (MAX_QUEUED_HANDSHAKES / 8)
 #define UNDER_LOAD_AFTER          (1 * NSEC_PER_SEC)
+/*
+ * A lane has no handshake queue to measure, so it estimates the same
+ * threshold as a rate: UNDER_LOAD_THRESHOLD handshake messages within one
+ * second (counted per eighth of a second) is as much as a full 1/8 queue.
+ */
+#define HANDSHAKE_LOAD_WINDOW     (NSEC_PER_SEC / 8)
+#define HANDSHAKE_LOAD_LIMIT      (UNDER_LOAD_THRESHOLD / 8)
 
 #define MAX_PEERS                 (1U << 20)
 #define MESSAGE_PADDING_MULTIPLE  16

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * tunlane show [IFNAME] [--json]: what `wg show` prints, plus a table of
+ * lanes from the shared stats page, so a lane with no traffic or no
+ * handshake stands out.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "crypto.h"
+#include "ipc.h"
+#include "stats.h"
+#include "subcommands.h"
+#include "uapi.h"
+
+static const char *bytes_h(uint64_t b, char *buf, size_t len)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)b;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.2f %s" : "%.0f %s", v, unit[u]);
+	return buf;
+}
+
+static const char *ago(int64_t sec, char *buf, size_t len)
+{
+	int64_t d = (int64_t)time(NULL) - sec;
+
+	if (!sec)
+		snprintf(buf, len, "never");
+	else if (d < 0)
+		snprintf(buf, len, "just now");
+	else
+		snprintf(buf, len, "%lld seconds ago", (long long)d);
+	return buf;
+}
+
+static void show_lanes_human(const struct stats_page *sp)
+{
+	char a[32], b[32], c[32];
+	uint64_t total = 0;
+
+	for (uint32_t i = 0; i < sp->lanes; i++)
+		total += sp->lane[i].rx_bytes + sp->lane[i].tx_bytes;
+	printf("\n  lane  pid      cpu  port   received    sent        share  drops  restarts  handshake\n");
+	for (uint32_t i = 0; i < sp->lanes; i++) {
+		const struct lane_stats *l = &sp->lane[i];
+		uint64_t mine = l->rx_bytes + l->tx_bytes;
+
+		printf("  %-4u  %-7d  %-3d  %-5u  %-10s  %-10s  %4.1f%%  %-5llu  %-8u  %s\n",
+		       i, l->pid, l->cpu, l->listen_port,
+		       bytes_h(l->rx_bytes, a, sizeof(a)),
+		       bytes_h(l->tx_bytes, b, sizeof(b)),
+		       total ? 100.0 * (double)mine / (double)total : 0.0,
+		       (unsigned long long)stats_drops_total(l), l->restarts,
+		       l->latest_handshake ? ago(l->latest_handshake, c, sizeof(c)) :
+					     "NONE (check the peer runs as many lanes)");
+	}
+}
+
+static void show_peer_human(const struct ipc_peer *p)
+{
+	char key[CRYPTO_KEY_B64_LEN], ep[ENDPOINT_STR_LEN], a[32], b[32], c[40];
+
+	crypto_key_to_base64(key, p->public_key);
+	printf("\npeer: %s\n", key);
+	if (p->endpoint.sa.sa_family) {
+		endpoint_format(&p->endpoint, ep, sizeof(ep));
+		printf("  endpoint: %s\n", ep);
+	}
+	printf("  allowed ips: ");
+	for (size_t i = 0; i < p->n_allowed_ips; i++)
+		printf("%s%s", i ? ", " : "", p->allowed_ips[i]);
+	printf("%s\n", p->n_allowed_ips ? "" : "(none)");
+	if (p->last_handshake_sec)
+		printf("  latest handshake: %s\n", ago(p->last_handshake_sec, c, sizeof(c)));
+	if (p->rx_bytes || p->tx_bytes)
+		printf("  transfer: %s received, %s sent\n",
+		       bytes_h(p->rx_bytes, a, sizeof(a)),
+		       bytes_h(p->tx_bytes, b, sizeof(b)));
+	if (p->persistent_keepalive)
+		printf("  persistent keepalive: every %u seconds\n",
+		       p->persistent_keepalive);
+}
+
+static void show_human(const char *ifname, const struct ipc_device *d,
+		       const struct stats_page *sp)
+{
+	char key[CRYPTO_KEY_B64_LEN];
+
+	printf("interface: %s\n", ifname);
+	if (d->has_key) {
+		crypto_key_to_base64(key, d->public_key);
+		printf("  public key: %s\n  private key: (hidden)\n", key);
+	}
+	printf("  listening port: %u\n", d->listen_port);
+	if (d->fwmark)
+		printf("  fwmark: 0x%x\n", d->fwmark);
+	if (sp) {
+		printf("  lanes: %u\n", sp->lanes);
+		show_lanes_human(sp);
+	}
+	for (size_t i = 0; i < d->n_peers; i++)
+		show_peer_human(&d->peers[i]);
+}
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static void json_lane(const struct lane_stats *l, uint32_t i)
+{
+	printf("{\"lane\": %u, \"pid\": %d, \"cpu\": %d, \"listen_port\": %u, "
+	       "\"rx_bytes\": %llu, \"tx_bytes\": %llu, \"rx_packets\": %llu, "
+	       "\"tx_packets\": %llu, \"drops\": %llu, \"drop_reasons\": {",
+	       i, l->pid, l->cpu, l->listen_port,
+	       (unsigned long long)l->rx_bytes, (unsigned long long)l->tx_bytes,
+	       (unsigned long long)l->rx_packets, (unsigned long long)l->tx_packets,
+	       (unsigned long long)stats_drops_total(l));
+	for (int r = 0; r < DROP_MAX; r++)
+		printf("%s\"%s\": %llu", r ? ", " : "", stats_drop_names[r],
+		       (unsigned long long)l->drops[r]);
+	printf("}, \"restarts\": %u, \"handshakes\": %llu, \"latest_handshake\": %lld}",
+	       l->restarts, (unsigned long long)l->handshakes,
+	       (long long)l->latest_handshake);
+}
+
+static void json_peer(const struct ipc_peer *p)
+{
+	char key[CRYPTO_KEY_B64_LEN], ep[ENDPOINT_STR_LEN] = "";
+
+	crypto_key_to_base64(key, p->public_key);
+	if (p->endpoint.sa.sa_family)
+		endpoint_format(&p->endpoint, ep, sizeof(ep));
+	printf("{\"public_key\": \"%s\", \"endpoint\": ", key);
+	if (*ep)
+		printf("\"%s\"", ep);
+	else
+		printf("null");
+	printf(", \"allowed_ips\": [");
+	for (size_t i = 0; i < p->n_allowed_ips; i++)
+		printf("%s\"%s\"", i ? ", " : "", p->allowed_ips[i]);
+	printf("], \"latest_handshake\": %lld, \"rx_bytes\": %llu, "
+	       "\"tx_bytes\": %llu, \"persistent_keepalive\": %u}",
+	       (long long)p->last_handshake_sec, (unsigned long long)p->rx_bytes,
+	       (unsigned long long)p->tx_bytes, p->persistent_keepalive);
+}
+
+static void show_json(const char *ifname, const struct ipc_device *d,
+		      const struct stats_page *sp)
+{
+	char key[CRYPTO_KEY_B64_LEN];
+
+	printf("{\"interface\": ");
+	json_str(ifname);
+	if (d->has_key) {
+		crypto_key_to_base64(key, d->public_key);
+		printf(", \"public_key\": \"%s\"", key);
+	} else {
+		printf(", \"public_key\": null");
+	}
+	printf(", \"listen_port\": %u, \"fwmark\": %u, \"lanes\": [",
+	       d->listen_port, d->fwmark);
+	for (uint32_t i = 0; sp && i < sp->lanes; i++) {
+		printf("%s", i ? ", " : "");
+		json_lane(&sp->lane[i], i);
+	}
+	printf("], \"peers\": [");
+	for (size_t i = 0; i < d->n_peers; i++) {
+		printf("%s", i ? ", " : "");
+		json_peer(&d->peers[i]);
+	}
+	printf("]}");
+}
+
+static int show_one(const char *ifname, bool json, bool first)
+{
+	const struct stats_page *sp = NULL;
+	struct ipc_device d;
+	size_t splen = 0;
+	int ret;
+
+	ret = ipc_get(ifname, &d);
+	if (ret < 0) {
+		fprintf(stderr, "%s: unable to access interface %s: %s\n", prog,
+			ifname, strerror(-ret));
+		return 1;
+	}
+	if (stats_open(&sp, &splen, ifname) < 0)
+		sp = NULL;	/* not ours (e.g. wireguard-go): no lanes */
+	if (json) {
+		show_json(ifname, &d, sp);
+	} else {
+		if (!first)
+			putchar('\n');
+		show_human(ifname, &d, sp);
+	}
+	if (sp)
+		munmap((void *)sp, splen);
+	ipc_device_free(&d);
+	return 0;
+}
+
+static int sock_name(const struct dirent *e, char *out, size_t len)
+{
+	size_t n = strlen(e->d_name);
+
+	if (n < 6 || n - 5 >= len || strcmp(e->d_name + n - 5, ".sock"))
+		return -EINVAL;
+	memcpy(out, e->d_name, n - 5);
+	out[n - 5] = '\0';
+	return 0;
+}
+
+static int show_all(bool json)
+{
+	DIR *dir = opendir(UAPI_SOCK_DIR);
+	struct dirent *e;
+	char name[64];
+	int ret = 0, n = 0;
+
+	if (json)
+		printf("[");
+	while (dir && (e = readdir(dir))) {
+		if (sock_name(e, name, sizeof(name)) < 0)
+			continue;
+		if (json && n)
+			printf(", ");
+		ret |= show_one(name, json, n++ == 0);
+	}
+	if (dir)
+		closedir(dir);
+	if (json)
+		printf("]\n");
+	return ret;
+}
+
+int cmd_show(int argc, char **argv)
+{
+	const char *ifname = NULL;
+	bool json = false;
+	int ret;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!ifname && argv[i][0] != '-' && strcmp(argv[i], "all") &&
+			 strcmp(argv[i], "interfaces"))
+			ifname = argv[i];
+		else if (strcmp(argv[i], "all")) {
+			fprintf(stderr, "Usage: %s show [IFNAME|all] [--json]\n", prog);
+			return 2;
+		}
+	}
+	if (!ifname)
+		return show_all(json);
+	ret = show_one(ifname, json, true);
+	if (json && ret == 0)
+		putchar('\n');
+	return ret;
+}

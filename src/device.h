@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The WireGuard device as one lane sees it: identity, peers, routing table,
+ * sessions and timers. The master keeps a device too, holding only the
+ * configuration (no sessions), from which it answers "get" and which a
+ * freshly forked lane inherits.
+ */
+#ifndef TUNLANE_DEVICE_H
+#define TUNLANE_DEVICE_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "allowedips.h"
+#include "cookie.h"
+#include "endpoint.h"
+#include "index.h"
+#include "messages.h"
+#include "noise.h"
+#include "ratelimiter.h"
+#include "stats.h"
+
+struct uapi_set;
+
+#define MAX_STAGED_PACKETS 128
+
+struct staged_packet {
+	struct staged_packet *next;
+	size_t len;
+	uint8_t data[];
+};
+
+/* Timer deadlines in clock_now() ns; 0 means not armed (timers.c). */
+enum peer_timer {
+	TIMER_RETRANSMIT_HANDSHAKE,
+	TIMER_SEND_KEEPALIVE,
+	TIMER_NEW_HANDSHAKE,
+	TIMER_ZERO_KEY_MATERIAL,
+	TIMER_PERSISTENT_KEEPALIVE,
+	TIMER_MAX,
+};
+
+struct wg_device;
+
+struct wg_peer {
+	struct wg_peer *next;
+	struct wg_device *dev;
+	struct noise_handshake handshake;
+	struct noise_keypairs keypairs;
+	struct cookie latest_cookie;
+	/* Endpoint as configured or last roamed to, in lane-0 terms: lane i
+	 * sends to port + i (design.md section 1). sa_family 0 = unknown. */
+	union endpoint endpoint;
+	uint16_t persistent_keepalive;	/* seconds, 0 = off */
+	uint64_t rx_bytes, tx_bytes;
+	int64_t last_handshake_sec, last_handshake_nsec;
+	uint64_t timers[TIMER_MAX];
+	unsigned int timer_handshake_attempts;
+	bool timer_need_another_keepalive;
+	bool sent_lastminute_handshake;
+	uint64_t last_sent_handshake;	/* clock_now() ns, 0 = never */
+	struct staged_packet *staged_head, *staged_tail;
+	unsigned int staged_count;
+	uint64_t id;			/* for log lines */
+};
+
+struct wg_device {
+	char ifname[IFNAMSIZ];
+	unsigned int lane;		/* this process's lane index */
+	bool is_lane;			/* false in the master: config only */
+	struct noise_static_identity static_identity;
+	struct cookie_checker cookie_checker;
+	struct ratelimiter ratelimiter;
+	struct index_table index;
+	struct allowedips allowedips;
+	struct wg_peer *peers;
+	size_t npeers;
+	uint64_t next_peer_id;
+	uint16_t listen_port;		/* lane 0's port; lane i has + i */
+	uint32_t fwmark;
+	int tun_fd;
+	int udp_fd;
+	int udp_family;			/* AF_INET6 (dual stack) or AF_INET */
+	unsigned int mtu;
+	struct lane_stats *stats;	/* this lane's shared slot (or local) */
+	struct lane_stats local_stats;
+	/* Handshake load estimate (receive.c). */
+	uint64_t load_window_start;
+	unsigned int load_count;
+	uint64_t last_under_load;
+	uint64_t next_timer;		/* earliest armed peer timer, 0 = none */
+	/* Called when the listen port changes in a lane (master swaps sockets). */
+	int (*on_listen_port)(struct wg_device *dev, uint16_t port);
+};
+
+/* Sets up an empty device. is_lane enables sessions and I/O. */
+int device_init(struct wg_device *dev, const char *ifname, bool is_lane,
+		unsigned int lane);
+void device_free(struct wg_device *dev);
+
+/* Applies a parsed set request (uapi.h). Validation happened in the
+ * parser; this only fails on -ENOMEM. */
+int device_apply(struct wg_device *dev, const struct uapi_set *set);
+/*
+ * Writes the "get" reply body (without errno) into a malloc'd buffer.
+ * config_only writes only keys that "set" accepts, so the result can be
+ * replayed into a fresh device.
+ */
+int device_get(struct wg_device *dev, char **out, size_t *outlen,
+	       bool config_only);
+
+struct wg_peer *device_peer_by_key(struct wg_device *dev,
+				   const uint8_t key[NOISE_PUBLIC_KEY_LEN]);
+void device_count_drop(struct wg_device *dev, enum stats_drop why);
+
+/* peer.c */
+struct wg_peer *peer_create(struct wg_device *dev,
+			    const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);
+void peer_remove(struct wg_peer *peer);
+void peer_set_endpoint_from(struct wg_peer *peer, const union endpoint *src);
+void peer_stage_packet(struct wg_peer *peer, const uint8_t *pkt, size_t len);
+void peer_purge_staged(struct wg_peer *peer);
+/* Key shown in logs: the first 8 base64 chars of the public key. */
+const char *peer_name(const struct wg_peer *peer);
+
+/* timers.c (kernel timers.c semantics, whitepaper 6) */
+void timers_arm(struct wg_peer *peer, enum peer_timer t, uint64_t delay);
+void timers_disarm(struct wg_peer *peer, enum peer_timer t);
+bool timers_pending(const struct wg_peer *peer, enum peer_timer t);
+/* Fires expired timers of every peer; returns the next deadline or 0. */
+uint64_t timers_run(struct wg_device *dev);
+void timers_data_sent(struct wg_peer *peer);
+void timers_data_received(struct wg_peer *peer);
+void timers_any_authenticated_packet_sent(struct wg_peer *peer);
+void timers_any_authenticated_packet_received(struct wg_peer *peer);
+void timers_handshake_initiated(struct wg_peer *peer);
+void timers_handshake_complete(struct wg_peer *peer);
+void timers_session_derived(struct wg_peer *peer);
+void timers_any_authenticated_packet_traversal(struct wg_peer *peer);
+void timers_stop(struct wg_peer *peer);
+
+/* send.c */
+void send_handshake_initiation(struct wg_peer *peer, bool is_retry);
+void send_handshake_response(struct wg_peer *peer);
+void send_handshake_cookie(struct wg_device *dev, const void *msg, size_t len,
+			   uint32_t sender_index, const union endpoint *src);
+void send_keepalive(struct wg_peer *peer);
+/* Sends what is staged, starting a handshake when no session can. */
+void send_staged_packets(struct wg_peer *peer);
+/* A packet read from the tun: route it and encrypt it, or stage it. */
+void send_tun_packet(struct wg_device *dev, uint8_t *pkt, size_t len);
+/* Low-level datagram send to a peer (applies the lane's port offset). */
+int send_to_peer(struct wg_peer *peer, const void *buf, size_t len);
+
+/* receive.c */
+/* Handles one datagram; buf may be modified (decrypted in place). */
+void receive_packet(struct wg_device *dev, uint8_t *buf, size_t len,
+		    const union endpoint *src);
+bool receive_under_load(struct wg_device *dev, bool count_this);
+
+#endif

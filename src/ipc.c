@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "ipc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "crypto.h"
+#include "uapi.h"
+
+static int ipc_connect(const char *ifname)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 10 };
+	int fd, ret;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s.sock",
+		 UAPI_SOCK_DIR, ifname);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+static int read_reply(int fd, char **out, size_t *olen)
+{
+	size_t len = 0, cap = 0;
+	char *buf = NULL, *n;
+	ssize_t r;
+
+	for (;;) {
+		if (cap - len < 4096) {
+			n = realloc(buf, cap = cap ? cap * 2 : 8192);
+			if (!n)
+				goto nomem;
+			buf = n;
+		}
+		r = recv(fd, buf + len, cap - len - 1, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		buf[len] = '\0';
+		if (len >= 2 && !memcmp(buf + len - 2, "\n\n", 2) &&
+		    strstr(buf, "errno="))
+			break;
+	}
+	if (!buf || !strstr(buf, "errno=")) {
+		free(buf);
+		return -EPROTO;
+	}
+	*out = buf;
+	*olen = len;
+	return 0;
+nomem:
+	free(buf);
+	return -ENOMEM;
+}
+
+int ipc_transact(const char *ifname, const char *req, char **reply,
+		 size_t *rlen)
+{
+	size_t len = strlen(req);
+	int fd = ipc_connect(ifname), ret, err;
+
+	if (fd < 0)
+		return fd;
+	ret = write(fd, req, len) == (ssize_t)len ? 0 : -EIO;
+	if (ret == 0)
+		ret = read_reply(fd, reply, rlen);
+	close(fd);
+	if (ret < 0)
+		return ret;
+	err = atoi(strstr(*reply, "errno=") + 6);
+	return err ? -err : 0;
+}
+
+static int add_allowed(struct ipc_peer *p, const char *v)
+{
+	char **n = realloc(p->allowed_ips, (p->n_allowed_ips + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	p->allowed_ips = n;
+	n[p->n_allowed_ips] = strdup(v);
+	return n[p->n_allowed_ips++] ? 0 : -ENOMEM;
+}
+
+static int add_peer(struct ipc_device *d, const char *hex)
+{
+	struct ipc_peer *n = realloc(d->peers, (d->n_peers + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	d->peers = n;
+	memset(&n[d->n_peers], 0, sizeof(*n));
+	return crypto_key_from_hex(n[d->n_peers++].public_key, hex);
+}
+
+static int ipc_line(struct ipc_device *d, const char *k, const char *v)
+{
+	struct ipc_peer *p = d->n_peers ? &d->peers[d->n_peers - 1] : NULL;
+	uint8_t priv[NOISE_PUBLIC_KEY_LEN];
+	int ret = 0;
+
+	if (!strcmp(k, "private_key")) {
+		if (crypto_key_from_hex(priv, v) == 0 &&
+		    crypto_x25519_public(d->public_key, priv) == 0)
+			d->has_key = 1;
+		crypto_wipe(priv, sizeof(priv));
+	} else if (!strcmp(k, "listen_port")) {
+		d->listen_port = (unsigned int)strtoul(v, NULL, 10);
+	} else if (!strcmp(k, "fwmark")) {
+		d->fwmark = (uint32_t)strtoul(v, NULL, 10);
+	} else if (!strcmp(k, "public_key")) {
+		ret = add_peer(d, v);
+	} else if (!p) {
+		return 0;
+	} else if (!strcmp(k, "endpoint")) {
+		endpoint_parse(&p->endpoint, v);
+	} else if (!strcmp(k, "last_handshake_time_sec")) {
+		p->last_handshake_sec = strtoll(v, NULL, 10);
+	} else if (!strcmp(k, "rx_bytes")) {
+		p->rx_bytes = strtoull(v, NULL, 10);
+	} else if (!strcmp(k, "tx_bytes")) {
+		p->tx_bytes = strtoull(v, NULL, 10);
+	} else if (!strcmp(k, "persistent_keepalive_interval")) {
+		p->persistent_keepalive = (unsigned int)strtoul(v, NULL, 10);
+	} else if (!strcmp(k, "allowed_ip")) {
+		ret = add_allowed(p, v);
+	}
+	return ret;
+}
+
+int ipc_get(const char *ifname, struct ipc_device *d)
+{
+	char *reply = NULL, *save = NULL, *line;
+	size_t rlen = 0;
+	int ret;
+
+	memset(d, 0, sizeof(*d));
+	ret = ipc_transact(ifname, "get=1\n\n", &reply, &rlen);
+	for (line = ret == 0 ? strtok_r(reply, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(line, '=');
+
+		if (!eq)
+			continue;
+		*eq = '\0';
+		if ((ret = ipc_line(d, line, eq + 1)) < 0)
+			break;
+	}
+	if (reply) {
+		crypto_wipe(reply, rlen);
+		free(reply);
+	}
+	if (ret < 0)
+		ipc_device_free(d);
+	return ret;
+}
+
+void ipc_device_free(struct ipc_device *d)
+{
+	for (size_t i = 0; i < d->n_peers; i++) {
+		for (size_t j = 0; j < d->peers[i].n_allowed_ips; j++)
+			free(d->peers[i].allowed_ips[j]);
+		free(d->peers[i].allowed_ips);
+	}
+	free(d->peers);
+	memset(d, 0, sizeof(*d));
+}

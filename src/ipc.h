@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Client side of the UAPI socket, for the tunlane CLI. */
+#ifndef TUNLANE_IPC_H
+#define TUNLANE_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "endpoint.h"
+#include "messages.h"
+
+struct ipc_peer {
+	uint8_t public_key[NOISE_PUBLIC_KEY_LEN];
+	union endpoint endpoint;
+	int64_t last_handshake_sec;
+	uint64_t rx_bytes, tx_bytes;
+	unsigned int persistent_keepalive;
+	char **allowed_ips;
+	size_t n_allowed_ips;
+};
+
+struct ipc_device {
+	uint8_t public_key[NOISE_PUBLIC_KEY_LEN];
+	int has_key;
+	unsigned int listen_port;
+	uint32_t fwmark;
+	struct ipc_peer *peers;
+	size_t n_peers;
+};
+
+/* Sends req (a complete request ending in "\n\n") to IFNAME's socket and
+ * returns the reply in a malloc'd buffer. 0, or -errno (the daemon's
+ * errno when it answered with one). */
+int ipc_transact(const char *ifname, const char *req, char **reply,
+		 size_t *rlen);
+/* get=1 parsed. The private key is read only to derive the public one. */
+int ipc_get(const char *ifname, struct ipc_device *dev);
+void ipc_device_free(struct ipc_device *dev);
+
+#endif

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "lane.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "crypto.h"
+#include "ctl.h"
+#include "log.h"
+#include "tun.h"
+#include "uapi.h"
+
+#define LANE_BATCH 64
+#define LANE_BUF   (MESSAGE_DATA_HEADER_LEN + MESSAGE_MAX_SIZE + 64)
+#define TICK_NS    NSEC_PER_SEC
+
+enum { EV_TUN = 1, EV_UDP, EV_CTL };
+
+struct lane {
+	struct wg_device *dev;
+	int epfd;
+	int ctl_fd;
+	uint8_t *bufs;			/* LANE_BATCH buffers of LANE_BUF */
+	struct mmsghdr msgs[LANE_BATCH];
+	struct iovec iovs[LANE_BATCH];
+	union endpoint srcs[LANE_BATCH];
+	uint64_t next_tick;
+	bool gone;
+};
+
+int lane_drop_privileges(const struct lane_privs *p, int cpu)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+
+	if (cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) < 0)
+			log_warn("cannot pin to CPU %d: %s", cpu, strerror(errno));
+	}
+	/* Empty the bounding set while we still hold CAP_SETPCAP. */
+	for (int cap = 0; cap <= 63; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno == EINVAL)
+			break;
+	if (p->change_user &&
+	    (setgroups(0, NULL) < 0 || setresgid(p->gid, p->gid, p->gid) < 0 ||
+	     setresuid(p->uid, p->uid, p->uid) < 0))
+		return -errno;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -errno;
+	return 0;
+}
+
+static int lane_epoll_add(struct lane *l, int fd, uint32_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+
+	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static void lane_read_tun(struct lane *l)
+{
+	struct wg_device *dev = l->dev;
+	uint8_t *buf = l->bufs;
+
+	for (int i = 0; i < LANE_BATCH; i++) {
+		ssize_t n = read(dev->tun_fd, buf + MESSAGE_DATA_HEADER_LEN,
+				 MESSAGE_MAX_SIZE);
+
+		if (n < 0) {
+			/* EBADFD/EIO: the interface was deleted under us. */
+			if (errno == EBADFD || errno == EIO)
+				l->gone = true;
+			return;
+		}
+		send_tun_packet(dev, buf + MESSAGE_DATA_HEADER_LEN, (size_t)n);
+	}
+}
+
+static void lane_read_udp(struct lane *l)
+{
+	struct wg_device *dev = l->dev;
+	int n;
+
+	for (int i = 0; i < LANE_BATCH; i++) {
+		l->iovs[i].iov_base = l->bufs + (size_t)i * LANE_BUF;
+		l->iovs[i].iov_len = MESSAGE_MAX_SIZE;
+		memset(&l->msgs[i].msg_hdr, 0, sizeof(l->msgs[i].msg_hdr));
+		l->msgs[i].msg_hdr.msg_iov = &l->iovs[i];
+		l->msgs[i].msg_hdr.msg_iovlen = 1;
+		l->msgs[i].msg_hdr.msg_name = &l->srcs[i];
+		l->msgs[i].msg_hdr.msg_namelen = sizeof(l->srcs[i]);
+	}
+	n = recvmmsg(dev->udp_fd, l->msgs, LANE_BATCH, MSG_DONTWAIT, NULL);
+	for (int i = 0; i < n; i++) {
+		/* A truncated datagram is larger than any valid message. */
+		if (l->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			device_count_drop(dev, DROP_SHORT);
+			continue;
+		}
+		receive_packet(dev, l->iovs[i].iov_base, l->msgs[i].msg_len,
+			       &l->srcs[i]);
+	}
+}
+
+static void lane_swap_socket(struct lane *l, int fd)
+{
+	struct wg_device *dev = l->dev;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = EV_UDP };
+
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, dev->udp_fd, NULL);
+	close(dev->udp_fd);
+	dev->udp_fd = fd;
+	epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int lane_handle_set(struct lane *l, const char *req, size_t len)
+{
+	struct uapi_set set;
+	char err[256];
+	int ret;
+
+	ret = uapi_parse_set(&set, req, len, err, sizeof(err));
+	if (ret < 0)
+		return ret;
+	ret = device_apply(l->dev, &set);
+	uapi_set_free(&set);
+	return ret;
+}
+
+static void lane_handle_get(struct lane *l, char **reply, size_t *rlen)
+{
+	char *body = NULL;
+	size_t blen = 0;
+	int ret = device_get(l->dev, &body, &blen, false);
+
+	if (ret < 0 || asprintf(reply, "%serrno=0\n\n", body) < 0) {
+		if (asprintf(reply, "errno=%d\n\n", ENOMEM) < 0)
+			*reply = NULL;
+	}
+	if (body) {
+		crypto_wipe(body, blen);
+		free(body);
+	}
+	*rlen = *reply ? strlen(*reply) : 0;
+}
+
+static int lane_handle_ctl(struct lane *l)
+{
+	char *req, *reply = NULL;
+	size_t len, rlen = 0;
+	int fd, ret;
+
+	ret = ctl_recv(l->ctl_fd, &req, &len, &fd, 5000);
+	if (ret < 0)
+		return ret;
+	if (fd >= 0)
+		lane_swap_socket(l, fd);
+	if (!strncmp(req, "get=1\n", 6)) {
+		lane_handle_get(l, &reply, &rlen);
+	} else {
+		ret = !strncmp(req, "set=1\n", 6) ?
+			      lane_handle_set(l, req + 6, len - 6) : -EPROTO;
+		if (asprintf(&reply, "errno=%d\n\n", -ret) < 0)
+			reply = NULL;
+		rlen = reply ? strlen(reply) : 0;
+	}
+	crypto_wipe(req, len);
+	free(req);
+	ret = reply ? ctl_send(l->ctl_fd, reply, rlen, -1) : -ENOMEM;
+	if (reply) {
+		crypto_wipe(reply, rlen);
+		free(reply);
+	}
+	return ret;
+}
+
+static void lane_tick(struct lane *l, uint64_t now)
+{
+	int mtu = tun_get_mtu(l->dev->ifname);
+
+	if (mtu > 0)
+		l->dev->mtu = (unsigned int)mtu;
+	ratelimiter_gc(&l->dev->ratelimiter);
+	l->next_tick = now + TICK_NS;
+}
+
+static int lane_timeout_ms(struct lane *l)
+{
+	uint64_t now = clock_now(), next = l->next_tick;
+
+	if (l->dev->next_timer && l->dev->next_timer < next)
+		next = l->dev->next_timer;
+	if (next <= now)
+		return 0;
+	return (int)((next - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
+}
+
+static int lane_loop(struct lane *l)
+{
+	struct epoll_event evs[4];
+
+	for (;;) {
+		int n = epoll_wait(l->epfd, evs, 4, lane_timeout_ms(l));
+		uint64_t now;
+
+		if (n < 0 && errno != EINTR)
+			return LANE_EXIT_ERROR;
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.u32 == EV_TUN)
+				lane_read_tun(l);
+			else if (evs[i].data.u32 == EV_UDP)
+				lane_read_udp(l);
+			else if (lane_handle_ctl(l) < 0)
+				return LANE_EXIT_OK;	/* master gone */
+		}
+		if (l->gone)
+			return LANE_EXIT_GONE;
+		now = clock_now();
+		if (l->dev->next_timer && l->dev->next_timer <= now)
+			timers_run(l->dev);
+		if (now >= l->next_tick)
+			lane_tick(l, now);
+	}
+}
+
+int lane_run(struct wg_device *dev, int ctl_fd)
+{
+	struct lane l = { .dev = dev, .ctl_fd = ctl_fd };
+	int ret = LANE_EXIT_ERROR;
+
+	l.bufs = malloc((size_t)LANE_BATCH * LANE_BUF);
+	l.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!l.bufs || l.epfd < 0 || crypto_init() < 0)
+		goto out;
+	if (lane_epoll_add(&l, dev->tun_fd, EV_TUN) < 0 ||
+	    lane_epoll_add(&l, dev->udp_fd, EV_UDP) < 0 ||
+	    lane_epoll_add(&l, ctl_fd, EV_CTL) < 0)
+		goto out;
+	lane_tick(&l, clock_now());
+	/* Peers with persistent keepalive open their path at once. */
+	for (struct wg_peer *p = dev->peers; p; p = p->next)
+		if (p->persistent_keepalive)
+			send_keepalive(p);
+	ret = lane_loop(&l);
+out:
+	free(l.bufs);
+	return ret;
+}

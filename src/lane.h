@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A lane: one unprivileged, single-threaded process owning one tun queue
+ * and one UDP socket, running its own WireGuard sessions with the peer's
+ * lane of the same number (design.md section 2).
+ */
+#ifndef TUNLANE_LANE_H
+#define TUNLANE_LANE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "device.h"
+
+/* Exit codes the master tells apart. */
+#define LANE_EXIT_OK     0
+#define LANE_EXIT_ERROR  1
+#define LANE_EXIT_GONE   3	/* the interface was deleted */
+
+struct lane_privs {
+	bool change_user;
+	uid_t uid;
+	gid_t gid;
+};
+
+/* Pins the process to cpu (if >= 0) and drops every privilege. 0/-errno. */
+int lane_drop_privileges(const struct lane_privs *p, int cpu);
+/* Runs the event loop until the master goes away; returns an exit code. */
+int lane_run(struct wg_device *dev, int ctl_fd);
+
+#endif

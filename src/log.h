@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* One line per event, to stderr in the foreground or syslog as a daemon. */
+#ifndef TUNLANE_LOG_H
+#define TUNLANE_LOG_H
+
+#include <stdbool.h>
+#include <syslog.h>
+
+void log_open(const char *ident, bool use_syslog);
+void log_set_prefix(const char *prefix);
+void log_msg(int prio, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define log_err(...)   log_msg(LOG_ERR, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_WARNING, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+#endif

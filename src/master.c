@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "master.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "crypto.h"
+#include "log.h"
+#include "master_uapi.h"
+#include "tun.h"
+#include "udp.h"
+#include "uapi.h"
+
+#define RESPAWN_FAST_FAIL (NSEC_PER_SEC)	/* a lane that died this young */
+#define RESPAWN_BACKOFF   (NSEC_PER_SEC / 4)	/* waits this long: < 1 s */
+
+static int master_open_queues(struct master *m)
+{
+	const char *ifname = m->opts.ifname;
+
+	/* TUNSETIFF on an existing name would attach us to someone else's
+	 * interface as an extra queue; refuse instead. */
+	if (if_nametoindex(ifname)) {
+		log_err("interface %s already exists", ifname);
+		return -EEXIST;
+	}
+	for (unsigned int i = 0; i < m->opts.lanes; i++) {
+		int fd = tun_open_queue(ifname);
+
+		if (fd < 0) {
+			log_err("cannot open tun queue %u of %s: %s", i, ifname,
+				strerror(-fd));
+			return fd;
+		}
+		m->lane[i].tun_fd = fd;
+	}
+	return 0;
+}
+
+static int master_open_sockets(struct master *m)
+{
+	int fds[LANES_MAX];
+	uint16_t base;
+	int ret;
+
+	ret = udp_open_lanes(fds, m->opts.lanes, 0, 0, &base, &m->udp_family);
+	if (ret < 0) {
+		log_err("cannot open UDP sockets: %s", strerror(-ret));
+		return ret;
+	}
+	m->dev.listen_port = base;
+	for (unsigned int i = 0; i < m->opts.lanes; i++) {
+		m->lane[i].udp_fd = fds[i];
+		m->stats->lane[i].listen_port = base + i;
+	}
+	return 0;
+}
+
+static void lane_child(struct master *m, unsigned int i, int ctl_fd)
+{
+	struct wg_device *dev = &m->dev;
+	sigset_t none;
+	int ret;
+
+	/* A lane must not outlive its master and must not hold the others'
+	 * fds, so a crash of one cannot disturb another's queue. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (unsigned int j = 0; j < m->opts.lanes; j++) {
+		if (j == i)
+			continue;
+		close(m->lane[j].tun_fd);
+		close(m->lane[j].udp_fd);
+		if (m->lane[j].ctl_fd >= 0)
+			close(m->lane[j].ctl_fd);
+	}
+	close(m->lane[i].ctl_fd);
+	close(m->uapi_fd);
+	close(m->sig_fd);
+	close(m->ep_fd);
+	master_uapi_close_clients(m);
+	dev->is_lane = true;
+	dev->lane = i;
+	dev->tun_fd = m->lane[i].tun_fd;
+	dev->udp_fd = m->lane[i].udp_fd;
+	dev->udp_family = m->udp_family;
+	dev->stats = &m->stats->lane[i];
+	ret = lane_drop_privileges(&m->opts.privs, m->opts.cpus[i]);
+	if (ret < 0) {
+		log_err("lane %u: cannot drop privileges: %s", i, strerror(-ret));
+		_exit(LANE_EXIT_ERROR);
+	}
+	_exit(lane_run(dev, ctl_fd));
+}
+
+static int master_spawn(struct master *m, unsigned int i)
+{
+	struct lane_slot *s = &m->lane[i];
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	s->ctl_fd = sv[0];
+	pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		s->ctl_fd = -1;
+		return -errno;
+	}
+	if (pid == 0)
+		lane_child(m, i, sv[1]);
+	close(sv[1]);
+	s->pid = pid;
+	s->started = clock_now();
+	s->respawn_at = 0;
+	m->stats->lane[i].pid = pid;
+	m->stats->lane[i].cpu = m->opts.cpus[i];
+	log_info("lane %u: started, pid %d, cpu %d, port %u", i, (int)pid,
+		 m->opts.cpus[i], m->stats->lane[i].listen_port);
+	return 0;
+}
+
+static void master_lane_died(struct master *m, unsigned int i, int status)
+{
+	struct lane_slot *s = &m->lane[i];
+	uint64_t now = clock_now();
+
+	if (WIFSIGNALED(status))
+		log_warn("lane %u: pid %d killed by signal %d", i, (int)s->pid,
+			 WTERMSIG(status));
+	else
+		log_warn("lane %u: pid %d exited with status %d", i, (int)s->pid,
+			 WEXITSTATUS(status));
+	close(s->ctl_fd);
+	s->ctl_fd = -1;
+	s->pid = 0;
+	m->stats->lane[i].pid = 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == LANE_EXIT_GONE) {
+		log_info("interface %s is gone, exiting", m->opts.ifname);
+		m->stop = true;
+		return;
+	}
+	/* Respawn at once, but do not spin on a lane that crashes on start. */
+	s->respawn_at = now - s->started < RESPAWN_FAST_FAIL ?
+				now + RESPAWN_BACKOFF : now;
+}
+
+static void master_reap(struct master *m)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		for (unsigned int i = 0; i < m->opts.lanes; i++)
+			if (m->lane[i].pid == pid)
+				master_lane_died(m, i, status);
+}
+
+static void master_respawn_due(struct master *m)
+{
+	uint64_t now = clock_now();
+
+	for (unsigned int i = 0; i < m->opts.lanes && !m->stop; i++) {
+		struct lane_slot *s = &m->lane[i];
+
+		if (!s->respawn_at || s->respawn_at > now)
+			continue;
+		m->stats->lane[i].restarts++;
+		if (master_spawn(m, i) < 0)
+			s->respawn_at = now + RESPAWN_BACKOFF;
+	}
+}
+
+static int master_signals(struct master *m)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	m->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return m->sig_fd < 0 ? -errno : 0;
+}
+
+static void master_handle_signal(struct master *m)
+{
+	struct signalfd_siginfo si;
+
+	while (read(m->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			master_reap(m);
+		} else if (si.ssi_signo != SIGHUP) {
+			log_info("received signal %u, shutting down", si.ssi_signo);
+			m->stop = true;
+		}
+	}
+}
+
+/* Like wireguard-go: deleting the interface or the socket stops us. */
+static void master_check_alive(struct master *m)
+{
+	struct stat st;
+
+	if (!if_nametoindex(m->opts.ifname)) {
+		log_info("interface %s was removed, exiting", m->opts.ifname);
+		m->stop = true;
+	} else if (stat(m->sock_path, &st) < 0 || st.st_ino != m->sock_ino) {
+		log_info("%s was removed, exiting", m->sock_path);
+		m->stop = true;
+	}
+}
+
+static int master_epoll_add(struct master *m, int fd, void *tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
+
+	return epoll_ctl(m->ep_fd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+int master_setup(struct master *m, const struct master_opts *opts)
+{
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	m->opts = *opts;
+	m->uapi_fd = m->sig_fd = m->ep_fd = -1;
+	for (unsigned int i = 0; i < LANES_MAX; i++)
+		m->lane[i] = (struct lane_slot){ .tun_fd = -1, .udp_fd = -1,
+						 .ctl_fd = -1 };
+	ret = device_init(&m->dev, opts->ifname, false, 0);
+	if (ret < 0)
+		return ret;
+	ret = stats_create(&m->stats, opts->ifname, opts->lanes);
+	if (ret < 0) {
+		log_err("cannot create stats page: %s", strerror(-ret));
+		return ret;
+	}
+	if ((ret = master_signals(m)) < 0 || (ret = master_open_queues(m)) < 0 ||
+	    (ret = master_open_sockets(m)) < 0 ||
+	    (ret = master_uapi_listen(m)) < 0)
+		return ret;
+	m->ep_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (m->ep_fd < 0)
+		return -errno;
+	if ((ret = master_epoll_add(m, m->sig_fd, &m->sig_fd)) < 0 ||
+	    (ret = master_epoll_add(m, m->uapi_fd, &m->uapi_fd)) < 0)
+		return ret;
+	for (unsigned int i = 0; i < opts->lanes; i++)
+		if ((ret = master_spawn(m, i)) < 0)
+			return ret;
+	log_info("interface %s is up with %u lane%s", opts->ifname, opts->lanes,
+		 opts->lanes == 1 ? "" : "s");
+	return 0;
+}
+
+int master_run(struct master *m)
+{
+	struct epoll_event evs[16];
+	uint64_t next_check = 0;
+
+	while (!m->stop) {
+		int n = epoll_wait(m->ep_fd, evs, 16, 200);
+
+		for (int i = 0; i < n && !m->stop; i++) {
+			if (evs[i].data.ptr == &m->sig_fd)
+				master_handle_signal(m);
+			else if (evs[i].data.ptr == &m->uapi_fd)
+				master_uapi_accept(m);
+			else
+				master_uapi_client_event(m, evs[i].data.ptr,
+							 evs[i].events);
+		}
+		master_respawn_due(m);
+		if (clock_now() >= next_check) {
+			master_check_alive(m);
+			next_check = clock_now() + NSEC_PER_SEC / 2;
+		}
+	}
+	return m->exit_code;
+}
+
+void master_teardown(struct master *m)
+{
+	for (unsigned int i = 0; i < m->opts.lanes; i++)
+		if (m->lane[i].pid > 0)
+			kill(m->lane[i].pid, SIGTERM);
+	for (unsigned int i = 0; i < m->opts.lanes; i++) {
+		if (m->lane[i].pid > 0)
+			waitpid(m->lane[i].pid, NULL, 0);
+		if (m->lane[i].ctl_fd >= 0)
+			close(m->lane[i].ctl_fd);
+		if (m->lane[i].tun_fd >= 0)
+			close(m->lane[i].tun_fd);
+		if (m->lane[i].udp_fd >= 0)
+			close(m->lane[i].udp_fd);
+	}
+	master_uapi_close_clients(m);
+	if (m->uapi_fd >= 0) {
+		struct stat st;
+
+		/* Only remove the socket if it is still ours. */
+		if (stat(m->sock_path, &st) == 0 && st.st_ino == m->sock_ino)
+			unlink(m->sock_path);
+		close(m->uapi_fd);
+	}
+	if (m->stats)
+		stats_unlink(m->opts.ifname);
+	device_free(&m->dev);
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The privileged master (nginx's master/worker model, iked's privsep):
+ * creates the tun and the sockets, forks one lane per queue, serves the
+ * UAPI socket, fans "set" out to every lane, sums "get", and respawns
+ * lanes that die. Signals only set state through a signalfd.
+ */
+#ifndef TUNLANE_MASTER_H
+#define TUNLANE_MASTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "device.h"
+#include "lane.h"
+
+struct master_opts {
+	const char *ifname;
+	unsigned int lanes;
+	int cpus[LANES_MAX];		/* CPU of lane i, -1 = not pinned */
+	struct lane_privs privs;
+};
+
+struct lane_slot {
+	pid_t pid;			/* 0 when not running */
+	int tun_fd;
+	int udp_fd;
+	int ctl_fd;			/* master's end of the socketpair */
+	uint64_t started;		/* clock_now() at spawn */
+	uint64_t respawn_at;		/* 0 = none pending */
+};
+
+struct master {
+	struct master_opts opts;
+	struct wg_device dev;		/* configuration only */
+	struct lane_slot lane[LANES_MAX];
+	struct stats_page *stats;
+	int udp_family;
+	int uapi_fd;
+	int sig_fd;
+	int ep_fd;
+	char sock_path[108];	/* sizeof(sun_path) */
+	ino_t sock_ino;
+	bool stop;
+	int exit_code;
+};
+
+/* Creates the interface, sockets and UAPI socket and forks the lanes.
+ * Errors are logged; 0 or -errno. */
+int master_setup(struct master *m, const struct master_opts *opts);
+/* Serves until told to stop; returns the process exit code. */
+int master_run(struct master *m);
+void master_teardown(struct master *m);
+
+#endif

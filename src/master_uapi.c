@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Serves /var/run/wireguard/IFNAME.sock (wireguard.com/xplatform). A "set"
+ * is parsed and validated here first, so a bad request changes nothing,
+ * then applied to the master's configuration and forwarded to every lane.
+ * A "get" is the configuration plus runtime figures summed over lanes.
+ */
+#include "master.h"
+#include "master_uapi.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "crypto.h"
+#include "ctl.h"
+#include "log.h"
+#include "uapi.h"
+#include "udp.h"
+
+#define LANE_REPLY_TIMEOUT_MS 3000
+#define MAX_CLIENTS 16
+
+struct uapi_client {
+	int fd;
+	char *buf;
+	size_t len, cap;
+};
+
+static struct uapi_client *clients[MAX_CLIENTS];
+
+static int uapi_sock_busy(const struct sockaddr_un *sun)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int busy;
+
+	if (fd < 0)
+		return 0;
+	busy = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+	close(fd);
+	return busy;
+}
+
+int master_uapi_listen(struct master *m)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	mode_t old;
+	int fd, ret;
+
+	mkdir(UAPI_SOCK_DIR, 0755);
+	snprintf(m->sock_path, sizeof(m->sock_path), "%s/%s.sock",
+		 UAPI_SOCK_DIR, m->opts.ifname);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", m->sock_path);
+	if (uapi_sock_busy(&sun)) {
+		log_err("%s is in use by another daemon", m->sock_path);
+		return -EADDRINUSE;
+	}
+	unlink(m->sock_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* The socket hands out private keys: owner only. */
+	old = umask(0077);
+	ret = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (ret < 0 || listen(fd, 16) < 0 || stat(m->sock_path, &st) < 0) {
+		ret = -errno;
+		log_err("cannot listen on %s: %s", m->sock_path, strerror(-ret));
+		close(fd);
+		return ret;
+	}
+	m->sock_ino = st.st_ino;
+	m->uapi_fd = fd;
+	return 0;
+}
+
+static void client_free(struct master *m, struct uapi_client *c)
+{
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (clients[i] == c)
+			clients[i] = NULL;
+	if (m && m->ep_fd >= 0)
+		epoll_ctl(m->ep_fd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	if (c->buf) {
+		crypto_wipe(c->buf, c->cap);
+		free(c->buf);
+	}
+	free(c);
+}
+
+void master_uapi_close_clients(struct master *m)
+{
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (clients[i])
+			client_free(NULL, clients[i]);
+}
+
+void master_uapi_accept(struct master *m)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct uapi_client *c;
+	int fd, slot = -1;
+
+	fd = accept4(m->uapi_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (int i = 0; i < MAX_CLIENTS && slot < 0; i++)
+		if (!clients[i])
+			slot = i;
+	c = slot >= 0 ? calloc(1, sizeof(*c)) : NULL;
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	clients[slot] = c;
+	ev.data.ptr = c;
+	if (epoll_ctl(m->ep_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		client_free(m, c);
+}
+
+static int client_grow(struct uapi_client *c)
+{
+	size_t ncap = c->cap ? c->cap * 2 : 4096;
+	char *n;
+
+	if (ncap > UAPI_MAX_REQUEST)
+		return -E2BIG;
+	n = malloc(ncap);
+	if (!n)
+		return -ENOMEM;
+	if (c->buf) {
+		memcpy(n, c->buf, c->len);
+		crypto_wipe(c->buf, c->cap);
+		free(c->buf);
+	}
+	c->buf = n;
+	c->cap = ncap;
+	return 0;
+}
+
+static int write_full(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			usleep(1000);	/* replies are small; the client reads */
+			continue;
+		}
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Serves every complete request (ending in an empty line) in the buffer. */
+static int client_serve(struct master *m, struct uapi_client *c)
+{
+	char *end, *reply;
+	size_t used, rlen;
+	int ret = 0;
+
+	while (c->len >= 2 && (end = memmem(c->buf, c->len, "\n\n", 2))) {
+		used = (size_t)(end - c->buf) + 2;
+		master_uapi_request(m, c->buf, used, &reply, &rlen);
+		ret = write_full(c->fd, reply, rlen);
+		crypto_wipe(reply, rlen);
+		free(reply);
+		memmove(c->buf, c->buf + used, c->len - used);
+		c->len -= used;
+		if (ret < 0)
+			break;
+	}
+	return ret;
+}
+
+void master_uapi_client_event(struct master *m, struct uapi_client *c,
+			      uint32_t events)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (c->len == c->cap && client_grow(c) < 0)
+			goto drop;
+		n = recv(c->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			goto drop;
+		if (n < 0)
+			break;
+		c->len += (size_t)n;
+		if (client_serve(m, c) < 0)
+			goto drop;
+	}
+	return;
+drop:
+	client_free(m, c);
+}
+
+/* Sends req to lane i and returns its reply (malloc'd) or NULL. */
+static char *lane_call(struct master *m, unsigned int i, const char *req,
+		       size_t len, int pass_fd, size_t *rlen)
+{
+	struct lane_slot *s = &m->lane[i];
+	char *reply = NULL;
+
+	if (!s->pid || s->ctl_fd < 0)
+		return NULL;
+	if (ctl_send(s->ctl_fd, req, len, pass_fd) < 0 ||
+	    ctl_recv(s->ctl_fd, &reply, rlen, NULL, LANE_REPLY_TIMEOUT_MS) < 0) {
+		log_warn("lane %u: no answer on its control channel", i);
+		return NULL;
+	}
+	return reply;
+}
+
+static int reply_errno(const char *reply)
+{
+	const char *e = reply ? strstr(reply, "errno=") : NULL;
+
+	return e ? atoi(e + 6) : EIO;
+}
+
+struct merge {
+	struct wg_peer *peer;
+	long long sec;
+};
+
+/* Folds one lane's runtime figures into the master's peers. */
+static void merge_line(struct master *m, unsigned int lane, struct merge *st,
+		       const char *key, const char *val)
+{
+	uint8_t pk[NOISE_PUBLIC_KEY_LEN];
+	struct wg_peer *p;
+	long long nsec;
+
+	if (!strcmp(key, "public_key")) {
+		st->peer = crypto_key_from_hex(pk, val) == 0 ?
+				   device_peer_by_key(&m->dev, pk) : NULL;
+		return;
+	}
+	if (!(p = st->peer))
+		return;
+	if (!strcmp(key, "rx_bytes"))
+		p->rx_bytes += strtoull(val, NULL, 10);
+	else if (!strcmp(key, "tx_bytes"))
+		p->tx_bytes += strtoull(val, NULL, 10);
+	else if (!strcmp(key, "last_handshake_time_sec"))
+		st->sec = strtoll(val, NULL, 10);
+	else if (!strcmp(key, "last_handshake_time_nsec")) {
+		/* The newest handshake of any lane is the peer's. */
+		nsec = strtoll(val, NULL, 10);
+		if (st->sec > p->last_handshake_sec ||
+		    (st->sec == p->last_handshake_sec &&
+		     nsec > p->last_handshake_nsec)) {
+			p->last_handshake_sec = st->sec;
+			p->last_handshake_nsec = nsec;
+		}
+	} else if (!strcmp(key, "endpoint") && lane == 0)
+		endpoint_parse(&p->endpoint, val);	/* follows roaming */
+}
+
+static void merge_lane_reply(struct master *m, unsigned int lane, char *reply)
+{
+	struct merge st = { 0 };
+	char *save = NULL, *line;
+
+	for (line = strtok_r(reply, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(line, '=');
+
+		if (!eq)
+			continue;
+		*eq = '\0';
+		merge_line(m, lane, &st, line, eq + 1);
+	}
+}
+
+static int master_get(struct master *m, char **out, size_t *olen)
+{
+	for (struct wg_peer *p = m->dev.peers; p; p = p->next) {
+		p->rx_bytes = p->tx_bytes = 0;
+		p->last_handshake_sec = p->last_handshake_nsec = 0;
+	}
+	for (unsigned int i = 0; i < m->opts.lanes; i++) {
+		size_t rlen;
+		char *reply = lane_call(m, i, "get=1\n\n", 7, -1, &rlen);
+
+		if (!reply)
+			continue;
+		if (reply_errno(reply) == 0)
+			merge_lane_reply(m, i, reply);
+		crypto_wipe(reply, rlen);
+		free(reply);
+	}
+	return device_get(&m->dev, out, olen, false);
+}
+
+/* Opens the new sockets before anything changes, so a port in use fails
+ * the whole request (nothing half-applied). */
+static int master_prepare_sockets(struct master *m, const struct uapi_set *set,
+				  int *newfds, uint16_t *base)
+{
+	uint32_t mark = set->has_fwmark ? set->fwmark : m->dev.fwmark;
+	int fam, ret;
+
+	ret = udp_open_lanes(newfds, m->opts.lanes, set->listen_port, mark,
+			     base, &fam);
+	if (ret < 0)
+		log_warn("cannot listen on port %u: %s", set->listen_port,
+			 strerror(-ret));
+	return ret;
+}
+
+static int master_set_fwmark(struct master *m, uint32_t mark)
+{
+	for (unsigned int i = 0; i < m->opts.lanes; i++) {
+		int ret = udp_set_fwmark(m->lane[i].udp_fd, mark);
+
+		if (ret < 0) {
+			log_warn("cannot set fwmark %u: %s", mark, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int master_forward_set(struct master *m, const char *req, size_t len,
+			      const int *newfds)
+{
+	int err = 0;
+
+	for (unsigned int i = 0; i < m->opts.lanes; i++) {
+		size_t rlen;
+		char *reply = lane_call(m, i, req, len, newfds ? newfds[i] : -1,
+					&rlen);
+
+		/* A lane that is down now forks from the new config anyway. */
+		if (reply && !err)
+			err = reply_errno(reply);
+		free(reply);
+		if (newfds) {
+			close(m->lane[i].udp_fd);
+			m->lane[i].udp_fd = newfds[i];
+		}
+	}
+	return -err;
+}
+
+static int master_set(struct master *m, const char *req, size_t len)
+{
+	int newfds[LANES_MAX], ret;
+	bool swap = false;
+	struct uapi_set set;
+	uint16_t base = 0;
+	char err[256];
+
+	ret = uapi_parse_set(&set, req, len, err, sizeof(err));
+	if (ret < 0) {
+		log_warn("rejected configuration: %s", err);
+		return ret;
+	}
+	if (set.has_listen_port && set.listen_port != m->dev.listen_port) {
+		if ((ret = master_prepare_sockets(m, &set, newfds, &base)) < 0)
+			goto out;
+		swap = true;
+	} else if (set.has_fwmark && (ret = master_set_fwmark(m, set.fwmark)) < 0) {
+		goto out;
+	}
+	ret = device_apply(&m->dev, &set);
+	if (swap) {
+		m->dev.listen_port = base;
+		for (unsigned int i = 0; i < m->opts.lanes; i++)
+			m->stats->lane[i].listen_port = base + i;
+	}
+	if (ret == 0)
+		ret = master_forward_set(m, req, len, swap ? newfds : NULL);
+	else if (swap)
+		udp_close_all(newfds, m->opts.lanes);
+out:
+	uapi_set_free(&set);
+	return ret;
+}
+
+void master_uapi_request(struct master *m, const char *req, size_t len,
+			 char **reply, size_t *rlen)
+{
+	char *body = NULL;
+	size_t blen = 0;
+	int ret;
+
+	if (len == 7 && !memcmp(req, "get=1\n\n", 7))
+		ret = master_get(m, &body, &blen);
+	else if (len >= 6 && !memcmp(req, "set=1\n", 6))
+		ret = master_set(m, req, len);
+	else
+		ret = -EINVAL;
+	if (asprintf(reply, "%serrno=%d\n\n", body && ret == 0 ? body : "",
+		     -ret) < 0) {
+		*reply = strdup("errno=12\n\n");
+	}
+	*rlen = *reply ? strlen(*reply) : 0;
+	if (body) {
+		crypto_wipe(body, blen);
+		free(body);
+	}
+}

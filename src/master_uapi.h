@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The master's side of the UAPI socket: clients, "set" fan-out and "get"
+ * aggregation across lanes. */
+#ifndef TUNLANE_MASTER_UAPI_H
+#define TUNLANE_MASTER_UAPI_H
+
+#include <stdint.h>
+
+struct master;
+struct uapi_client;
+
+int master_uapi_listen(struct master *m);
+void master_uapi_accept(struct master *m);
+void master_uapi_client_event(struct master *m, struct uapi_client *c,
+			      uint32_t events);
+void master_uapi_close_clients(struct master *m);
+/* Handles one complete request; *reply is malloc'd. */
+void master_uapi_request(struct master *m, const char *req, size_t len,
+			 char **reply, size_t *rlen);
+
+#endif

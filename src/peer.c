@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Peer lifetime, endpoint roaming and the queue of packets awaiting a
+ * session. */
+#include "device.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "log.h"
+
+struct wg_peer *peer_create(struct wg_device *dev,
+			    const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
+{
+	struct wg_peer *peer;
+
+	if (dev->npeers >= MAX_PEERS)
+		return NULL;
+	peer = calloc(1, sizeof(*peer));
+	if (!peer)
+		return NULL;
+	peer->dev = dev;
+	peer->id = ++dev->next_peer_id;
+	/* A low-order key still makes a peer (as in the kernel); it just can
+	 * never complete a handshake, which the noise layer enforces. */
+	noise_handshake_init(&peer->handshake, &dev->static_identity,
+			     public_key, NULL, peer);
+	cookie_init(&peer->latest_cookie);
+	cookie_precompute_peer_keys(&peer->latest_cookie, public_key);
+	peer->next = dev->peers;
+	dev->peers = peer;
+	dev->npeers++;
+	if (dev->is_lane && dev->lane == 0)
+		log_info("peer %s: created", peer_name(peer));
+	return peer;
+}
+
+void peer_remove(struct wg_peer *peer)
+{
+	struct wg_device *dev = peer->dev;
+	struct wg_peer **pp;
+
+	for (pp = &dev->peers; *pp; pp = &(*pp)->next)
+		if (*pp == peer) {
+			*pp = peer->next;
+			break;
+		}
+	dev->npeers--;
+	if (dev->is_lane && dev->lane == 0)
+		log_info("peer %s: removed", peer_name(peer));
+	allowedips_remove_by_peer(&dev->allowedips, peer);
+	noise_handshake_clear(&peer->handshake, &dev->index);
+	noise_keypairs_clear(&peer->keypairs, &dev->index);
+	peer_purge_staged(peer);
+	crypto_wipe(peer, sizeof(*peer));
+	free(peer);
+}
+
+const char *peer_name(const struct wg_peer *peer)
+{
+	static char names[2][CRYPTO_KEY_B64_LEN];
+	static int which;
+	char *out = names[which ^= 1];
+
+	crypto_key_to_base64(out, peer->handshake.remote_static);
+	out[8] = '\0';
+	return out;
+}
+
+/*
+ * Roaming (whitepaper 2.1): the endpoint follows the source of the latest
+ * authenticated packet. Lane i talks to port + i, so store the lane-0 form.
+ */
+void peer_set_endpoint_from(struct wg_peer *peer, const union endpoint *src)
+{
+	union endpoint ep = *src;
+	char buf[ENDPOINT_STR_LEN];
+
+	endpoint_unmap(&ep);
+	endpoint_set_port(&ep, (uint16_t)(endpoint_port(&ep) - peer->dev->lane));
+	if (endpoint_equal(&ep, &peer->endpoint))
+		return;
+	peer->endpoint = ep;
+	endpoint_format(&ep, buf, sizeof(buf));
+	log_info("peer %s: endpoint changed to %s", peer_name(peer), buf);
+}
+
+void peer_stage_packet(struct wg_peer *peer, const uint8_t *pkt, size_t len)
+{
+	struct staged_packet *sp;
+
+	/* Keep the newest packets, as the kernel does, when the queue is full. */
+	if (peer->staged_count >= MAX_STAGED_PACKETS) {
+		sp = peer->staged_head;
+		peer->staged_head = sp->next;
+		if (!peer->staged_head)
+			peer->staged_tail = NULL;
+		peer->staged_count--;
+		free(sp);
+		device_count_drop(peer->dev, DROP_NO_ROUTE);
+	}
+	sp = malloc(sizeof(*sp) + len);
+	if (!sp)
+		return;
+	sp->next = NULL;
+	sp->len = len;
+	if (len)
+		memcpy(sp->data, pkt, len);
+	if (peer->staged_tail)
+		peer->staged_tail->next = sp;
+	else
+		peer->staged_head = sp;
+	peer->staged_tail = sp;
+	peer->staged_count++;
+}
+
+void peer_purge_staged(struct wg_peer *peer)
+{
+	struct staged_packet *sp, *next;
+
+	for (sp = peer->staged_head; sp; sp = next) {
+		next = sp->next;
+		free(sp);
+	}
+	peer->staged_head = peer->staged_tail = NULL;
+	peer->staged_count = 0;
+}

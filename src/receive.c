@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Incoming path (kernel receive.c): classify a datagram, admit handshakes
+ * through mac1/cookie/rate limits, and authenticate, replay-check and
+ * source-filter transport data before anything reaches the tun. Every
+ * rejected datagram is counted by reason and otherwise ignored.
+ */
+#include "device.h"
+
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "crypto.h"
+#include "log.h"
+
+static bool expired(uint64_t birthdate, uint64_t lifetime)
+{
+	return birthdate + lifetime <= clock_now();
+}
+
+/*
+ * Under load (kernel receive.c): once handshakes arrive faster than
+ * HANDSHAKE_LOAD_LIMIT per window, demand cookies, and keep doing so for
+ * UNDER_LOAD_AFTER after the flood ends.
+ */
+bool receive_under_load(struct wg_device *dev, bool count_this)
+{
+	uint64_t now = clock_now();
+
+	if (now - dev->load_window_start >= HANDSHAKE_LOAD_WINDOW) {
+		dev->load_window_start = now;
+		dev->load_count = 0;
+	}
+	if (count_this)
+		dev->load_count++;
+	if (dev->load_count >= HANDSHAKE_LOAD_LIMIT) {
+		dev->last_under_load = now;
+		return true;
+	}
+	return dev->last_under_load &&
+	       now - dev->last_under_load < UNDER_LOAD_AFTER;
+}
+
+static struct noise_handshake *lookup_by_static(void *arg,
+						const uint8_t key[NOISE_PUBLIC_KEY_LEN])
+{
+	struct wg_peer *peer = device_peer_by_key(arg, key);
+
+	return peer ? &peer->handshake : NULL;
+}
+
+static void receive_cookie(struct wg_device *dev, const uint8_t *buf)
+{
+	const struct message_handshake_cookie *msg = (const void *)buf;
+	uint32_t idx = le32toh(msg->receiver_index);
+	struct index_entry *e;
+
+	e = index_table_lookup(&dev->index, idx, INDEX_HANDSHAKE);
+	if (!e)
+		e = index_table_lookup(&dev->index, idx, INDEX_KEYPAIR);
+	if (!e) {
+		device_count_drop(dev, DROP_UNKNOWN_INDEX);
+		return;
+	}
+	if (cookie_message_consume(msg, &((struct wg_peer *)e->peer)->latest_cookie) < 0)
+		device_count_drop(dev, DROP_BAD_MAC);
+	else
+		log_debug("peer %s: received cookie", peer_name(e->peer));
+}
+
+/* Returns true when the handshake may be processed now (whitepaper 5.3). */
+static bool admit_handshake(struct wg_device *dev, const uint8_t *buf,
+			    size_t len, const union endpoint *src)
+{
+	bool under_load = receive_under_load(dev, true);
+	enum cookie_mac_state st;
+
+	st = cookie_validate_packet(&dev->cookie_checker, buf, len, &src->sa,
+				    under_load);
+	if (under_load && st == VALID_MAC_WITH_COOKIE) {
+		if (ratelimiter_allow(&dev->ratelimiter, &src->sa))
+			return true;
+		device_count_drop(dev, DROP_RATELIMITED);
+		return false;
+	}
+	if (!under_load && st == VALID_MAC_BUT_NO_COOKIE)
+		return true;
+	if (under_load && st == VALID_MAC_BUT_NO_COOKIE) {
+		/* sender_index sits at the same offset in both messages. */
+		uint32_t sender;
+
+		memcpy(&sender, buf + offsetof(struct message_handshake_initiation,
+					       sender_index), sizeof(sender));
+		send_handshake_cookie(dev, buf, len, le32toh(sender), src);
+		device_count_drop(dev, DROP_RATELIMITED);
+		return false;
+	}
+	device_count_drop(dev, DROP_BAD_MAC);
+	return false;
+}
+
+static struct wg_peer *receive_initiation(struct wg_device *dev,
+					  const uint8_t *buf,
+					  const union endpoint *src)
+{
+	struct noise_handshake *hs;
+	struct wg_peer *peer;
+
+	hs = noise_handshake_consume_initiation((const void *)buf,
+						&dev->static_identity,
+						lookup_by_static, dev);
+	if (!hs)
+		return NULL;
+	peer = hs->peer;
+	peer_set_endpoint_from(peer, src);
+	log_debug("peer %s: received handshake initiation", peer_name(peer));
+	send_handshake_response(peer);
+	return peer;
+}
+
+static struct wg_peer *receive_response(struct wg_device *dev,
+					const uint8_t *buf,
+					const union endpoint *src)
+{
+	struct noise_handshake *hs;
+	struct wg_peer *peer;
+
+	hs = noise_handshake_consume_response((const void *)buf,
+					      &dev->static_identity,
+					      &dev->index);
+	if (!hs)
+		return NULL;
+	peer = hs->peer;
+	peer_set_endpoint_from(peer, src);
+	if (noise_handshake_begin_session(&peer->handshake, &peer->keypairs,
+					  &dev->index) == 0) {
+		timers_session_derived(peer);
+		timers_handshake_complete(peer);
+		/* Sends what waited, or a keepalive to confirm the session. */
+		send_keepalive(peer);
+	}
+	return peer;
+}
+
+static void receive_handshake(struct wg_device *dev, uint32_t type,
+			      const uint8_t *buf, size_t len,
+			      const union endpoint *src)
+{
+	struct wg_peer *peer;
+
+	if (type == MESSAGE_HANDSHAKE_COOKIE) {
+		receive_cookie(dev, buf);
+		return;
+	}
+	if (!dev->static_identity.has_identity ||
+	    !admit_handshake(dev, buf, len, src))
+		return;
+	if (type == MESSAGE_HANDSHAKE_INITIATION)
+		peer = receive_initiation(dev, buf, src);
+	else
+		peer = receive_response(dev, buf, src);
+	if (!peer) {
+		device_count_drop(dev, DROP_HANDSHAKE);
+		return;
+	}
+	peer->rx_bytes += len;
+	timers_any_authenticated_packet_received(peer);
+	timers_any_authenticated_packet_traversal(peer);
+}
+
+/* The initiator rekeys just before the responder's keys would expire. */
+static void keep_key_fresh_recv(struct wg_peer *peer)
+{
+	struct noise_keypair *kp = peer->keypairs.current_keypair;
+
+	if (kp && kp->sending.is_valid && kp->i_am_the_initiator &&
+	    expired(kp->sending.birthdate, REKEY_AFTER_TIME_RECV) &&
+	    !peer->sent_lastminute_handshake) {
+		peer->sent_lastminute_handshake = true;
+		send_handshake_initiation(peer, false);
+	}
+}
+
+/* Length of the inner IP packet, or 0 when it is not a sane one. */
+static size_t inner_len(const uint8_t *p, size_t len, int *family,
+			const uint8_t **saddr)
+{
+	size_t l;
+
+	if (len >= 20 && (p[0] >> 4) == 4) {
+		l = (size_t)p[2] << 8 | p[3];
+		if (l < 20 || l > len || (size_t)(p[0] & 0xf) * 4 > l)
+			return 0;
+		*family = AF_INET;
+		*saddr = p + 12;
+		return l;
+	}
+	if (len >= 40 && (p[0] >> 4) == 6) {
+		l = 40 + ((size_t)p[4] << 8 | p[5]);
+		if (l > len)
+			return 0;
+		*family = AF_INET6;
+		*saddr = p + 8;
+		return l;
+	}
+	return 0;
+}
+
+static void deliver(struct wg_peer *peer, const uint8_t *p, size_t len)
+{
+	struct wg_device *dev = peer->dev;
+	const uint8_t *saddr;
+	int family;
+	size_t l = inner_len(p, len, &family, &saddr);
+
+	if (!l) {
+		device_count_drop(dev, DROP_BAD_PACKET);
+		return;
+	}
+	/* Cryptokey routing on receive (whitepaper 2): the inner source must
+	 * be one the sending peer is allowed to use. */
+	if (allowedips_lookup(&dev->allowedips, family, saddr) != peer) {
+		device_count_drop(dev, DROP_ALLOWED_IPS);
+		return;
+	}
+	if (write(dev->tun_fd, p, l) != (ssize_t)l)
+		device_count_drop(dev, DROP_TX_ERROR);
+}
+
+static struct noise_keypair *data_keypair(struct wg_device *dev,
+					  const struct message_data *hdr)
+{
+	struct index_entry *e;
+	struct noise_keypair *kp;
+
+	e = index_table_lookup(&dev->index, le32toh(hdr->key_idx), INDEX_KEYPAIR);
+	if (!e) {
+		device_count_drop(dev, DROP_UNKNOWN_INDEX);
+		return NULL;
+	}
+	kp = (struct noise_keypair *)((uint8_t *)e -
+				      offsetof(struct noise_keypair, entry));
+	if (!kp->receiving.is_valid ||
+	    expired(kp->receiving.birthdate, REJECT_AFTER_TIME) ||
+	    le64toh(hdr->counter) >= REJECT_AFTER_MESSAGES) {
+		kp->receiving.is_valid = false;
+		device_count_drop(dev, DROP_EXPIRED);
+		return NULL;
+	}
+	return kp;
+}
+
+static void receive_data(struct wg_device *dev, uint8_t *buf, size_t len,
+			 const union endpoint *src)
+{
+	struct message_data *hdr = (struct message_data *)buf;
+	struct noise_keypair *kp = data_keypair(dev, hdr);
+	uint64_t counter = le64toh(hdr->counter);
+	uint8_t *data = buf + MESSAGE_DATA_HEADER_LEN;
+	size_t plen = len - MESSAGE_DATA_HEADER_LEN - NOISE_AUTHTAG_LEN;
+	struct wg_peer *peer;
+
+	if (!kp)
+		return;
+	if (crypto_aead_decrypt(data, data, len - MESSAGE_DATA_HEADER_LEN,
+				NULL, 0, counter, kp->receiving.key) < 0) {
+		device_count_drop(dev, DROP_BAD_AUTH);
+		return;
+	}
+	if (!replay_counter_validate(&kp->receiving_counter, counter)) {
+		device_count_drop(dev, DROP_REPLAY);
+		return;
+	}
+	peer = kp->peer;
+	peer_set_endpoint_from(peer, src);
+	if (noise_received_with_keypair(&peer->keypairs, kp, &dev->index)) {
+		timers_handshake_complete(peer);
+		send_staged_packets(peer);
+	}
+	keep_key_fresh_recv(peer);
+	timers_any_authenticated_packet_received(peer);
+	timers_any_authenticated_packet_traversal(peer);
+	peer->rx_bytes += len;
+	if (!plen)
+		return;	/* keepalive */
+	timers_data_received(peer);
+	deliver(peer, data, plen);
+}
+
+void receive_packet(struct wg_device *dev, uint8_t *buf, size_t len,
+		    const union endpoint *src)
+{
+	uint32_t type;
+
+	dev->stats->rx_bytes += len;
+	dev->stats->rx_packets++;
+	if (len < sizeof(type)) {
+		device_count_drop(dev, DROP_SHORT);
+		return;
+	}
+	memcpy(&type, buf, sizeof(type));
+	type = le32toh(type);
+	if ((type == MESSAGE_HANDSHAKE_INITIATION && len != MESSAGE_INITIATION_LEN) ||
+	    (type == MESSAGE_HANDSHAKE_RESPONSE && len != MESSAGE_RESPONSE_LEN) ||
+	    (type == MESSAGE_HANDSHAKE_COOKIE && len != MESSAGE_COOKIE_LEN) ||
+	    (type == MESSAGE_DATA && len < MESSAGE_MINIMUM_LENGTH)) {
+		device_count_drop(dev, DROP_SHORT);
+		return;
+	}
+	if (type == MESSAGE_DATA)
+		receive_data(dev, buf, len, src);
+	else if (type >= MESSAGE_HANDSHAKE_INITIATION &&
+		 type <= MESSAGE_HANDSHAKE_COOKIE)
+		receive_handshake(dev, type, buf, len, src);
+	else
+		device_count_drop(dev, DROP_BAD_TYPE);
+}

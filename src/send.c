@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Outgoing path (kernel send.c): handshake messages, and transport data
+ * packets encrypted in place (whitepaper 5.4.6). A lane owns one socket,
+ * so everything here runs on the lane's single thread.
+ */
+#include "device.h"
+
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "clock.h"
+#include "crypto.h"
+#include "log.h"
+
+/* Room for a header in front and padding plus tag behind any packet. */
+static uint8_t scratch[MESSAGE_DATA_HEADER_LEN + MESSAGE_MAX_SIZE +
+		       MESSAGE_PADDING_MULTIPLE + NOISE_AUTHTAG_LEN];
+
+static bool expired(uint64_t birthdate, uint64_t lifetime)
+{
+	return birthdate + lifetime <= clock_now();
+}
+
+/* Build the destination in the socket's family: a dual-stack socket wants
+ * IPv4 peers as v4-mapped IPv6 addresses. */
+static socklen_t lane_dest(const struct wg_device *dev, const union endpoint *ep,
+			   union endpoint *out)
+{
+	*out = *ep;
+	endpoint_set_port(out, (uint16_t)(endpoint_port(ep) + dev->lane));
+	if (dev->udp_family == AF_INET6 && ep->sa.sa_family == AF_INET) {
+		memset(&out->in6, 0, sizeof(out->in6));
+		out->in6.sin6_family = AF_INET6;
+		out->in6.sin6_port = htons((uint16_t)(endpoint_port(ep) + dev->lane));
+		out->in6.sin6_addr.s6_addr[10] = 0xff;
+		out->in6.sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&out->in6.sin6_addr.s6_addr[12], &ep->in.sin_addr, 4);
+	}
+	return endpoint_len(out);
+}
+
+static int send_to(struct wg_device *dev, const union endpoint *ep,
+		   const void *buf, size_t len)
+{
+	union endpoint dst;
+	socklen_t dlen = lane_dest(dev, ep, &dst);
+
+	if (!dlen || dev->udp_fd < 0)
+		return -EDESTADDRREQ;
+	if (sendto(dev->udp_fd, buf, len, MSG_DONTWAIT, &dst.sa, dlen) < 0) {
+		device_count_drop(dev, DROP_TX_ERROR);
+		return -errno;
+	}
+	dev->stats->tx_bytes += len;
+	dev->stats->tx_packets++;
+	return 0;
+}
+
+int send_to_peer(struct wg_peer *peer, const void *buf, size_t len)
+{
+	int ret = send_to(peer->dev, &peer->endpoint, buf, len);
+
+	if (!ret)
+		peer->tx_bytes += len;
+	return ret;
+}
+
+void send_handshake_initiation(struct wg_peer *peer, bool is_retry)
+{
+	struct message_handshake_initiation msg;
+	struct wg_device *dev = peer->dev;
+
+	if (!is_retry)
+		peer->timer_handshake_attempts = 0;
+	/* At most one initiation per REKEY_TIMEOUT (whitepaper 6.4). */
+	if (peer->last_sent_handshake &&
+	    !expired(peer->last_sent_handshake, REKEY_TIMEOUT))
+		return;
+	peer->last_sent_handshake = clock_now();
+	if (!peer->endpoint.sa.sa_family)
+		return;
+	if (noise_handshake_create_initiation(&msg, &peer->handshake,
+					      &dev->index) < 0)
+		return;
+	log_debug("peer %s: sending handshake initiation", peer_name(peer));
+	cookie_add_mac_to_packet(&msg, sizeof(msg), &peer->latest_cookie);
+	timers_any_authenticated_packet_traversal(peer);
+	timers_any_authenticated_packet_sent(peer);
+	send_to_peer(peer, &msg, sizeof(msg));
+	timers_handshake_initiated(peer);
+}
+
+void send_handshake_response(struct wg_peer *peer)
+{
+	struct message_handshake_response msg;
+	struct wg_device *dev = peer->dev;
+
+	peer->last_sent_handshake = clock_now();
+	if (noise_handshake_create_response(&msg, &peer->handshake,
+					    &dev->index) < 0)
+		return;
+	cookie_add_mac_to_packet(&msg, sizeof(msg), &peer->latest_cookie);
+	if (noise_handshake_begin_session(&peer->handshake, &peer->keypairs,
+					  &dev->index) < 0)
+		return;
+	timers_session_derived(peer);
+	timers_any_authenticated_packet_traversal(peer);
+	timers_any_authenticated_packet_sent(peer);
+	send_to_peer(peer, &msg, sizeof(msg));
+}
+
+void send_handshake_cookie(struct wg_device *dev, const void *msg, size_t len,
+			   uint32_t sender_index, const union endpoint *src)
+{
+	struct message_handshake_cookie reply;
+
+	if (cookie_message_create(&reply, msg, len, sender_index,
+				  &dev->cookie_checker, &src->sa) < 0)
+		return;
+	/* Reply to the exact source: no lane offset, it is not a peer yet. */
+	if (sendto(dev->udp_fd, &reply, sizeof(reply), MSG_DONTWAIT, &src->sa,
+		   endpoint_len(src)) == (ssize_t)sizeof(reply)) {
+		dev->stats->tx_bytes += sizeof(reply);
+		dev->stats->tx_packets++;
+	}
+}
+
+static bool keypair_can_send(const struct noise_keypair *kp)
+{
+	return kp && kp->sending.is_valid &&
+	       !expired(kp->sending.birthdate, REJECT_AFTER_TIME) &&
+	       kp->sending_counter < REJECT_AFTER_MESSAGES;
+}
+
+/* Rekey when the session is old or heavily used (whitepaper 6.2). */
+static void keep_key_fresh(struct wg_peer *peer)
+{
+	struct noise_keypair *kp = peer->keypairs.current_keypair;
+
+	if (kp && kp->sending.is_valid &&
+	    (kp->sending_counter > REKEY_AFTER_MESSAGES ||
+	     (kp->i_am_the_initiator &&
+	      expired(kp->sending.birthdate, REKEY_AFTER_TIME))))
+		send_handshake_initiation(peer, false);
+}
+
+/*
+ * Encrypts the plaintext at buf + MESSAGE_DATA_HEADER_LEN in place and sends
+ * it. The caller leaves room for padding and tag after the plaintext.
+ * Padding to 16 bytes, capped at the MTU, hides exact lengths (5.4.6).
+ */
+static int encrypt_and_send(struct wg_peer *peer, struct noise_keypair *kp,
+			    uint8_t *buf, size_t plen)
+{
+	struct message_data *hdr = (struct message_data *)buf;
+	size_t cap = plen > peer->dev->mtu ? plen : peer->dev->mtu;
+	size_t padded = (plen + MESSAGE_PADDING_MULTIPLE - 1) &
+			~(size_t)(MESSAGE_PADDING_MULTIPLE - 1);
+	uint64_t nonce = kp->sending_counter++;
+	uint8_t *data = buf + MESSAGE_DATA_HEADER_LEN;
+
+	if (padded > cap)
+		padded = cap;
+	memset(data + plen, 0, padded - plen);
+	hdr->header.type = htole32(MESSAGE_DATA);
+	hdr->key_idx = htole32(kp->remote_index);
+	hdr->counter = htole64(nonce);
+	crypto_aead_encrypt(data, data, padded, NULL, 0, nonce, kp->sending.key);
+	timers_any_authenticated_packet_traversal(peer);
+	timers_any_authenticated_packet_sent(peer);
+	if (plen)
+		timers_data_sent(peer);
+	return send_to_peer(peer, buf, MESSAGE_DATA_HEADER_LEN + padded +
+				       NOISE_AUTHTAG_LEN);
+}
+
+void send_staged_packets(struct wg_peer *peer)
+{
+	struct noise_keypair *kp = peer->keypairs.current_keypair;
+	struct staged_packet *sp;
+
+	while ((sp = peer->staged_head)) {
+		if (!keypair_can_send(kp)) {
+			if (kp)
+				kp->sending.is_valid = false;
+			send_handshake_initiation(peer, false);
+			return;
+		}
+		memcpy(scratch + MESSAGE_DATA_HEADER_LEN, sp->data, sp->len);
+		encrypt_and_send(peer, kp, scratch, sp->len);
+		peer->staged_head = sp->next;
+		if (!peer->staged_head)
+			peer->staged_tail = NULL;
+		peer->staged_count--;
+		free(sp);
+	}
+	keep_key_fresh(peer);
+}
+
+void send_keepalive(struct wg_peer *peer)
+{
+	if (!peer->staged_head)
+		peer_stage_packet(peer, NULL, 0);
+	send_staged_packets(peer);
+}
+
+static const uint8_t *packet_dst(const uint8_t *pkt, size_t len, int *family)
+{
+	if (len >= 20 && (pkt[0] >> 4) == 4) {
+		*family = AF_INET;
+		return pkt + 16;
+	}
+	if (len >= 40 && (pkt[0] >> 4) == 6) {
+		*family = AF_INET6;
+		return pkt + 24;
+	}
+	return NULL;
+}
+
+/* pkt lies at buf + MESSAGE_DATA_HEADER_LEN of a lane buffer with tailroom. */
+void send_tun_packet(struct wg_device *dev, uint8_t *pkt, size_t len)
+{
+	struct wg_peer *peer;
+	struct noise_keypair *kp;
+	const uint8_t *dst;
+	int family;
+
+	dst = packet_dst(pkt, len, &family);
+	if (!dst) {
+		device_count_drop(dev, DROP_BAD_PACKET);
+		return;
+	}
+	peer = allowedips_lookup(&dev->allowedips, family, dst);
+	if (!peer || !peer->endpoint.sa.sa_family) {
+		device_count_drop(dev, DROP_NO_ROUTE);
+		return;
+	}
+	kp = peer->keypairs.current_keypair;
+	/* Keep order: anything staged goes first. */
+	if (peer->staged_head || !keypair_can_send(kp)) {
+		peer_stage_packet(peer, pkt, len);
+		send_staged_packets(peer);
+		return;
+	}
+	encrypt_and_send(peer, kp, pkt - MESSAGE_DATA_HEADER_LEN, len);
+	keep_key_fresh(peer);
+}

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* tunlane: the command-line tool, one subcommand per file (wg(8) style). */
+#include <stdio.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "noise.h"
+#include "subcommands.h"
+#include "version.h"
+
+const char *prog = "tunlane";
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} subcommands[] = {
+	{ "show", cmd_show, "Shows interfaces, lanes and peers" },
+	{ "genkey", cmd_genkey, "Generates a new private key and writes it to stdout" },
+	{ "genpsk", cmd_genpsk, "Generates a new preshared key and writes it to stdout" },
+	{ "pubkey", cmd_pubkey, "Reads a private key from stdin and writes a public key to stdout" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: %s <cmd> [<args>]\n\nAvailable subcommands:\n", prog);
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].help);
+	fprintf(f, "You may pass `--help' to any of these subcommands to view usage.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version")) {
+		printf("tunlane %s\n", TUNLANE_VERSION);
+		return 0;
+	}
+	if (crypto_init() < 0) {
+		fprintf(stderr, "%s: cannot initialise libcrypto\n", prog);
+		return 1;
+	}
+	noise_init();
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		if (!strcmp(argv[1], subcommands[i].name))
+			return subcommands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "%s: invalid subcommand `%s'\n", prog, argv[1]);
+	usage(stderr);
+	return 2;
+}

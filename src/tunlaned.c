@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * tunlaned: a WireGuard v1 daemon whose work is spread over lanes, one per
+ * queue of a multi-queue tun. Drop-in for wireguard-go under wg-quick
+ * (WG_QUICK_USERSPACE_IMPLEMENTATION=tunlaned).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cpulist.h"
+#include "crypto.h"
+#include "log.h"
+#include "master.h"
+#include "noise.h"
+#include "version.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: tunlaned [-f|--foreground] [--lanes N] [--cpus LIST] "
+		   "[--user USER] IFNAME\n");
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "tunlaned: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	usage(stderr);
+	return 2;
+}
+
+static bool ifname_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || *s == ':' || *s <= ' ' || *s > '~')
+			return false;
+	return true;
+}
+
+static int parse_lanes(const char *s, unsigned int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > LANES_MAX)
+		return -EINVAL;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int parse_user(const char *s, struct lane_privs *p)
+{
+	struct passwd *pw = getpwnam(s);
+
+	if (!pw)
+		return -ENOENT;
+	p->change_user = true;
+	p->uid = pw->pw_uid;
+	p->gid = pw->pw_gid;
+	return 0;
+}
+
+struct args {
+	bool foreground;
+	const char *lanes, *cpus, *user;
+};
+
+static int parse_args(int argc, char **argv, struct args *a,
+		      struct master_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "lanes", required_argument, NULL, 'l' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, cpus[LANES_MAX], ncpus = 0;
+
+	a->lanes = getenv("TUNLANE_LANES");
+	a->cpus = getenv("TUNLANE_CPUS");
+	a->user = getenv("TUNLANE_USER");
+	while ((c = getopt_long(argc, argv, "fhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': a->foreground = true; break;
+		case 'l': a->lanes = optarg; break;
+		case 'c': a->cpus = optarg; break;
+		case 'u': a->user = optarg; break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("tunlaned %s\n", TUNLANE_VERSION); exit(0);
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc - 1)
+		return bad_usage("%s", optind >= argc ? "missing IFNAME" :
+						      "too many arguments");
+	o->ifname = argv[optind];
+	if (!ifname_valid(o->ifname))
+		return bad_usage("invalid interface name \"%s\"", o->ifname);
+	o->lanes = 1;
+	if (a->lanes && parse_lanes(a->lanes, &o->lanes) < 0)
+		return bad_usage("invalid lane count \"%s\" (1-256)", a->lanes);
+	if (a->cpus && (ncpus = cpulist_parse(a->cpus, cpus, LANES_MAX)) < 0)
+		return bad_usage("invalid CPU list \"%s\"", a->cpus);
+	if (a->user && parse_user(a->user, &o->privs) < 0)
+		return bad_usage("unknown user \"%s\"", a->user);
+	cpulist_assign(o->cpus, o->lanes, ncpus ? cpus : NULL, ncpus);
+	return 0;
+}
+
+/* Forks; the parent returns only once the child reports the interface is
+ * ready (exit 0) or failed (exit 1), so wg-quick can proceed at once. */
+static int daemonize(int *notify_fd)
+{
+	int p[2], status;
+	char c;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		close(p[0]);
+		setsid();
+		*notify_fd = p[1];
+		return 0;
+	}
+	close(p[1]);
+	if (read(p[0], &c, 1) == 1)
+		_exit(0);
+	waitpid(pid, &status, 0);
+	_exit(1);
+}
+
+static void detach_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	static struct master m;
+	struct master_opts o = { 0 };
+	struct args a = { 0 };
+	int ret, notify_fd = -1;
+	char prefix[IFNAMSIZ + 4];
+
+	if ((ret = parse_args(argc, argv, &a, &o)) != 0)
+		return ret;
+	snprintf(prefix, sizeof(prefix), "%s: ", o.ifname);
+	log_open("tunlaned", false);
+	log_set_prefix(prefix);
+	if (crypto_init() < 0) {
+		log_err("cannot initialise libcrypto");
+		return 1;
+	}
+	noise_init();
+	if (!a.foreground && daemonize(&notify_fd) < 0) {
+		log_err("cannot daemonize: %s", strerror(errno));
+		return 1;
+	}
+	if (master_setup(&m, &o) < 0) {
+		master_teardown(&m);
+		return 1;
+	}
+	if (!a.foreground) {
+		log_open("tunlaned", true);
+		detach_stdio();
+		if (write(notify_fd, "", 1) != 1)
+			log_warn("cannot notify parent");
+		close(notify_fd);
+	}
+	ret = master_run(&m);
+	master_teardown(&m);
+	log_info("stopped");
+	return ret;
+}
