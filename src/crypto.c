@@ -1,0 +1,713 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * WireGuard's primitives (whitepaper 5.4) over OpenSSL libcrypto 3.
+ *
+ * Algorithms are fetched once and every context is created once and reused:
+ * a lane is one single-threaded process, and the AEAD runs per packet, so
+ * the hot path must not allocate. The flip side is that nothing here is
+ * thread-safe; a process that wants crypto on two threads needs two
+ * processes (which is the design, section 2).
+ *
+ * OpenSSL lacks HChaCha20, so it is written here (draft-irtf-cfrg-xchacha
+ * section 2.2) and XChaCha20-Poly1305 is built from it and the OpenSSL
+ * ChaCha20-Poly1305 (section 2.3).
+ *
+ * Secrets that pass through the stack are wiped before return.
+ */
+#include "crypto.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#define BLAKE2S_BLOCK_LEN 64	/* RFC 7693 section 2.1: bb = 64 bytes */
+#define AEAD_NONCE_LEN    12	/* RFC 8439 section 2.8 */
+
+static EVP_MD *blake2s_md;
+static EVP_MAC *blake2s_mac;
+static EVP_CIPHER *chachapoly;
+static EVP_MD_CTX *md_ctx;
+static EVP_MAC_CTX *mac_ctx;
+static EVP_CIPHER_CTX *enc_ctx;
+static EVP_CIPHER_CTX *dec_ctx;
+static EVP_PKEY_CTX *x25519_ctx;
+
+/* Fetches the algorithms by name so each call skips the implicit lookup. */
+static int fetch_algorithms(void)
+{
+	blake2s_md = EVP_MD_fetch(NULL, "BLAKE2S-256", NULL);
+	blake2s_mac = EVP_MAC_fetch(NULL, "BLAKE2SMAC", NULL);
+	chachapoly = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+	if (!blake2s_md || !blake2s_mac || !chachapoly)
+		return -ENOMEM;
+	return 0;
+}
+
+/* One context per use; both AEAD contexts get their cipher bound now. */
+static int create_contexts(void)
+{
+	md_ctx = EVP_MD_CTX_new();
+	mac_ctx = EVP_MAC_CTX_new(blake2s_mac);
+	enc_ctx = EVP_CIPHER_CTX_new();
+	dec_ctx = EVP_CIPHER_CTX_new();
+	x25519_ctx = EVP_PKEY_CTX_new_from_name(NULL, "X25519", NULL);
+	if (!md_ctx || !mac_ctx || !enc_ctx || !dec_ctx || !x25519_ctx)
+		return -ENOMEM;
+	if (EVP_EncryptInit_ex2(enc_ctx, chachapoly, NULL, NULL, NULL) != 1 ||
+	    EVP_DecryptInit_ex2(dec_ctx, chachapoly, NULL, NULL, NULL) != 1 ||
+	    EVP_PKEY_fromdata_init(x25519_ctx) != 1)
+		return -ENOMEM;
+	return 0;
+}
+
+int crypto_init(void)
+{
+	if (dec_ctx && x25519_ctx)
+		return 0;
+	crypto_fini();
+	if (fetch_algorithms() || create_contexts()) {
+		crypto_fini();
+		ERR_clear_error();
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void crypto_fini(void)
+{
+	EVP_PKEY_CTX_free(x25519_ctx);
+	EVP_CIPHER_CTX_free(dec_ctx);
+	EVP_CIPHER_CTX_free(enc_ctx);
+	EVP_MAC_CTX_free(mac_ctx);
+	EVP_MD_CTX_free(md_ctx);
+	EVP_CIPHER_free(chachapoly);
+	EVP_MAC_free(blake2s_mac);
+	EVP_MD_free(blake2s_md);
+	x25519_ctx = NULL;
+	dec_ctx = enc_ctx = NULL;
+	mac_ctx = NULL;
+	md_ctx = NULL;
+	chachapoly = NULL;
+	blake2s_mac = NULL;
+	blake2s_md = NULL;
+}
+
+/* For functions that cannot report an error: a wrong hash is worse than
+ * no process, and the master respawns a lane that dies. */
+static void crypto_fatal(const char *what)
+{
+	fprintf(stderr, "tunlane: libcrypto failure in %s\n", what);
+	abort();
+}
+
+static int ensure_init(void)
+{
+	return dec_ctx && x25519_ctx ? 0 : crypto_init();
+}
+
+int crypto_random(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	/* getrandom(2) blocks until the pool is seeded, never fails short
+	 * for <= 256 bytes, but may be interrupted: loop over the rest. */
+	while (len) {
+		ssize_t n = getrandom(p, len, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -EIO;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+bool crypto_memeq(const void *a, const void *b, size_t len)
+{
+	return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+bool crypto_is_zero(const void *a, size_t len)
+{
+	const volatile uint8_t *p = a;
+	unsigned int acc = 0;
+	size_t i;
+
+	/* OR everything, no early exit: the time must not say where the
+	 * first non-zero byte is (a DH output is secret). */
+	for (i = 0; i < len; ++i)
+		acc |= p[i];
+	return ((acc - 1) >> 8) & 1;
+}
+
+void crypto_wipe(void *p, size_t len)
+{
+	OPENSSL_cleanse(p, len);
+}
+
+void crypto_hash2(uint8_t out[CRYPTO_BLAKE2S_LEN], const void *a, size_t alen,
+		  const void *b, size_t blen)
+{
+	unsigned int outlen = 0;
+
+	if (ensure_init())
+		crypto_fatal("crypto_init");
+	/* Init_ex2 with the same digest reuses the provider context. */
+	if (EVP_DigestInit_ex2(md_ctx, blake2s_md, NULL) != 1 ||
+	    (alen && EVP_DigestUpdate(md_ctx, a, alen) != 1) ||
+	    (blen && EVP_DigestUpdate(md_ctx, b, blen) != 1) ||
+	    EVP_DigestFinal_ex(md_ctx, out, &outlen) != 1 ||
+	    outlen != CRYPTO_BLAKE2S_LEN)
+		crypto_fatal("BLAKE2s");
+}
+
+void crypto_hash(uint8_t out[CRYPTO_BLAKE2S_LEN], const void *in, size_t len)
+{
+	crypto_hash2(out, in, len, NULL, 0);
+}
+
+int crypto_blake2s_mac(uint8_t *out, size_t outlen, const void *key,
+		       size_t keylen, const void *in, size_t inlen)
+{
+	OSSL_PARAM params[2];
+	size_t got = 0;
+
+	/* RFC 7693 section 2.5: 1 <= nn <= 32, 0 <= kk <= 32 (kk = 0 is the
+	 * unkeyed hash, which callers get from crypto_hash). */
+	if (outlen < 1 || outlen > CRYPTO_BLAKE2S_LEN || keylen < 1 ||
+	    keylen > CRYPTO_BLAKE2S_LEN)
+		return -EINVAL;
+	if (ensure_init())
+		return -ENOMEM;
+	/* The length goes into the parameter block (RFC 7693 section 2.5),
+	 * so a 16-byte MAC is not a truncated 32-byte one. */
+	params[0] = OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &outlen);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_init(mac_ctx, key, keylen, params) != 1 ||
+	    (inlen && EVP_MAC_update(mac_ctx, in, inlen) != 1) ||
+	    EVP_MAC_final(mac_ctx, out, &got, outlen) != 1 || got != outlen) {
+		ERR_clear_error();
+		return -EIO;
+	}
+	return 0;
+}
+
+/* HMAC by hand (RFC 2104 section 2): two hashes and no allocation, where
+ * EVP_MAC "HMAC" would build a digest context per call. */
+void crypto_hmac(uint8_t out[CRYPTO_BLAKE2S_LEN], const void *key,
+		 size_t keylen, const void *in, size_t inlen)
+{
+	uint8_t k[BLAKE2S_BLOCK_LEN] = { 0 };
+	uint8_t pad[BLAKE2S_BLOCK_LEN];
+	uint8_t inner[CRYPTO_BLAKE2S_LEN];
+	size_t i;
+
+	/* Keys longer than the block are hashed first; shorter ones are
+	 * zero-padded. k is a copy, so out may alias key (or in: in is
+	 * consumed by the inner hash before out is written). */
+	if (keylen > BLAKE2S_BLOCK_LEN)
+		crypto_hash(k, key, keylen);
+	else if (keylen)
+		memcpy(k, key, keylen);
+	for (i = 0; i < BLAKE2S_BLOCK_LEN; ++i)
+		pad[i] = k[i] ^ 0x36;
+	crypto_hash2(inner, pad, sizeof(pad), in, inlen);
+	for (i = 0; i < BLAKE2S_BLOCK_LEN; ++i)
+		pad[i] = k[i] ^ 0x5c;
+	crypto_hash2(out, pad, sizeof(pad), inner, sizeof(inner));
+	crypto_wipe(k, sizeof(k));
+	crypto_wipe(pad, sizeof(pad));
+	crypto_wipe(inner, sizeof(inner));
+}
+
+/*
+ * Whitepaper 5.4.2 (HKDF, RFC 5869, with HMAC-BLAKE2s and an empty info).
+ * buf holds t_i || i, so each HMAC input is built in place; outputs may
+ * alias ck or in, both of which are only read for t0.
+ */
+void crypto_kdf(uint8_t *t1, uint8_t *t2, uint8_t *t3,
+		const uint8_t ck[CRYPTO_BLAKE2S_LEN], const void *in,
+		size_t inlen)
+{
+	uint8_t t0[CRYPTO_BLAKE2S_LEN];
+	uint8_t buf[CRYPTO_BLAKE2S_LEN + 1];
+
+	if (!t1)
+		return;
+	crypto_hmac(t0, ck, CRYPTO_BLAKE2S_LEN, in, inlen);
+	buf[0] = 0x1;
+	crypto_hmac(buf, t0, sizeof(t0), buf, 1);
+	memcpy(t1, buf, CRYPTO_BLAKE2S_LEN);
+	if (t2) {
+		buf[CRYPTO_BLAKE2S_LEN] = 0x2;
+		crypto_hmac(buf, t0, sizeof(t0), buf, sizeof(buf));
+		memcpy(t2, buf, CRYPTO_BLAKE2S_LEN);
+	}
+	if (t2 && t3) {
+		buf[CRYPTO_BLAKE2S_LEN] = 0x3;
+		crypto_hmac(buf, t0, sizeof(t0), buf, sizeof(buf));
+		memcpy(t3, buf, CRYPTO_BLAKE2S_LEN);
+	}
+	crypto_wipe(t0, sizeof(t0));
+	crypto_wipe(buf, sizeof(buf));
+}
+
+/* RFC 7748 section 5: clear bits 0-2 and 255, set bit 254. */
+int crypto_x25519_genkey(uint8_t priv[CRYPTO_X25519_LEN])
+{
+	int ret = crypto_random(priv, CRYPTO_X25519_LEN);
+
+	if (ret)
+		return ret;
+	priv[0] &= 248;
+	priv[31] &= 127;
+	priv[31] |= 64;
+	return 0;
+}
+
+int crypto_x25519_public(uint8_t pub[CRYPTO_X25519_LEN],
+			 const uint8_t priv[CRYPTO_X25519_LEN])
+{
+	EVP_PKEY *key;
+	size_t len = CRYPTO_X25519_LEN;
+	int ok;
+
+	/* OpenSSL computes the public key (X25519(k, 9), RFC 7748 section
+	 * 6.1) when it loads a raw private key; the scalar is clamped there. */
+	key = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv,
+					   CRYPTO_X25519_LEN);
+	ok = key && EVP_PKEY_get_raw_public_key(key, pub, &len) == 1 &&
+	     len == CRYPTO_X25519_LEN;
+	EVP_PKEY_free(key);
+	if (!ok) {
+		ERR_clear_error();
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Loads priv as a key pair whose public half is a placeholder: given only a
+ * private key, OpenSSL would spend a second scalar multiplication deriving
+ * the public key, which derive never reads (it uses the private scalar and
+ * the peer's point only).
+ */
+static EVP_PKEY *x25519_load_private(const uint8_t priv[CRYPTO_X25519_LEN],
+				     const uint8_t placeholder[CRYPTO_X25519_LEN])
+{
+	OSSL_PARAM params[3];
+	EVP_PKEY *key = NULL;
+
+	params[0] = OSSL_PARAM_construct_octet_string(
+		OSSL_PKEY_PARAM_PRIV_KEY, (void *)priv, CRYPTO_X25519_LEN);
+	params[1] = OSSL_PARAM_construct_octet_string(
+		OSSL_PKEY_PARAM_PUB_KEY, (void *)placeholder, CRYPTO_X25519_LEN);
+	params[2] = OSSL_PARAM_construct_end();
+	if (EVP_PKEY_fromdata(x25519_ctx, &key, EVP_PKEY_KEYPAIR, params) != 1)
+		return NULL;
+	return key;
+}
+
+/* X25519(priv, pub) (RFC 7748 section 5) with the all-zero check of
+ * section 6.1, which is what rejects low-order peer points. */
+static int x25519_derive(uint8_t out[CRYPTO_X25519_LEN], EVP_PKEY *sk,
+			 EVP_PKEY *pk)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, sk, NULL);
+	size_t len = CRYPTO_X25519_LEN;
+	int ok;
+
+	/* No peer validation: for X25519 it has nothing to check that the
+	 * zero test below does not. OpenSSL's derive also refuses a zero
+	 * result itself; both cases end in -EINVAL. */
+	ok = ctx && EVP_PKEY_derive_init(ctx) == 1 &&
+	     EVP_PKEY_derive_set_peer_ex(ctx, pk, 0) == 1 &&
+	     EVP_PKEY_derive(ctx, out, &len) == 1 && len == CRYPTO_X25519_LEN;
+	EVP_PKEY_CTX_free(ctx);
+	return ok ? 0 : -EINVAL;
+}
+
+int crypto_x25519(uint8_t out[CRYPTO_X25519_LEN],
+		  const uint8_t priv[CRYPTO_X25519_LEN],
+		  const uint8_t pub[CRYPTO_X25519_LEN])
+{
+	EVP_PKEY *sk = NULL, *pk = NULL;
+	int ret = -ENOMEM;
+
+	if (ensure_init())
+		goto out;
+	ret = -EINVAL;
+	sk = x25519_load_private(priv, pub);
+	pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, pub,
+					 CRYPTO_X25519_LEN);
+	if (sk && pk)
+		ret = x25519_derive(out, sk, pk);
+	if (!ret && crypto_is_zero(out, CRYPTO_X25519_LEN))
+		ret = -EINVAL;
+out:
+	EVP_PKEY_free(sk);	/* frees (cleanses) the private scalar copy */
+	EVP_PKEY_free(pk);
+	if (ret) {
+		crypto_wipe(out, CRYPTO_X25519_LEN);
+		ERR_clear_error();
+	}
+	return ret;
+}
+
+/* RFC 8439 section 2.8 AEAD seal; the tag follows the ciphertext. */
+int crypto_aead_encrypt_n12(uint8_t *dst, const uint8_t *src, size_t len,
+			    const uint8_t *ad, size_t adlen,
+			    const uint8_t nonce[12],
+			    const uint8_t key[CRYPTO_AEAD_KEY_LEN])
+{
+	int outl = 0;
+
+	/* The EVP interface counts in int. */
+	if (len > INT_MAX - CRYPTO_AEAD_TAG_LEN || adlen > INT_MAX)
+		return -EMSGSIZE;
+	if (ensure_init())
+		return -ENOMEM;
+	/* Re-keying a bound context resets the Poly1305 state and lengths
+	 * without allocating. Zero lengths skip Update: src may be NULL for
+	 * a keepalive. */
+	if (EVP_EncryptInit_ex2(enc_ctx, NULL, key, nonce, NULL) != 1 ||
+	    (adlen && EVP_EncryptUpdate(enc_ctx, NULL, &outl, ad,
+					(int)adlen) != 1) ||
+	    (len && (EVP_EncryptUpdate(enc_ctx, dst, &outl, src,
+				       (int)len) != 1 || outl != (int)len)) ||
+	    EVP_EncryptFinal_ex(enc_ctx, dst + len, &outl) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(enc_ctx, EVP_CTRL_AEAD_GET_TAG,
+				CRYPTO_AEAD_TAG_LEN, dst + len) != 1) {
+		ERR_clear_error();
+		return -EIO;
+	}
+	return 0;
+}
+
+/* RFC 8439 section 2.8 AEAD open. Every failure, not only a tag mismatch,
+ * reports -EBADMSG and wipes dst, so no caller can use unverified text. */
+int crypto_aead_decrypt_n12(uint8_t *dst, const uint8_t *src, size_t srclen,
+			    const uint8_t *ad, size_t adlen,
+			    const uint8_t nonce[12],
+			    const uint8_t key[CRYPTO_AEAD_KEY_LEN])
+{
+	uint8_t tag[CRYPTO_AEAD_TAG_LEN];
+	size_t len;
+	int outl = 0;
+
+	if (srclen < CRYPTO_AEAD_TAG_LEN || srclen > INT_MAX || adlen > INT_MAX)
+		return -EBADMSG;
+	if (ensure_init())
+		return -ENOMEM;
+	len = srclen - CRYPTO_AEAD_TAG_LEN;
+	memcpy(tag, src + len, sizeof(tag));	/* in case dst overlaps it */
+	/* Final writes nothing for a stream cipher, but wants a valid
+	 * pointer: dst may be NULL for a keepalive. */
+	if (EVP_DecryptInit_ex2(dec_ctx, NULL, key, nonce, NULL) != 1 ||
+	    (adlen && EVP_DecryptUpdate(dec_ctx, NULL, &outl, ad,
+					(int)adlen) != 1) ||
+	    (len && (EVP_DecryptUpdate(dec_ctx, dst, &outl, src,
+				       (int)len) != 1 || outl != (int)len)) ||
+	    EVP_CIPHER_CTX_ctrl(dec_ctx, EVP_CTRL_AEAD_SET_TAG,
+				sizeof(tag), tag) != 1 ||
+	    EVP_DecryptFinal_ex(dec_ctx, len ? dst + len : tag, &outl) != 1) {
+		ERR_clear_error();
+		if (len)
+			crypto_wipe(dst, len);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/* WireGuard's nonce (whitepaper 5.4.6): 32 zero bits, then the counter as
+ * a 64-bit little-endian integer. */
+static void wg_nonce(uint8_t n12[AEAD_NONCE_LEN], uint64_t counter)
+{
+	int i;
+
+	memset(n12, 0, 4);
+	for (i = 0; i < 8; ++i)
+		n12[4 + i] = (uint8_t)(counter >> (8 * i));
+}
+
+int crypto_aead_encrypt(uint8_t *dst, const uint8_t *src, size_t len,
+			const uint8_t *ad, size_t adlen, uint64_t nonce,
+			const uint8_t key[CRYPTO_AEAD_KEY_LEN])
+{
+	uint8_t n12[AEAD_NONCE_LEN];
+
+	wg_nonce(n12, nonce);
+	return crypto_aead_encrypt_n12(dst, src, len, ad, adlen, n12, key);
+}
+
+int crypto_aead_decrypt(uint8_t *dst, const uint8_t *src, size_t srclen,
+			const uint8_t *ad, size_t adlen, uint64_t nonce,
+			const uint8_t key[CRYPTO_AEAD_KEY_LEN])
+{
+	uint8_t n12[AEAD_NONCE_LEN];
+
+	wg_nonce(n12, nonce);
+	return crypto_aead_decrypt_n12(dst, src, srclen, ad, adlen, n12, key);
+}
+
+static uint32_t load_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static void store_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t rotl32(uint32_t v, int n)
+{
+	return v << n | v >> (32 - n);
+}
+
+/* RFC 8439 section 2.1: the quarter round on four words of the state. */
+static void quarter_round(uint32_t x[16], int a, int b, int c, int d)
+{
+	x[a] += x[b]; x[d] = rotl32(x[d] ^ x[a], 16);
+	x[c] += x[d]; x[b] = rotl32(x[b] ^ x[c], 12);
+	x[a] += x[b]; x[d] = rotl32(x[d] ^ x[a], 8);
+	x[c] += x[d]; x[b] = rotl32(x[b] ^ x[c], 7);
+}
+
+/* RFC 8439 section 2.3: a column round then a diagonal round. */
+static void double_round(uint32_t x[16])
+{
+	quarter_round(x, 0, 4, 8, 12);
+	quarter_round(x, 1, 5, 9, 13);
+	quarter_round(x, 2, 6, 10, 14);
+	quarter_round(x, 3, 7, 11, 15);
+	quarter_round(x, 0, 5, 10, 15);
+	quarter_round(x, 1, 6, 11, 12);
+	quarter_round(x, 2, 7, 8, 13);
+	quarter_round(x, 3, 4, 9, 14);
+}
+
+/*
+ * draft-irtf-cfrg-xchacha-03 section 2.2: the ChaCha20 state with the
+ * 16-byte nonce in place of counter and nonce, 20 rounds, and rows 0 and 3
+ * as the output, without the final addition of the input state.
+ */
+void crypto_hchacha20(uint8_t out[32], const uint8_t key[32],
+		      const uint8_t nonce[16])
+{
+	uint32_t x[16] = { 0x61707865, 0x3320646e, 0x79622d32, 0x6b206574 };
+	int i;
+
+	for (i = 0; i < 8; ++i)
+		x[4 + i] = load_le32(key + 4 * i);
+	for (i = 0; i < 4; ++i)
+		x[12 + i] = load_le32(nonce + 4 * i);
+	for (i = 0; i < 10; ++i)
+		double_round(x);
+	for (i = 0; i < 4; ++i) {
+		store_le32(out + 4 * i, x[i]);
+		store_le32(out + 16 + 4 * i, x[12 + i]);
+	}
+	crypto_wipe(x, sizeof(x));
+}
+
+/* Section 2.3: subkey = HChaCha20(key, nonce[0..15]); the ChaCha20 nonce
+ * is 4 zero bytes || nonce[16..23]. */
+static void xchacha_setup(uint8_t subkey[32], uint8_t n12[AEAD_NONCE_LEN],
+			  const uint8_t key[32],
+			  const uint8_t nonce[CRYPTO_XNONCE_LEN])
+{
+	crypto_hchacha20(subkey, key, nonce);
+	memset(n12, 0, 4);
+	memcpy(n12 + 4, nonce + 16, 8);
+}
+
+int crypto_xaead_encrypt(uint8_t *dst, const uint8_t *src, size_t len,
+			 const uint8_t *ad, size_t adlen,
+			 const uint8_t nonce[CRYPTO_XNONCE_LEN],
+			 const uint8_t key[CRYPTO_AEAD_KEY_LEN])
+{
+	uint8_t subkey[CRYPTO_AEAD_KEY_LEN], n12[AEAD_NONCE_LEN];
+	int ret;
+
+	xchacha_setup(subkey, n12, key, nonce);
+	ret = crypto_aead_encrypt_n12(dst, src, len, ad, adlen, n12, subkey);
+	crypto_wipe(subkey, sizeof(subkey));
+	return ret;
+}
+
+int crypto_xaead_decrypt(uint8_t *dst, const uint8_t *src, size_t srclen,
+			 const uint8_t *ad, size_t adlen,
+			 const uint8_t nonce[CRYPTO_XNONCE_LEN],
+			 const uint8_t key[CRYPTO_AEAD_KEY_LEN])
+{
+	uint8_t subkey[CRYPTO_AEAD_KEY_LEN], n12[AEAD_NONCE_LEN];
+	int ret;
+
+	xchacha_setup(subkey, n12, key, nonce);
+	ret = crypto_aead_decrypt_n12(dst, src, srclen, ad, adlen, n12, subkey);
+	crypto_wipe(subkey, sizeof(subkey));
+	return ret;
+}
+
+/*
+ * Keys are secret, so the encoders and decoders below use no table lookups
+ * and no branches on key bytes. ct_in_range is -1 when lo <= c <= hi and 0
+ * otherwise: both differences are negative only inside the range, and
+ * they lie in -256..255, so the arithmetic shift leaves all ones or zero.
+ */
+static int ct_in_range(int c, int lo, int hi)
+{
+	return ((lo - 1 - c) & (c - hi - 1)) >> 8;
+}
+
+/* RFC 4648 section 4 alphabet: value 0..63, or -1 for any other byte. */
+static int b64_value(uint8_t b)
+{
+	int c = b, v = -1;
+
+	v += ct_in_range(c, 'A', 'Z') & (c - 'A' + 1);
+	v += ct_in_range(c, 'a', 'z') & (c - 'a' + 27);
+	v += ct_in_range(c, '0', '9') & (c - '0' + 53);
+	v += ct_in_range(c, '+', '+') & 63;
+	v += ct_in_range(c, '/', '/') & 64;
+	return v;
+}
+
+/* Inverse of b64_value for v in 0..63: start from 'A' + v and shift each
+ * later alphabet range into place ((k - v) >> 8 is -1 when v > k). */
+static char b64_char(unsigned int bits)
+{
+	int v = (int)(bits & 63), c = 'A' + v;
+
+	c += ((25 - v) >> 8) & ('a' - 'A' - 26);
+	c += ((51 - v) >> 8) & ('0' - 'a' - 26);
+	c += ((61 - v) >> 8) & ('+' - '0' - 10);
+	c += ((62 - v) >> 8) & ('/' - '+' - 1);
+	return (char)c;
+}
+
+/* 32 bytes are ten 3-byte groups (40 chars), then 2 bytes that make three
+ * chars and one '=' (RFC 4648 section 4), as `wg genkey` prints. */
+void crypto_key_to_base64(char out[CRYPTO_KEY_B64_LEN], const uint8_t key[32])
+{
+	uint32_t v;
+	int i;
+
+	for (i = 0; i < 10; ++i) {
+		v = (uint32_t)key[3 * i] << 16 | (uint32_t)key[3 * i + 1] << 8 |
+		    key[3 * i + 2];
+		out[4 * i] = b64_char(v >> 18);
+		out[4 * i + 1] = b64_char(v >> 12);
+		out[4 * i + 2] = b64_char(v >> 6);
+		out[4 * i + 3] = b64_char(v);
+	}
+	v = (uint32_t)key[30] << 16 | (uint32_t)key[31] << 8;
+	out[40] = b64_char(v >> 18);
+	out[41] = b64_char(v >> 12);
+	out[42] = b64_char(v >> 6);
+	out[43] = '=';
+	out[44] = '\0';
+	crypto_wipe(&v, sizeof(v));
+}
+
+/* Exactly 43 alphabet chars and '='. The last char carries 4 data bits;
+ * its low 2 bits must be zero (RFC 4648 section 3.5, canonical encoding)
+ * so that one key has one spelling. */
+int crypto_key_from_base64(uint8_t key[32], const char *in)
+{
+	const uint8_t *s = (const uint8_t *)in;
+	uint32_t acc = 0;
+	int err = 0, i, v;
+
+	if (strnlen(in, CRYPTO_KEY_B64_LEN) != CRYPTO_KEY_B64_LEN - 1 ||
+	    s[43] != '=')
+		return -EINVAL;
+	for (i = 0; i < 43; ++i) {
+		v = b64_value(s[i]);
+		err |= v;
+		acc = acc << 6 | (uint32_t)(v & 63);
+		if (i % 4 == 3) {
+			key[i / 4 * 3] = (uint8_t)(acc >> 16);
+			key[i / 4 * 3 + 1] = (uint8_t)(acc >> 8);
+			key[i / 4 * 3 + 2] = (uint8_t)acc;
+		}
+	}
+	/* acc now holds the last 3 chars: 18 bits, 16 of them data. */
+	key[30] = (uint8_t)(acc >> 10);
+	key[31] = (uint8_t)(acc >> 2);
+	err |= -(int)(acc & 3);
+	crypto_wipe(&acc, sizeof(acc));
+	if (err < 0) {
+		crypto_wipe(key, 32);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* 0..15 to '0'..'9', 'a'..'f': add 39 more when the nibble exceeds 9. */
+static char hex_char(unsigned int nibble)
+{
+	int v = (int)(nibble & 15);
+
+	return (char)('0' + v + (((9 - v) >> 8) & ('a' - '0' - 10)));
+}
+
+void crypto_key_to_hex(char out[CRYPTO_KEY_HEX_LEN], const uint8_t key[32])
+{
+	int i;
+
+	for (i = 0; i < 32; ++i) {
+		out[2 * i] = hex_char(key[i] >> 4);
+		out[2 * i + 1] = hex_char(key[i]);
+	}
+	out[64] = '\0';
+}
+
+/* Value 0..15 of a hex digit, either case, or -1. */
+static int hex_value(uint8_t b)
+{
+	int c = b, v = -1;
+
+	v += ct_in_range(c, '0', '9') & (c - '0' + 1);
+	v += ct_in_range(c, 'a', 'f') & (c - 'a' + 11);
+	v += ct_in_range(c, 'A', 'F') & (c - 'A' + 11);
+	return v;
+}
+
+/* Exactly 64 hex digits (the UAPI's key format), nothing after them. */
+int crypto_key_from_hex(uint8_t key[32], const char *in)
+{
+	const uint8_t *s = (const uint8_t *)in;
+	int err = 0, hi, lo, i;
+
+	if (strnlen(in, CRYPTO_KEY_HEX_LEN) != CRYPTO_KEY_HEX_LEN - 1)
+		return -EINVAL;
+	for (i = 0; i < 32; ++i) {
+		hi = hex_value(s[2 * i]);
+		lo = hex_value(s[2 * i + 1]);
+		err |= hi | lo;
+		key[i] = (uint8_t)((hi & 15) << 4 | (lo & 15));
+	}
+	if (err < 0) {
+		crypto_wipe(key, 32);
+		return -EINVAL;
+	}
+	return 0;
+}
