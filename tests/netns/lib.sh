@@ -184,8 +184,11 @@ tl_setup_ns() {
 	ip -n "$NS_B" addr add "$B4/24" dev veth0
 	ip -n "$NS_A" addr add "$A6/64" dev veth0 nodad
 	ip -n "$NS_B" addr add "$B6/64" dev veth0 nodad
-	ip -n "$NS_A" link set veth0 up
-	ip -n "$NS_B" link set veth0 up
+	for ns in "$NS_A" "$NS_B"; do
+		# So that deleting the first v4 address keeps a second one (roaming).
+		nsx "$ns" sysctl -qw net.ipv4.conf.veth0.promote_secondaries=1 >/dev/null
+		ip -n "$ns" link set veth0 up
+	done
 	nsx "$NS_A" "$TL_PY" "$TL_TOOL" ping "$B4" -c 1 -W 5 >/dev/null ||
 		fail "veth $A4 -> $B4 does not work"
 }
@@ -323,9 +326,12 @@ tl_check_tcp() {
 	# iperf3 -n stops the receiver's count when the sender says it is done,
 	# so the last in-flight window can be missing from sum_received: the
 	# sender must have written it all over the (reliable) TCP connection,
-	# and the receiver must have counted at least 98% of it.
+	# and the receiver must have counted all but 2% of it or 8 MiB per stream.
+	local streams slack
+	streams=$("$TL_PY" "$TL_TOOL" jget 'len(d["end"]["streams"])' "$f")
+	slack=$((min / 50 > streams * (8 << 20) ? min / 50 : streams * (8 << 20)))
 	((sent >= min)) || fail "$label: sender wrote $sent bytes, expected >= $min"
-	((got * 100 >= min * 98)) || fail "$label: receiver got $got bytes, expected >= 98% of $min"
+	((got + slack >= min)) || fail "$label: receiver got $got bytes, expected >= $min - $slack"
 	log "$label: $sent bytes sent, $got counted by the receiver, $rate Mbit/s"
 }
 
@@ -386,7 +392,9 @@ tl_wait_exit() {
 # A standard pair: $IF_A (daemon under test, in $NS_A) and $IF_B (peer
 # implementation $2, in $NS_B), keys generated, each peer configured with the
 # other's key and inner /32 and /128. $1 selects who knows the other's
-# endpoint: "a" (A initiates), "b" (B initiates), "both".
+# endpoint: "a" (A initiates), "b" (B initiates), "both"; $2 is the
+# implementation in B ("peer" or "dut"), the rest are arguments for the daemon
+# under test in A. TL_OUTER=6 makes the endpoints IPv6.
 tl_standard_pair() {
 	local who=$1 implb=${2:-peer} epa= epb=
 	shift 2 || true
@@ -399,10 +407,12 @@ tl_standard_pair() {
 	PID_B=$TL_LASTPID
 	tl_iface "$NS_A" "$IF_A" "$KA_PRIV" "$PORT_A" "$TA4" "$TA6"
 	tl_iface "$NS_B" "$IF_B" "$KB_PRIV" "$PORT_B" "$TB4" "$TB6"
+	local oa=$A4 ob=$B4
+	if [[ ${TL_OUTER:-4} = 6 ]]; then oa=[$A6] ob=[$B6]; fi
 	case $who in
-	a) epb=$B4:$PORT_B ;;
-	b) epa=$A4:$PORT_A ;;
-	both) epa=$A4:$PORT_A epb=$B4:$PORT_B ;;
+	a) epb=$ob:$PORT_B ;;
+	b) epa=$oa:$PORT_A ;;
+	both) epa=$oa:$PORT_A epb=$ob:$PORT_B ;;
 	esac
 	tl_peer "$NS_A" "$IF_A" "$KB_PUB" "$TB4/32,$TB6/128" "$epb"
 	tl_peer "$NS_B" "$IF_B" "$KA_PUB" "$TA4/32,$TA6/128" "$epa"
