@@ -73,8 +73,12 @@ static int master_open_sockets(struct master *m)
 static void lane_child(struct master *m, unsigned int i, int ctl_fd)
 {
 	struct wg_device *dev = &m->dev;
+	char prefix[IFNAMSIZ + 16];
 	sigset_t none;
 	int ret;
+
+	snprintf(prefix, sizeof(prefix), "%s: lane %u: ", m->opts.ifname, i);
+	log_set_prefix(prefix);
 
 	/* A lane must not outlive its master and must not hold the others'
 	 * fds, so a crash of one cannot disturb another's queue. */
