@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Two complete in-process WireGuard devices talking over real UDP sockets
+ * on 127.0.0.1. Each device's "tun" is one end of a datagram socketpair, so
+ * the test sees exactly what would reach the kernel. The protocol clock is
+ * the fake one, so every timer of whitepaper section 6 is driven without
+ * sleeping.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "clock.h"
+#include "crypto.h"
+#include "device.h"
+#include "noise.h"
+#include "uapi.h"
+
+#define START_MONO (1000 * NSEC_PER_SEC)
+#define START_REAL (1700000000ULL * NSEC_PER_SEC)
+#define BUF 2048
+
+struct node {
+	struct wg_device dev;
+	int tun[2];		/* [0] is the device's tun fd, [1] the test's */
+	uint16_t port;
+	uint8_t priv[32], pub[32];
+	const char *inner;	/* our tunnel address */
+};
+
+static struct node A = { .inner = "10.0.0.1" }, B = { .inner = "10.0.0.2" };
+
+static uint16_t bind_udp(int *fd)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	*fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	assert_true(*fd >= 0);
+	assert_int_equal(bind(*fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(*fd, (struct sockaddr *)&a, &len), 0);
+	return ntohs(a.sin_port);
+}
+
+static void node_init(struct node *n)
+{
+	assert_int_equal(device_init(&n->dev, "test", true, 0), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0,
+				    n->tun), 0);
+	n->dev.tun_fd = n->tun[0];
+	n->port = bind_udp(&n->dev.udp_fd);
+	n->dev.udp_family = AF_INET;
+	assert_int_equal(crypto_x25519_genkey(n->priv), 0);
+	assert_int_equal(crypto_x25519_public(n->pub, n->priv), 0);
+}
+
+static void apply(struct node *n, const char *fmt, ...)
+{
+	struct uapi_set set;
+	char text[2048], err[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	assert_int_equal(uapi_parse_set(&set, text, strlen(text), err,
+					sizeof(err)), 0);
+	assert_int_equal(device_apply(&n->dev, &set), 0);
+	uapi_set_free(&set);
+}
+
+/* Gives n the other node as its one peer, allowed the other's /32. */
+static void configure(struct node *n, struct node *o, unsigned int keepalive)
+{
+	char priv[CRYPTO_KEY_HEX_LEN], pub[CRYPTO_KEY_HEX_LEN];
+
+	crypto_key_to_hex(priv, n->priv);
+	crypto_key_to_hex(pub, o->pub);
+	apply(n, "private_key=%s\nlisten_port=%u\npublic_key=%s\n"
+		 "endpoint=127.0.0.1:%u\npersistent_keepalive_interval=%u\n"
+		 "allowed_ip=%s/32\n\n",
+	      priv, n->port, pub, o->port, keepalive, o->inner);
+}
+
+static int setup(void **state)
+{
+	crypto_init();
+	noise_init();
+	clock_fake_set(START_MONO, START_REAL);
+	node_init(&A);
+	node_init(&B);
+	configure(&A, &B, 0);
+	configure(&B, &A, 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	for (struct node *n = &A; n; n = n == &A ? &B : NULL) {
+		device_free(&n->dev);
+		close(n->tun[0]);
+		close(n->tun[1]);
+		close(n->dev.udp_fd);
+	}
+	clock_fake_clear();
+	return 0;
+}
+
+/* Reads one datagram addressed to n; 0 when none is waiting. */
+static ssize_t wire_read(struct node *n, uint8_t *buf, union endpoint *src)
+{
+	socklen_t slen = sizeof(*src);
+	ssize_t r = recvfrom(n->dev.udp_fd, buf, BUF, 0, &src->sa, &slen);
+
+	return r < 0 ? 0 : r;
+}
+
+/* Delivers everything waiting on n's socket; returns how many. */
+static int pump(struct node *n)
+{
+	uint8_t buf[BUF];
+	union endpoint src;
+	ssize_t len;
+	int count = 0;
+
+	while ((len = wire_read(n, buf, &src)) > 0) {
+		receive_packet(&n->dev, buf, (size_t)len, &src);
+		count++;
+	}
+	return count;
+}
+
+static void exchange(void)
+{
+	for (int i = 0; i < 20 && (pump(&A) + pump(&B)); i++)
+		;
+}
+
+static size_t make_ip4(uint8_t *p, const char *src, const char *dst,
+		       size_t payload)
+{
+	size_t len = 20 + payload;
+
+	memset(p, 0, len);
+	p[0] = 0x45;
+	p[2] = (uint8_t)(len >> 8);
+	p[3] = (uint8_t)len;
+	p[8] = 64;
+	p[9] = 17;
+	inet_pton(AF_INET, src, p + 12);
+	inet_pton(AF_INET, dst, p + 16);
+	for (size_t i = 0; i < payload; i++)
+		p[20 + i] = (uint8_t)(i * 7 + 3);
+	return len;
+}
+
+/* Hands a packet to n as if read from its tun (with header room). */
+static void tun_inject(struct node *n, const uint8_t *pkt, size_t len)
+{
+	static uint8_t buf[MESSAGE_DATA_HEADER_LEN + BUF + 64];
+
+	memcpy(buf + MESSAGE_DATA_HEADER_LEN, pkt, len);
+	send_tun_packet(&n->dev, buf + MESSAGE_DATA_HEADER_LEN, len);
+}
+
+static ssize_t tun_read(struct node *n, uint8_t *buf)
+{
+	ssize_t r = recv(n->tun[1], buf, BUF, MSG_DONTWAIT);
+
+	return r < 0 ? 0 : r;
+}
+
+static struct wg_peer *peer_of(struct node *n)
+{
+	return n->dev.peers;
+}
+
+static void send_and_check(struct node *from, struct node *to, size_t payload)
+{
+	uint8_t pkt[BUF], got[BUF];
+	size_t len = make_ip4(pkt, from->inner, to->inner, payload);
+
+	tun_inject(from, pkt, len);
+	exchange();
+	assert_int_equal(tun_read(to, got), (ssize_t)len);
+	assert_memory_equal(got, pkt, len);
+}
+
+static void establish(void)
+{
+	send_and_check(&A, &B, 100);
+}
+
+static void test_handshake_and_data(void **state)
+{
+	establish();
+	send_and_check(&B, &A, 1000);
+	send_and_check(&A, &B, 0);	/* an empty UDP datagram inside */
+	assert_int_equal(A.dev.stats->handshakes, 1);
+	assert_int_equal(B.dev.stats->handshakes, 1);
+	assert_int_equal(peer_of(&A)->last_handshake_sec,
+			 (int64_t)(START_REAL / NSEC_PER_SEC));
+	assert_true(peer_of(&B)->tx_bytes > 1000);
+	assert_true(peer_of(&A)->rx_bytes > 1000);
+	assert_int_equal(peer_of(&A)->tx_bytes, peer_of(&B)->rx_bytes);
+	/* The responder promoted its next keypair on the first data packet. */
+	assert_non_null(peer_of(&B)->keypairs.current_keypair);
+	assert_null(peer_of(&B)->keypairs.next_keypair);
+	assert_int_equal(stats_drops_total(A.dev.stats), 0);
+	assert_int_equal(stats_drops_total(B.dev.stats), 0);
+}
+
+/* Captures the next data datagram A sends to B without delivering it. */
+static size_t capture_data(uint8_t *buf, union endpoint *src)
+{
+	uint8_t pkt[BUF];
+	size_t len = make_ip4(pkt, A.inner, B.inner, 64);
+	ssize_t n;
+
+	tun_inject(&A, pkt, len);
+	n = wire_read(&B, buf, src);
+	assert_true(n > 0);
+	assert_int_equal(buf[0], MESSAGE_DATA);
+	return (size_t)n;
+}
+
+static void feed(struct node *n, const uint8_t *buf, size_t len,
+		 const union endpoint *src)
+{
+	uint8_t copy[BUF];
+
+	memcpy(copy, buf, len);
+	receive_packet(&n->dev, copy, len, src);
+}
+
+static void test_bad_packets_dropped(void **state)
+{
+	uint8_t buf[BUF], got[BUF], junk[BUF];
+	union endpoint src;
+	size_t len;
+
+	establish();
+	len = capture_data(buf, &src);
+	feed(&B, buf, len, &src);
+	assert_true(tun_read(&B, got) > 0);
+	feed(&B, buf, len, &src);			/* replayed */
+	assert_int_equal(B.dev.stats->drops[DROP_REPLAY], 1);
+	buf[len - 1] ^= 1;				/* forged tag */
+	feed(&B, buf, len, &src);
+	assert_int_equal(B.dev.stats->drops[DROP_BAD_AUTH], 1);
+	buf[4] ^= 0x55;					/* unknown index */
+	feed(&B, buf, len, &src);
+	assert_int_equal(B.dev.stats->drops[DROP_UNKNOWN_INDEX], 1);
+	feed(&B, buf, 10, &src);			/* truncated */
+	memset(junk, 0, sizeof(junk));
+	junk[0] = MESSAGE_HANDSHAKE_INITIATION;
+	feed(&B, junk, MESSAGE_INITIATION_LEN + 1, &src);	/* oversized */
+	assert_int_equal(B.dev.stats->drops[DROP_SHORT], 2);
+	feed(&B, junk, MESSAGE_INITIATION_LEN, &src);	/* no valid mac1 */
+	assert_int_equal(B.dev.stats->drops[DROP_BAD_MAC], 1);
+	junk[0] = 9;
+	feed(&B, junk, 100, &src);
+	junk[0] = MESSAGE_DATA;
+	junk[1] = 1;					/* reserved byte set */
+	feed(&B, junk, 100, &src);
+	assert_int_equal(B.dev.stats->drops[DROP_BAD_TYPE], 2);
+	assert_int_equal(tun_read(&B, got), 0);
+	send_and_check(&A, &B, 10);			/* still working */
+}
+
+static void test_inner_source_filtered(void **state)
+{
+	uint8_t pkt[BUF], got[BUF];
+	size_t len;
+
+	establish();
+	/* A routes by destination, but B must refuse a source A may not use. */
+	len = make_ip4(pkt, "10.0.0.99", B.inner, 40);
+	tun_inject(&A, pkt, len);
+	exchange();
+	assert_int_equal(tun_read(&B, got), 0);
+	assert_int_equal(B.dev.stats->drops[DROP_ALLOWED_IPS], 1);
+	/* A truncated inner packet (length field beyond the data) too. */
+	len = make_ip4(pkt, A.inner, B.inner, 40);
+	pkt[2] = 0x10;
+	tun_inject(&A, pkt, len);
+	exchange();
+	assert_int_equal(tun_read(&B, got), 0);
+	assert_int_equal(B.dev.stats->drops[DROP_BAD_PACKET], 1);
+}
+
+static int count_type(struct node *n, uint8_t type)
+{
+	uint8_t buf[BUF];
+	union endpoint src;
+	ssize_t len;
+	int count = 0;
+
+	while ((len = wire_read(n, buf, &src)) > 0)
+		count += buf[0] == type;
+	return count;
+}
+
+static void advance_and_run(struct node *n, uint64_t ns)
+{
+	clock_fake_advance(ns);
+	timers_run(&n->dev);
+}
+
+static void test_retransmit_then_give_up(void **state)
+{
+	uint8_t pkt[BUF];
+	size_t len = make_ip4(pkt, A.inner, B.inner, 10);
+	int sent;
+
+	tun_inject(&A, pkt, len);	/* B never answers: we don't pump it */
+	sent = count_type(&B, MESSAGE_HANDSHAKE_INITIATION);
+	for (int i = 0; i < 40; i++) {
+		advance_and_run(&A, REKEY_TIMEOUT + REKEY_TIMEOUT_JITTER_MAX);
+		sent += count_type(&B, MESSAGE_HANDSHAKE_INITIATION);
+	}
+	/* The first try plus MAX_TIMER_HANDSHAKES + 1 retries, then silence. */
+	assert_int_equal(sent, MAX_TIMER_HANDSHAKES + 2);
+	assert_int_equal(peer_of(&A)->staged_count, 0);
+	assert_true(timers_pending(peer_of(&A), TIMER_ZERO_KEY_MATERIAL));
+}
+
+static void test_passive_keepalive(void **state)
+{
+	uint8_t got[BUF];
+
+	establish();
+	/* B got data and sent nothing back: after KEEPALIVE_TIMEOUT it must
+	 * send an empty packet so A knows the session works. */
+	advance_and_run(&B, KEEPALIVE_TIMEOUT - 1);
+	assert_int_equal(pump(&A), 0);
+	advance_and_run(&B, 1);
+	assert_int_equal(pump(&A), 1);
+	assert_int_equal(tun_read(&A, got), 0);
+	assert_int_equal(peer_of(&A)->rx_bytes,
+			 MESSAGE_RESPONSE_LEN + MESSAGE_MINIMUM_LENGTH);
+}
+
+static void test_new_handshake_when_unanswered(void **state)
+{
+	uint8_t pkt[BUF];
+	size_t len = make_ip4(pkt, A.inner, B.inner, 10);
+
+	establish();
+	tun_inject(&A, pkt, len);
+	assert_int_equal(count_type(&B, MESSAGE_DATA), 1);
+	/* No reply to data for KEEPALIVE + REKEY_TIMEOUT (+ jitter): rekey. */
+	advance_and_run(&A, NEW_HANDSHAKE_TIMEOUT - 1);
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_INITIATION), 0);
+	advance_and_run(&A, REKEY_TIMEOUT_JITTER_MAX + 1);
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_INITIATION), 1);
+}
+
+static void test_rekey_after_time(void **state)
+{
+	uint8_t pkt[BUF];
+	size_t len = make_ip4(pkt, A.inner, B.inner, 10);
+
+	establish();
+	send_and_check(&B, &A, 10);
+	clock_fake_advance(REKEY_AFTER_TIME);
+	tun_inject(&A, pkt, len);
+	/* The old session still carries the packet, and A starts a rekey. */
+	assert_int_equal(pump(&B), 2);
+	exchange();
+	assert_int_equal(A.dev.stats->handshakes, 2);
+	send_and_check(&A, &B, 10);
+}
+
+static void test_reject_after_time(void **state)
+{
+	uint8_t pkt[BUF];
+	size_t len = make_ip4(pkt, A.inner, B.inner, 10);
+
+	establish();
+	clock_fake_advance(REJECT_AFTER_TIME);
+	tun_inject(&A, pkt, len);
+	/* The expired session must not be used: stage and handshake. */
+	assert_int_equal(count_type(&B, MESSAGE_DATA), 0);
+	assert_int_equal(peer_of(&A)->staged_count, 1);
+}
+
+static void test_zero_key_material(void **state)
+{
+	establish();
+	assert_non_null(peer_of(&A)->keypairs.current_keypair);
+	advance_and_run(&A, ZERO_KEYS_AFTER);
+	assert_null(peer_of(&A)->keypairs.current_keypair);
+	assert_null(peer_of(&A)->keypairs.previous_keypair);
+	assert_null(peer_of(&A)->keypairs.next_keypair);
+}
+
+static void test_persistent_keepalive(void **state)
+{
+	configure(&A, &B, 25);	/* turning it on sends one at once */
+	exchange();
+	assert_int_equal(A.dev.stats->handshakes, 1);
+	assert_int_equal(B.dev.stats->handshakes, 1);
+	establish();
+	send_and_check(&B, &A, 10);	/* A owes B a passive keepalive */
+	advance_and_run(&A, KEEPALIVE_TIMEOUT);
+	assert_int_equal(count_type(&B, MESSAGE_DATA), 1);
+	/* From that last packet on, the persistent interval counts. */
+	advance_and_run(&A, 24 * NSEC_PER_SEC);
+	assert_int_equal(count_type(&B, MESSAGE_DATA), 0);
+	advance_and_run(&A, 1 * NSEC_PER_SEC);
+	assert_int_equal(count_type(&B, MESSAGE_DATA), 1);
+}
+
+static void make_b_busy(void)
+{
+	for (int i = 0; i < HANDSHAKE_LOAD_LIMIT; i++)
+		receive_under_load(&B.dev, true);
+}
+
+static void test_cookie_under_load(void **state)
+{
+	uint8_t pkt[BUF];
+	size_t len = make_ip4(pkt, A.inner, B.inner, 10);
+
+	make_b_busy();
+	tun_inject(&A, pkt, len);
+	pump(&B);	/* B answers the initiation with a cookie reply */
+	assert_int_equal(B.dev.stats->handshakes, 0);
+	assert_int_equal(pump(&A), 1);
+	assert_true(peer_of(&A)->latest_cookie.is_valid);
+	/* The retransmission carries mac2 and gets through the load. */
+	advance_and_run(&A, REKEY_TIMEOUT + REKEY_TIMEOUT_JITTER_MAX);
+	make_b_busy();
+	exchange();
+	assert_int_equal(B.dev.stats->handshakes, 1);
+	assert_int_equal(A.dev.stats->handshakes, 1);
+}
+
+static void test_endpoint_roams(void **state)
+{
+	char ep[ENDPOINT_STR_LEN], want[ENDPOINT_STR_LEN];
+	int old = A.dev.udp_fd;
+	uint16_t port;
+
+	establish();
+	port = bind_udp(&A.dev.udp_fd);	/* A moves to a new port */
+	close(old);
+	send_and_check(&A, &B, 20);
+	endpoint_format(&peer_of(&B)->endpoint, ep, sizeof(ep));
+	snprintf(want, sizeof(want), "127.0.0.1:%u", port);
+	assert_string_equal(ep, want);
+	A.port = port;
+	send_and_check(&B, &A, 20);
+}
+
+static void test_get_reply(void **state)
+{
+	char *out = NULL, pub[CRYPTO_KEY_HEX_LEN], line[128];
+	size_t len = 0;
+
+	establish();
+	assert_int_equal(device_get(&A.dev, &out, &len, false), 0);
+	crypto_key_to_hex(pub, B.pub);
+	snprintf(line, sizeof(line), "public_key=%s\n", pub);
+	assert_non_null(strstr(out, line));
+	snprintf(line, sizeof(line), "endpoint=127.0.0.1:%u\n", B.port);
+	assert_non_null(strstr(out, line));
+	assert_non_null(strstr(out, "allowed_ip=10.0.0.2/32\n"));
+	assert_non_null(strstr(out, "last_handshake_time_sec=1700000000\n"));
+	assert_non_null(strstr(out, "protocol_version=1\n"));
+	free(out);
+}
+
+static void test_private_key_change_forces_handshake(void **state)
+{
+	char priv[CRYPTO_KEY_HEX_LEN], pub[CRYPTO_KEY_HEX_LEN];
+
+	establish();
+	assert_int_equal(crypto_x25519_genkey(A.priv), 0);
+	assert_int_equal(crypto_x25519_public(A.pub, A.priv), 0);
+	crypto_key_to_hex(priv, A.priv);
+	apply(&A, "private_key=%s\n\n", priv);
+	assert_null(peer_of(&A)->keypairs.current_keypair);
+	crypto_key_to_hex(pub, A.pub);
+	apply(&B, "replace_peers=true\npublic_key=%s\nendpoint=127.0.0.1:%u\n"
+		  "allowed_ip=10.0.0.1/32\n\n", pub, A.port);
+	advance_and_run(&A, REKEY_TIMEOUT);
+	send_and_check(&A, &B, 30);
+	assert_int_equal(A.dev.stats->handshakes, 2);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_handshake_and_data),
+		T(test_bad_packets_dropped),
+		T(test_inner_source_filtered),
+		T(test_retransmit_then_give_up),
+		T(test_passive_keepalive),
+		T(test_new_handshake_when_unanswered),
+		T(test_rekey_after_time),
+		T(test_reject_after_time),
+		T(test_zero_key_material),
+		T(test_persistent_keepalive),
+		T(test_cookie_under_load),
+		T(test_endpoint_roams),
+		T(test_get_reply),
+		T(test_private_key_change_forces_handshake),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
