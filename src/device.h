@@ -9,6 +9,7 @@
 #define TUNLANE_DEVICE_H
 
 #include <net/if.h>
+#include <sys/uio.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +43,21 @@ enum peer_timer {
 };
 
 struct wg_device;
+struct wg_peer;
+
+/*
+ * Datagrams encrypted in one pass over the tun, sent together: runs of
+ * equal-size datagrams to one peer leave in one sendmsg with UDP_SEGMENT
+ * (GSO), so the kernel pays per batch rather than per packet.
+ */
+#define TX_BATCH 64
+
+struct tx_batch {
+	unsigned int n;
+	bool gso;			/* cleared when the kernel refuses GSO */
+	struct wg_peer *peer[TX_BATCH];
+	struct iovec iov[TX_BATCH];
+};
 
 struct wg_peer {
 	struct wg_peer *next;
@@ -83,6 +99,7 @@ struct wg_device {
 	int udp_fd;
 	int udp_family;			/* AF_INET6 (dual stack) or AF_INET */
 	unsigned int mtu;
+	struct tx_batch *txb;		/* lanes batch sends; NULL sends at once */
 	struct lane_stats *stats;	/* this lane's shared slot (or local) */
 	struct lane_stats local_stats;
 	/* Handshake load estimate (receive.c). */
@@ -152,6 +169,8 @@ void send_staged_packets(struct wg_peer *peer);
 void send_tun_packet(struct wg_device *dev, uint8_t *pkt, size_t len);
 /* Low-level datagram send to a peer (applies the lane's port offset). */
 int send_to_peer(struct wg_peer *peer, const void *buf, size_t len);
+/* Sends what the tx batch holds. */
+void send_flush(struct wg_device *dev);
 
 /* receive.c */
 /* Handles one datagram; buf may be modified (decrypted in place). */

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/udp.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -35,6 +37,8 @@ struct lane {
 	struct mmsghdr msgs[LANE_BATCH];
 	struct iovec iovs[LANE_BATCH];
 	union endpoint srcs[LANE_BATCH];
+	char cmsg[LANE_BATCH][CMSG_SPACE(sizeof(int))];
+	struct tx_batch txb;
 	uint64_t next_tick;
 	bool gone;
 };
@@ -75,12 +79,14 @@ static int lane_epoll_add(struct lane *l, int fd, uint32_t tag)
 	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
+/* Each packet gets its own buffer: they are encrypted in place and stay
+ * there until the batch is flushed in one go. */
 static void lane_read_tun(struct lane *l)
 {
 	struct wg_device *dev = l->dev;
-	uint8_t *buf = l->bufs;
 
 	for (int i = 0; i < LANE_BATCH; i++) {
+		uint8_t *buf = l->bufs + (size_t)i * LANE_BUF;
 		ssize_t n = read(dev->tun_fd, buf + MESSAGE_DATA_HEADER_LEN,
 				 MESSAGE_MAX_SIZE);
 
@@ -88,9 +94,40 @@ static void lane_read_tun(struct lane *l)
 			/* EBADFD/EIO: the interface was deleted under us. */
 			if (errno == EBADFD || errno == EIO)
 				l->gone = true;
-			return;
+			break;
 		}
 		send_tun_packet(dev, buf + MESSAGE_DATA_HEADER_LEN, (size_t)n);
+	}
+	send_flush(dev);
+}
+
+/* The segment size the kernel reports for a UDP_GRO-coalesced buffer. */
+static size_t gro_size(struct msghdr *mh, size_t len)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
+		if (cm->cmsg_level == IPPROTO_UDP && cm->cmsg_type == UDP_GRO) {
+			int seg;
+
+			memcpy(&seg, CMSG_DATA(cm), sizeof(seg));
+			return seg > 0 ? (size_t)seg : len;
+		}
+	return len;
+}
+
+static void lane_prepare_rx(struct lane *l)
+{
+	for (int i = 0; i < LANE_BATCH; i++) {
+		struct msghdr *mh = &l->msgs[i].msg_hdr;
+
+		l->iovs[i].iov_base = l->bufs + (size_t)i * LANE_BUF;
+		l->iovs[i].iov_len = MESSAGE_MAX_SIZE;
+		mh->msg_iov = &l->iovs[i];
+		mh->msg_iovlen = 1;
+		mh->msg_name = &l->srcs[i];
+		mh->msg_namelen = sizeof(l->srcs[i]);
+		mh->msg_control = l->cmsg[i];
+		mh->msg_controllen = sizeof(l->cmsg[i]);
+		mh->msg_flags = 0;
 	}
 }
 
@@ -99,25 +136,33 @@ static void lane_read_udp(struct lane *l)
 	struct wg_device *dev = l->dev;
 	int n;
 
-	for (int i = 0; i < LANE_BATCH; i++) {
-		l->iovs[i].iov_base = l->bufs + (size_t)i * LANE_BUF;
-		l->iovs[i].iov_len = MESSAGE_MAX_SIZE;
-		memset(&l->msgs[i].msg_hdr, 0, sizeof(l->msgs[i].msg_hdr));
-		l->msgs[i].msg_hdr.msg_iov = &l->iovs[i];
-		l->msgs[i].msg_hdr.msg_iovlen = 1;
-		l->msgs[i].msg_hdr.msg_name = &l->srcs[i];
-		l->msgs[i].msg_hdr.msg_namelen = sizeof(l->srcs[i]);
-	}
+	lane_prepare_rx(l);
 	n = recvmmsg(dev->udp_fd, l->msgs, LANE_BATCH, MSG_DONTWAIT, NULL);
 	for (int i = 0; i < n; i++) {
+		struct msghdr *mh = &l->msgs[i].msg_hdr;
+		size_t len = l->msgs[i].msg_len, seg = gro_size(mh, len);
+		uint8_t *p = l->iovs[i].iov_base;
+
 		/* A truncated datagram is larger than any valid message. */
-		if (l->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+		if (mh->msg_flags & MSG_TRUNC) {
 			device_count_drop(dev, DROP_SHORT);
 			continue;
 		}
-		receive_packet(dev, l->iovs[i].iov_base, l->msgs[i].msg_len,
-			       &l->srcs[i]);
+		/* UDP GRO glued same-size datagrams from one source together. */
+		for (size_t off = 0; off < len; off += seg)
+			receive_packet(dev, p + off, len - off < seg ? len - off : seg,
+				       &l->srcs[i]);
 	}
+}
+
+/* Ask the kernel to coalesce datagrams for us (udp(7) UDP_GRO); a kernel
+ * without it simply hands them over one by one. */
+static void lane_enable_gro(struct wg_device *dev)
+{
+	int one = 1;
+
+	if (setsockopt(dev->udp_fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)) < 0)
+		log_debug("UDP GRO unavailable: %s", strerror(errno));
 }
 
 static void lane_swap_socket(struct lane *l, int fd)
@@ -128,6 +173,7 @@ static void lane_swap_socket(struct lane *l, int fd)
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, dev->udp_fd, NULL);
 	close(dev->udp_fd);
 	dev->udp_fd = fd;
+	lane_enable_gro(dev);
 	epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
@@ -247,6 +293,9 @@ int lane_run(struct wg_device *dev, int ctl_fd)
 	int ret = LANE_EXIT_ERROR;
 
 	l.bufs = malloc((size_t)LANE_BATCH * LANE_BUF);
+	l.txb.gso = true;
+	dev->txb = &l.txb;
+	lane_enable_gro(dev);
 	l.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (!l.bufs || l.epfd < 0 || crypto_init() < 0)
 		goto out;

@@ -11,9 +11,17 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/udp.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "clock.h"
+
+/* Kernel limits on one UDP_SEGMENT send (net/ipv4/udp.c). */
+#ifndef UDP_MAX_SEGMENTS
+#define UDP_MAX_SEGMENTS 64
+#endif
+#define GSO_MAX_BYTES (65535 - 40 - 8)	/* IPv6 header + UDP header */
 #include "crypto.h"
 #include "log.h"
 
@@ -155,8 +163,9 @@ static void keep_key_fresh(struct wg_peer *peer)
  * Padding to 16 bytes, capped at the MTU, hides exact lengths (5.4.6).
  */
 static int encrypt_and_send(struct wg_peer *peer, struct noise_keypair *kp,
-			    uint8_t *buf, size_t plen)
+			    uint8_t *buf, size_t plen, bool batch)
 {
+	struct tx_batch *txb = peer->dev->txb;
 	struct message_data *hdr = (struct message_data *)buf;
 	size_t cap = plen > peer->dev->mtu ? plen : peer->dev->mtu;
 	size_t padded = (plen + MESSAGE_PADDING_MULTIPLE - 1) &
@@ -175,8 +184,102 @@ static int encrypt_and_send(struct wg_peer *peer, struct noise_keypair *kp,
 	timers_any_authenticated_packet_sent(peer);
 	if (plen)
 		timers_data_sent(peer);
-	return send_to_peer(peer, buf, MESSAGE_DATA_HEADER_LEN + padded +
-				       NOISE_AUTHTAG_LEN);
+	if (!batch || !txb)
+		return send_to_peer(peer, buf, MESSAGE_DATA_HEADER_LEN + padded +
+					       NOISE_AUTHTAG_LEN);
+	if (txb->n == TX_BATCH)
+		send_flush(peer->dev);
+	txb->peer[txb->n] = peer;
+	txb->iov[txb->n].iov_base = buf;
+	txb->iov[txb->n++].iov_len = MESSAGE_DATA_HEADER_LEN + padded +
+				     NOISE_AUTHTAG_LEN;
+	return 0;
+}
+
+/* Length of the run starting at i that one GSO send can carry: same peer,
+ * same size, except that a shorter datagram may end it (udp(7)). */
+static unsigned int gso_run(const struct tx_batch *b, unsigned int i)
+{
+	unsigned int j = i + 1;
+	size_t size = b->iov[i].iov_len, total = size;
+
+	if (!b->gso)
+		return 1;
+	/* One GSO send is still one IP datagram's worth: under 64 KiB. */
+	while (j < b->n && b->peer[j] == b->peer[i] &&
+	       b->iov[j].iov_len <= size && j - i < UDP_MAX_SEGMENTS &&
+	       total + b->iov[j].iov_len <= GSO_MAX_BYTES) {
+		total += b->iov[j].iov_len;
+		if (b->iov[j++].iov_len < size)
+			break;
+	}
+	return j - i;
+}
+
+static int send_gso(struct wg_peer *peer, struct iovec *iov, unsigned int n)
+{
+	struct wg_device *dev = peer->dev;
+	char cbuf[CMSG_SPACE(sizeof(uint16_t))];
+	union endpoint dst;
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = n };
+	struct cmsghdr *cm;
+	uint16_t seg = (uint16_t)iov[0].iov_len;
+
+	mh.msg_namelen = lane_dest(dev, &peer->endpoint, &dst);
+	mh.msg_name = &dst;
+	if (n > 1) {
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = IPPROTO_UDP;
+		cm->cmsg_type = UDP_SEGMENT;
+		cm->cmsg_len = CMSG_LEN(sizeof(seg));
+		memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+	}
+	return sendmsg(dev->udp_fd, &mh, MSG_DONTWAIT) < 0 ? -errno : 0;
+}
+
+static void account(struct wg_peer *peer, const struct iovec *iov,
+		    unsigned int n, int err)
+{
+	for (unsigned int k = 0; k < n; k++) {
+		if (err) {
+			device_count_drop(peer->dev, DROP_TX_ERROR);
+			continue;
+		}
+		peer->tx_bytes += iov[k].iov_len;
+		peer->dev->stats->tx_bytes += iov[k].iov_len;
+		peer->dev->stats->tx_packets++;
+	}
+}
+
+void send_flush(struct wg_device *dev)
+{
+	struct tx_batch *b = dev->txb;
+	unsigned int i = 0, run;
+	int err;
+
+	while (b && i < b->n) {
+		run = gso_run(b, i);
+		err = send_gso(b->peer[i], &b->iov[i], run);
+		/* Devices without UDP GSO support refuse the whole send: fall
+		 * back to one datagram per call from now on. */
+		if (run > 1 && (err == -EIO || err == -EINVAL ||
+				err == -ENOPROTOOPT || err == -EOPNOTSUPP)) {
+			log_info("UDP GSO refused (%s), sending datagrams one by one",
+				 strerror(-err));
+			b->gso = false;
+			continue;
+		}
+		if (err)
+			log_debug("send of %u datagrams failed: %s", run,
+				  strerror(-err));
+		account(b->peer[i], &b->iov[i], run, err);
+		i += run;
+	}
+	if (b)
+		b->n = 0;
 }
 
 void send_staged_packets(struct wg_peer *peer)
@@ -184,6 +287,9 @@ void send_staged_packets(struct wg_peer *peer)
 	struct noise_keypair *kp = peer->keypairs.current_keypair;
 	struct staged_packet *sp;
 
+	/* Batched datagrams were read from the tun before anything staged
+	 * now, so they leave first. */
+	send_flush(peer->dev);
 	while ((sp = peer->staged_head)) {
 		if (!keypair_can_send(kp)) {
 			if (kp)
@@ -192,7 +298,7 @@ void send_staged_packets(struct wg_peer *peer)
 			return;
 		}
 		memcpy(scratch + MESSAGE_DATA_HEADER_LEN, sp->data, sp->len);
-		encrypt_and_send(peer, kp, scratch, sp->len);
+		encrypt_and_send(peer, kp, scratch, sp->len, false);
 		peer->staged_head = sp->next;
 		if (!peer->staged_head)
 			peer->staged_tail = NULL;
@@ -247,6 +353,6 @@ void send_tun_packet(struct wg_device *dev, uint8_t *pkt, size_t len)
 		send_staged_packets(peer);
 		return;
 	}
-	encrypt_and_send(peer, kp, pkt - MESSAGE_DATA_HEADER_LEN, len);
+	encrypt_and_send(peer, kp, pkt - MESSAGE_DATA_HEADER_LEN, len, true);
 	keep_key_fresh(peer);
 }
