@@ -435,6 +435,10 @@ tl_interop_body() {
 	tl_ping_until "$ns_init" "$init_addr" 15 || fail "no ping reply through the tunnel from the initiator within 15 s"
 	tl_wait_handshake "$NS_A" "$IF_A" "$KB_PUB" 5 || fail "wg show $IF_A: no latest handshake for peer"
 	tl_wait_handshake "$NS_B" "$IF_B" "$KA_PUB" 5 || fail "wg show $IF_B (wireguard-go): no latest handshake for peer"
+	if ((TL_IS_TUNLANED)); then
+		grep -q "handshake completed" "$TL_TMP/$IF_A.log" ||
+			fail "no 'handshake completed' line in the daemon's -f log"
+	fi
 	tl_ping "$NS_A" "$TB4" 5 5 5 >/dev/null || fail "ping A->B through the tunnel lost packets"
 	tl_ping "$NS_B" "$TA4" 5 5 5 >/dev/null || fail "ping B->A through the tunnel lost packets"
 
