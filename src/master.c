@@ -271,11 +271,20 @@ int master_setup(struct master *m, const struct master_opts *opts)
 	if ((ret = master_epoll_add(m, m->sig_fd, &m->sig_fd)) < 0 ||
 	    (ret = master_epoll_add(m, m->uapi_fd, &m->uapi_fd)) < 0)
 		return ret;
-	for (unsigned int i = 0; i < opts->lanes; i++)
-		if ((ret = master_spawn(m, i)) < 0)
+	return 0;
+}
+
+int master_start_lanes(struct master *m)
+{
+	int ret;
+
+	for (unsigned int i = 0; i < m->opts.lanes; i++)
+		if ((ret = master_spawn(m, i)) < 0) {
+			log_err("cannot start lane %u: %s", i, strerror(-ret));
 			return ret;
-	log_info("interface %s is up with %u lane%s", opts->ifname, opts->lanes,
-		 opts->lanes == 1 ? "" : "s");
+		}
+	log_info("interface %s is up with %u lane%s", m->opts.ifname,
+		 m->opts.lanes, m->opts.lanes == 1 ? "" : "s");
 	return 0;
 }
 

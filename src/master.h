@@ -45,9 +45,12 @@ struct master {
 	int exit_code;
 };
 
-/* Creates the interface, sockets and UAPI socket and forks the lanes.
- * Errors are logged; 0 or -errno. */
+/* Creates the interface, sockets and UAPI socket. Errors are logged;
+ * 0 or -errno. */
 int master_setup(struct master *m, const struct master_opts *opts);
+/* Forks every lane (after a daemon has detached, so lanes log where the
+ * master does). 0 or -errno. */
+int master_start_lanes(struct master *m);
 /* Serves until told to stop; returns the process exit code. */
 int master_run(struct master *m);
 void master_teardown(struct master *m);

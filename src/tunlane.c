@@ -15,6 +15,8 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } subcommands[] = {
+	{ "up", cmd_up, "Starts an interface from CONFIG or /etc/tunlane/IFNAME.conf" },
+	{ "down", cmd_down, "Stops an interface and removes it" },
 	{ "show", cmd_show, "Shows interfaces, lanes and peers" },
 	{ "genkey", cmd_genkey, "Generates a new private key and writes it to stdout" },
 	{ "genpsk", cmd_genpsk, "Generates a new preshared key and writes it to stdout" },

@@ -191,6 +191,12 @@ int main(int argc, char **argv)
 	if (!a.foreground) {
 		log_open("tunlaned", true);
 		detach_stdio();
+	}
+	if (master_start_lanes(&m) < 0) {
+		master_teardown(&m);
+		return 1;
+	}
+	if (notify_fd >= 0) {
 		if (write(notify_fd, "", 1) != 1)
 			log_warn("cannot notify parent");
 		close(notify_fd);

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* tunlane down IFNAME|CONFIG: stop the daemon; it removes the interface,
+ * its socket and its stats page as it exits. */
+#include <errno.h>
+#include <stdbool.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "netlink.h"
+#include "stats.h"
+#include "subcommands.h"
+
+#define DOWN_WAIT_MS 5000
+
+/* "tl0", "/etc/tunlane/tl0.conf" and "tl0.conf" all name tl0. */
+static int ifname_of(const char *arg, char *out, size_t len)
+{
+	const char *base = strrchr(arg, '/');
+	size_t n;
+
+	base = base ? base + 1 : arg;
+	n = strlen(base);
+	if (n > 5 && !strcmp(base + n - 5, ".conf"))
+		n -= 5;
+	if (!n || n >= len || n >= 16)
+		return -EINVAL;
+	memcpy(out, base, n);
+	out[n] = '\0';
+	return 0;
+}
+
+static pid_t master_pid(const char *ifname)
+{
+	const struct stats_page *sp;
+	size_t len;
+	pid_t pid;
+
+	if (stats_open(&sp, &len, ifname) < 0)
+		return 0;
+	pid = sp->master_pid;
+	munmap((void *)sp, len);
+	return pid;
+}
+
+static bool wait_gone(pid_t pid, const char *ifname)
+{
+	uint64_t deadline = clock_now() + DOWN_WAIT_MS * NSEC_PER_MSEC;
+
+	while (clock_now() < deadline) {
+		if ((pid <= 0 || kill(pid, 0) < 0) && nl_link_index(ifname) < 0)
+			return true;
+		usleep(20000);
+	}
+	return false;
+}
+
+int cmd_down(int argc, char **argv)
+{
+	char ifname[16];
+	pid_t pid;
+
+	if (argc != 2 || ifname_of(argv[1], ifname, sizeof(ifname)) < 0) {
+		fprintf(stderr, "Usage: %s down IFNAME|CONFIG\n", prog);
+		return 2;
+	}
+	pid = master_pid(ifname);
+	if (pid <= 0 && nl_link_index(ifname) < 0) {
+		fprintf(stderr, "%s: %s is not up\n", prog, ifname);
+		return 1;
+	}
+	if (pid > 0 && kill(pid, SIGTERM) < 0 && errno != ESRCH) {
+		fprintf(stderr, "%s: %s: cannot stop pid %d: %s\n", prog, ifname,
+			(int)pid, strerror(errno));
+		return 1;
+	}
+	if (pid <= 0)
+		nl_link_delete(ifname);	/* no daemon of ours: just the link */
+	if (!wait_gone(pid, ifname)) {
+		fprintf(stderr, "%s: %s: daemon did not exit\n", prog, ifname);
+		return 1;
+	}
+	return 0;
+}

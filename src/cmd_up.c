@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * tunlane up CONFIG|IFNAME: start tunlaned, apply the configuration over
+ * the UAPI socket, then addresses, MTU, link and routes over rtnetlink.
+ * Any failure after the daemon started deletes the interface again, so a
+ * failed `up` leaves nothing behind.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "config.h"
+#include "crypto.h"
+#include "ipc.h"
+#include "netlink.h"
+#include "stats.h"
+#include "subcommands.h"
+
+#define UP_WAIT_LANES_MS 3000
+
+/* The daemon lives beside this binary, unless TUNLANED says otherwise. */
+static void daemon_path(char *out, size_t len)
+{
+	const char *env = getenv("TUNLANED");
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(out, len, "%s", env);
+		return;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 16);
+	if (n > 0) {
+		self[n] = '\0';
+		*strrchr(self, '/') = '\0';
+		if ((size_t)snprintf(out, len, "%.*s/tunlaned", (int)(len - 16),
+				     self) < len && access(out, X_OK) == 0)
+			return;
+	}
+	snprintf(out, len, "tunlaned");
+}
+
+static void cpus_arg(const struct config *c, char *out, size_t len)
+{
+	size_t off = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < c->n_cpus && off < len; i++)
+		off += (size_t)snprintf(out + off, len - off, "%s%d",
+					i ? "," : "", c->cpus[i]);
+}
+
+static int start_daemon(const struct config *c)
+{
+	char path[PATH_MAX], lanes[16], cpus[1024];
+	char *argv[10];
+	int n = 0, status;
+	pid_t pid;
+
+	daemon_path(path, sizeof(path));
+	snprintf(lanes, sizeof(lanes), "%u", c->lanes);
+	cpus_arg(c, cpus, sizeof(cpus));
+	argv[n++] = path;
+	argv[n++] = "--lanes";
+	argv[n++] = lanes;
+	if (*cpus) {
+		argv[n++] = "--cpus";
+		argv[n++] = cpus;
+	}
+	if (c->has_user) {
+		argv[n++] = "--user";
+		argv[n++] = (char *)c->user;
+	}
+	argv[n++] = (char *)c->ifname;
+	argv[n] = NULL;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		execvp(path, argv);
+		fprintf(stderr, "%s: cannot run %s: %s\n", prog, path, strerror(errno));
+		_exit(127);
+	}
+	/* tunlaned returns once the interface exists (or it failed). */
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		return -ECHILD;
+	return 0;
+}
+
+static int apply_uapi(const struct config *c)
+{
+	char *req = NULL, *reply = NULL;
+	size_t len = 0, rlen = 0;
+	int ret;
+
+	ret = config_to_uapi(c, &req, &len);
+	if (ret < 0)
+		return ret;
+	ret = ipc_transact(c->ifname, req, &reply, &rlen);
+	crypto_wipe(req, len);
+	free(req);
+	if (reply) {
+		crypto_wipe(reply, rlen);
+		free(reply);
+	}
+	if (ret < 0)
+		fprintf(stderr, "%s: %s: the daemon refused the configuration: %s\n",
+			prog, c->ifname, strerror(-ret));
+	return ret;
+}
+
+static int report(const char *ifname, const char *what, int ret)
+{
+	if (ret < 0)
+		fprintf(stderr, "%s: %s: cannot %s: %s\n", prog, ifname, what,
+			strerror(-ret));
+	return ret;
+}
+
+/*
+ * A default route in the main table would send the tunnel's own UDP
+ * packets into the tunnel. wg-quick solves that with fwmark policy rules;
+ * until tunlane does too, refuse rather than cut the host off.
+ */
+static int check_default_route(const struct config *c)
+{
+	if (c->table_mode != CONFIG_TABLE_AUTO)
+		return 0;
+	for (size_t i = 0; i < c->n_peers; i++)
+		for (size_t j = 0; j < c->peers[i].n_allowed; j++)
+			if (c->peers[i].allowed[j].cidr == 0) {
+				fprintf(stderr, "%s: %s: a /0 AllowedIPs with Table = auto "
+					"would route the tunnel into itself; use "
+					"Table = off or a table number\n", prog, c->ifname);
+				return -EINVAL;
+			}
+	return 0;
+}
+
+static int add_routes(const struct config *c)
+{
+	uint32_t table = c->table_mode == CONFIG_TABLE_ID ? c->table : 0;
+	char what[64];
+	int ret;
+
+	if (c->table_mode == CONFIG_TABLE_OFF)
+		return 0;
+	for (size_t i = 0; i < c->n_peers; i++)
+		for (size_t j = 0; j < c->peers[i].n_allowed; j++) {
+			const struct config_prefix *p = &c->peers[i].allowed[j];
+			struct nl_prefix np = { .family = p->family, .cidr = p->cidr };
+
+			memcpy(np.addr, p->addr, sizeof(np.addr));
+			snprintf(what, sizeof(what), "add route to peer %zu", i + 1);
+			ret = report(c->ifname, what, nl_route_add(c->ifname, &np, table));
+			if (ret < 0)
+				return ret;
+		}
+	return 0;
+}
+
+static int set_network(const struct config *c)
+{
+	int ret;
+
+	ret = report(c->ifname, "set MTU", nl_link_set_mtu(c->ifname, c->mtu));
+	for (size_t i = 0; i < c->n_addresses && ret == 0; i++) {
+		struct nl_prefix np = { .family = c->addresses[i].family,
+					.cidr = c->addresses[i].cidr };
+
+		memcpy(np.addr, c->addresses[i].addr, sizeof(np.addr));
+		ret = report(c->ifname, "add address", nl_addr_add(c->ifname, &np));
+	}
+	if (ret == 0)
+		ret = report(c->ifname, "set link up", nl_link_set_up(c->ifname, true));
+	if (ret == 0)
+		ret = add_routes(c);
+	return ret;
+}
+
+/* Lane i sets XPS for tx queue i, so replies leave on the lane's CPU. */
+static void set_xps(const struct stats_page *sp, const char *ifname)
+{
+	for (uint32_t i = 0; i < sp->lanes; i++)
+		if (sp->lane[i].cpu >= 0)
+			nl_set_xps(ifname, i, sp->lane[i].cpu);
+}
+
+static int wait_lanes(const char *ifname)
+{
+	uint64_t deadline = clock_now() + UP_WAIT_LANES_MS * NSEC_PER_MSEC;
+	const struct stats_page *sp;
+	size_t len;
+	int ret;
+
+	while ((ret = stats_open(&sp, &len, ifname)) == 0) {
+		uint32_t running = 0, lanes = sp->lanes;
+
+		for (uint32_t i = 0; i < lanes; i++)
+			running += sp->lane[i].pid > 0;
+		if (running == lanes)
+			set_xps(sp, ifname);
+		munmap((void *)sp, len);
+		if (running == lanes)
+			return 0;
+		if (clock_now() > deadline)
+			return -ETIMEDOUT;
+		usleep(20000);
+	}
+	return ret;
+}
+
+static int up(const struct config *c)
+{
+	int ret;
+
+	if (check_default_route(c) < 0)
+		return 1;
+	if (nl_link_index(c->ifname) > 0) {
+		fprintf(stderr, "%s: %s already exists\n", prog, c->ifname);
+		return 1;
+	}
+	if (start_daemon(c) < 0) {
+		fprintf(stderr, "%s: %s: tunlaned failed to start\n", prog, c->ifname);
+		return 1;
+	}
+	ret = apply_uapi(c);
+	if (ret == 0)
+		ret = set_network(c);
+	if (ret == 0 && (ret = wait_lanes(c->ifname)) < 0)
+		report(c->ifname, "see every lane running", ret);
+	if (ret < 0) {
+		/* Deleting the link makes the daemon exit and clean up. */
+		nl_link_delete(c->ifname);
+		return 1;
+	}
+	printf("%s: up with %u lane%s\n", c->ifname, c->lanes,
+	       c->lanes == 1 ? "" : "s");
+	return 0;
+}
+
+int cmd_up(int argc, char **argv)
+{
+	struct config c;
+	char err[512];
+	int ret;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "Usage: %s up CONFIG|IFNAME\n", prog);
+		return 2;
+	}
+	if (config_load(&c, argv[1], err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		return 1;
+	}
+	if (c.world_readable)
+		fprintf(stderr, "%s: warning: %s is world accessible\n", prog, c.path);
+	ret = up(&c);
+	config_free(&c);
+	return ret;
+}
