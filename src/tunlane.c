@@ -28,7 +28,6 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: %s <cmd> [<args>]\n\nAvailable subcommands:\n", prog);
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].help);
-	fprintf(f, "You may pass `--help' to any of these subcommands to view usage.\n");
 }
 
 int main(int argc, char **argv)
