@@ -32,8 +32,12 @@ LIB_OBJ := $(patsubst src/%.c,$(BUILD)/%.o,$(LIB_SRC))
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BINS := $(BUILD)/tunlaned $(BUILD)/tunlane
+TS_SRC := $(filter-out tunshare/libtunshare.c,$(wildcard tunshare/*.c))
+TS_OBJ := $(patsubst tunshare/%.c,$(BUILD)/ts/%.o,$(TS_SRC))
+TS_BINS := $(BUILD)/tunshare $(BUILD)/libtunshare.so
 
 all: $(BINS)
+all: $(TS_BINS)
 
 $(BUILD)/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -47,6 +51,20 @@ $(BUILD)/libtunlane.a: $(LIB_OBJ)
 $(BUILD)/tunlaned $(BUILD)/tunlane: $(BUILD)/%: $(BUILD)/%.o $(BUILD)/libtunlane.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/ts/%.o: tunshare/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) -DTS_LIBDIR='"$(LIBDIR)"' -c -o $@ $<
+
+$(BUILD)/tunshare: $(TS_OBJ) $(BUILD)/libtunlane.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libtunshare.so: tunshare/libtunshare.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) -shared -fPIC $(LDFLAGS) -o $@ $< -ldl
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtunlane.a
 	@mkdir -p $(dir $@)
@@ -67,6 +85,9 @@ demo: deps all
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 $(BINS) $(DESTDIR)$(SBINDIR)/
+	install -d $(DESTDIR)$(LIBDIR)
+	install -m 0755 $(BUILD)/tunshare $(DESTDIR)$(SBINDIR)/
+	install -m 0644 $(BUILD)/libtunshare.so $(DESTDIR)$(LIBDIR)/
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 
@@ -77,3 +98,4 @@ clean:
 .SECONDARY:
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/ts/*.d)

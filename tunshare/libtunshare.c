@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * libtunshare.so: an LD_PRELOAD shim that lets an unmodified tun program
+ * (OpenVPN, for one) attach as one more queue of a shared multi-queue tun.
+ *
+ * With TUNSHARE_DEV=NAME in the environment:
+ *  - TUNSETIFF for NAME gets IFF_MULTI_QUEUE added (and IFF_TUN_EXCL
+ *    removed), so it joins the device tunshare(8) created instead of
+ *    failing with EINVAL/EBUSY. A tun request with an empty name or a
+ *    pattern ("tun%d") is pointed at NAME too: a lane has exactly one
+ *    tun to use, and this lets "--dev tun" configurations work unchanged.
+ *    Any other explicit name, and any tap request, is left alone.
+ *  - TUNSETPERSIST, TUNSETOWNER and TUNSETGROUP on a descriptor attached to
+ *    NAME succeed without effect: the supervisor owns the device's
+ *    lifetime and ownership, and one lane must not change them for all.
+ * Without TUNSHARE_DEV, every ioctl goes straight to libc.
+ *
+ * The shim keeps no per-descriptor state: it asks the kernel (TUNGETIFF)
+ * when it needs to know what a descriptor is attached to. It allocates
+ * nothing, and it logs (to stderr, with write(2)) only if TUNSHARE_DEBUG is
+ * set.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+typedef int (*ioctl_fn)(int, unsigned long, ...);
+
+static ioctl_fn real_ioctl;
+static char share_dev[IFNAMSIZ];	/* empty: the shim is inactive */
+static int debug;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+/* Runs once, before the first ioctl or at load time, whichever is first:
+ * so the hot path only reads these variables. */
+static void tunshare_init(void)
+{
+	const char *dev = getenv("TUNSHARE_DEV");
+
+	real_ioctl = (ioctl_fn)dlsym(RTLD_NEXT, "ioctl");
+	debug = getenv("TUNSHARE_DEBUG") != NULL;
+	if (dev && *dev && strlen(dev) < IFNAMSIZ && !strchr(dev, '%'))
+		strcpy(share_dev, dev);
+}
+
+__attribute__((constructor)) static void tunshare_ctor(void)
+{
+	pthread_once(&once, tunshare_init);
+}
+
+static void dbg(const char *fmt, ...)
+{
+	int saved = errno, n;
+	char buf[256];
+	va_list ap;
+
+	if (!debug)
+		return;
+	n = snprintf(buf, sizeof(buf), "libtunshare[%d]: ", (int)getpid());
+	va_start(ap, fmt);
+	n += vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 2)
+		n = (int)sizeof(buf) - 2;
+	buf[n++] = '\n';
+	/* Best effort, and the caller's errno must survive it. */
+	if (write(STDERR_FILENO, buf, (size_t)n) < 0)
+		n = 0;
+	errno = saved;
+}
+
+/* Is this TUNSETIFF request one for the shared device? Patterns and empty
+ * names count when they ask for a tun (not a tap). */
+static int wants_shared(const struct ifreq *ifr)
+{
+	char name[IFNAMSIZ];
+
+	memcpy(name, ifr->ifr_name, IFNAMSIZ);
+	name[IFNAMSIZ - 1] = '\0';
+	if (!strcmp(name, share_dev))
+		return 1;
+	if ((ifr->ifr_flags & (IFF_TUN | IFF_TAP)) != IFF_TUN)
+		return 0;
+	return !name[0] || strchr(name, '%');
+}
+
+/* The framing the supervisor gave the device wins: on a queue attach the
+ * kernel ignores the caller's feature flags. A caller expecting another
+ * framing would misparse every packet, so it is detached and refused. */
+#define FRAMING (IFF_TUN | IFF_TAP | IFF_NO_PI | IFF_VNET_HDR)
+
+static int shared_setiff(int fd, struct ifreq *user)
+{
+	int asked = user->ifr_flags & 0xffff;
+	struct ifreq ifr;
+
+	memcpy(&ifr, user, sizeof(ifr));
+	memcpy(ifr.ifr_name, share_dev, IFNAMSIZ);
+	/* EXCL would make the kernel refuse the existing device. */
+	ifr.ifr_flags = (short)((asked | IFF_MULTI_QUEUE) & ~IFF_TUN_EXCL);
+	if (real_ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		dbg("TUNSETIFF %s (flags 0x%x) as a queue: %s", share_dev,
+		    asked, strerror(errno));
+		return -1;
+	}
+	if ((ifr.ifr_flags ^ asked) & FRAMING) {
+		struct ifreq det = { .ifr_flags = IFF_DETACH_QUEUE };
+
+		real_ioctl(fd, TUNSETQUEUE, &det);
+		dbg("%s has flags 0x%x, the program asked for 0x%x: refused",
+		    share_dev, ifr.ifr_flags & 0xffff, asked);
+		errno = EINVAL;
+		return -1;
+	}
+	/* Report back what the program asked for, as if it owned the tun. */
+	if (!(asked & IFF_MULTI_QUEUE))
+		ifr.ifr_flags &= ~IFF_MULTI_QUEUE;
+	memcpy(user, &ifr, sizeof(ifr));
+	dbg("fd %d attached as a queue of %s", fd, share_dev);
+	return 0;
+}
+
+/* Is fd attached to the shared device? Asks the kernel, so descriptors that
+ * were closed and reused need no bookkeeping. */
+static int on_shared(int fd)
+{
+	int saved = errno;
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (real_ioctl(fd, TUNGETIFF, &ifr) < 0) {
+		errno = saved;
+		return 0;
+	}
+	return !strncmp(ifr.ifr_name, share_dev, IFNAMSIZ);
+}
+
+static const char *req_name(unsigned long req)
+{
+	switch (req) {
+	case TUNSETPERSIST: return "TUNSETPERSIST";
+	case TUNSETOWNER: return "TUNSETOWNER";
+	default: return "TUNSETGROUP";
+	}
+}
+
+int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+
+	/* Every ioctl request passes at most one word; read it as a pointer
+	 * and hand it on unchanged, as libc's own wrapper does. */
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	pthread_once(&once, tunshare_init);
+	if (!real_ioctl) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!share_dev[0])
+		return real_ioctl(fd, req, arg);
+	switch (req) {
+	case TUNSETIFF:
+		if (arg && wants_shared(arg))
+			return shared_setiff(fd, arg);
+		break;
+	case TUNSETPERSIST:
+	case TUNSETOWNER:
+	case TUNSETGROUP:
+		if (on_shared(fd)) {
+			dbg("%s on %s ignored", req_name(req), share_dev);
+			return 0;
+		}
+		break;
+	}
+	return real_ioctl(fd, req, arg);
+}

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Lanes: each lane's command line and environment, built once at start so
+ * a respawn allocates nothing, and the fork/exec of one lane.
+ */
+#include "tunshare.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* Replaces every {lane}, {port} and {cpu} in arg (a negative value leaves
+ * its key alone). Returns a new string, or NULL when out of memory. */
+char *ts_subst(const char *arg, unsigned int lane, int port, int cpu)
+{
+	static const char *const keys[] = { "{lane}", "{port}", "{cpu}" };
+	const int vals[] = { (int)lane, port, cpu };
+	char *out = malloc(strlen(arg) + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	while (*arg) {
+		unsigned int k;
+
+		for (k = 0; k < 3; k++)
+			if (vals[k] >= 0 &&
+			    !strncmp(arg, keys[k], strlen(keys[k])))
+				break;
+		if (k == 3) {
+			*o++ = *arg++;
+			continue;
+		}
+		/* Each value (lane < 255, port < 65536, CPU < 1024) is
+		 * shorter than its key, so out cannot overflow. */
+		o += sprintf(o, "%d", vals[k]);
+		arg += strlen(keys[k]);
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Variables we set for a lane, dropped from the inherited environment. */
+static int ours(const char *e)
+{
+	static const char *const names[] = {
+		"LD_PRELOAD=", "TUNSHARE_DEV=", "TUNSHARE_LANE=",
+		"TUNSHARE_PORT=", "TUNSHARE_CPU=",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strncmp(e, names[i], strlen(names[i])))
+			return 1;
+	return 0;
+}
+
+static int env_add(char **env, size_t *k, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = vasprintf(&env[*k], fmt, ap);
+	va_end(ap);
+	if (ret < 0) {
+		env[*k] = NULL;
+		return -ENOMEM;
+	}
+	(*k)++;
+	return 0;
+}
+
+/* Our library goes first in LD_PRELOAD, the caller's list after it. */
+static char **lane_env(const struct ts_conf *c, const struct ts_lane *l)
+{
+	const char *old = getenv("LD_PRELOAD");
+	size_t n = 0, k = 0;
+	char **env;
+	int ret = 0;
+
+	while (environ[n])
+		n++;
+	env = calloc(n + 6, sizeof(*env));
+	if (!env)
+		return NULL;
+	for (size_t i = 0; i < n && !ret; i++)
+		if (!ours(environ[i]))
+			ret = env_add(env, &k, "%s", environ[i]);
+	if (!ret && old && *old)
+		ret = env_add(env, &k, "LD_PRELOAD=%s:%s", c->preload, old);
+	else if (!ret)
+		ret = env_add(env, &k, "LD_PRELOAD=%s", c->preload);
+	if (!ret)
+		ret = env_add(env, &k, "TUNSHARE_DEV=%s", c->dev);
+	if (!ret)
+		ret = env_add(env, &k, "TUNSHARE_LANE=%u", l->idx);
+	if (!ret && l->port >= 0)
+		ret = env_add(env, &k, "TUNSHARE_PORT=%d", l->port);
+	if (!ret && l->cpu >= 0)
+		ret = env_add(env, &k, "TUNSHARE_CPU=%d", l->cpu);
+	if (!ret)
+		return env;
+	for (size_t i = 0; i < k; i++)
+		free(env[i]);
+	free(env);
+	return NULL;
+}
+
+static char **lane_argv(const struct ts_conf *c, const struct ts_lane *l)
+{
+	size_t n = 0;
+	char **argv;
+
+	while (c->cmd[n])
+		n++;
+	argv = calloc(n + 1, sizeof(*argv));
+	if (!argv)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		argv[i] = ts_subst(c->cmd[i], l->idx, l->port, l->cpu);
+		if (!argv[i]) {
+			while (i--)
+				free(argv[i]);
+			free(argv);
+			return NULL;
+		}
+	}
+	return argv;
+}
+
+int ts_lanes_prepare(const struct ts_conf *c, struct ts_lane *lanes)
+{
+	for (unsigned int i = 0; i < c->lanes; i++) {
+		struct ts_lane *l = &lanes[i];
+
+		memset(l, 0, sizeof(*l));
+		l->idx = i;
+		l->cpu = c->cpus[i];
+		l->port = c->base_port ? c->base_port + (int)i : -1;
+		l->backoff_ms = 100;
+		l->argv = lane_argv(c, l);
+		l->envp = l->argv ? lane_env(c, l) : NULL;
+		if (!l->envp) {
+			ts_lanes_free(lanes, i + 1);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+void ts_lanes_free(struct ts_lane *lanes, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		strv_free(lanes[i].argv);
+		strv_free(lanes[i].envp);
+		lanes[i].argv = lanes[i].envp = NULL;
+	}
+}
+
+static void __attribute__((noreturn))
+child_fail(const struct ts_lane *l, const char *what, int err)
+{
+	ts_log("lane %u: %s: %s", l->idx, what, strerror(err));
+	_exit(127);
+}
+
+/* The child: pin, drop privileges, arm the parent-death signal, restore
+ * the signal mask, exec. */
+static void __attribute__((noreturn))
+lane_exec(const struct ts_conf *c, const struct ts_lane *l,
+	  const sigset_t *mask, pid_t parent)
+{
+	cpu_set_t set;
+
+	/* Its own process group: a terminal's ^C reaches the supervisor
+	 * only, which then stops the lanes in order. */
+	setpgid(0, 0);
+	CPU_ZERO(&set);
+	CPU_SET(l->cpu, &set);
+	if (l->cpu >= 0 && sched_setaffinity(0, sizeof(set), &set) < 0)
+		child_fail(l, "cannot pin to its CPU", errno);
+	if (c->user && (setgroups((size_t)c->ngroups, c->groups) < 0 ||
+			setgid(c->gid) < 0 || setuid(c->uid) < 0))
+		child_fail(l, "cannot switch user", errno);
+	/* Set after setuid, which clears it: a lane must not outlive a
+	 * supervisor killed with SIGKILL, as it would keep the device. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(1);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	execvpe(l->argv[0], l->argv, l->envp);
+	child_fail(l, l->argv[0], errno);
+}
+
+int ts_lane_spawn(const struct ts_conf *c, struct ts_lane *l,
+		  const sigset_t *childmask)
+{
+	pid_t parent = getpid(), pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		lane_exec(c, l, childmask, parent);
+	l->pid = pid;
+	l->starts++;
+	l->started_ms = ts_now_ms();
+	l->since = time(NULL);
+	l->due_ms = 0;
+	if (l->port >= 0)
+		ts_log("lane %u started: pid %d, cpu %d, port %d", l->idx,
+		       (int)pid, l->cpu, l->port);
+	else
+		ts_log("lane %u started: pid %d, cpu %d", l->idx, (int)pid,
+		       l->cpu);
+	return 0;
+}

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The state file that "tunshare show" reads: one line per lane, rewritten
+ * (into a temporary file, then renamed, so a reader never sees half of
+ * it) whenever a lane starts or exits.
+ */
+#include "tunshare.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* /run is shared by every network namespace, a device name is not: the
+ * namespace's inode number keeps two supervisors of one name apart. */
+int ts_state_path(char *buf, size_t len, const char *dev)
+{
+	struct stat st;
+	int n;
+
+	if (stat("/proc/self/ns/net", &st) < 0)
+		return -errno;
+	n = snprintf(buf, len, "%s/%s@%lu.state", TS_STATE_DIR, dev,
+		     (unsigned long)st.st_ino);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static void state_print(FILE *f, const struct ts_conf *c,
+			const struct ts_lane *lanes)
+{
+	fprintf(f, "# tunshare state: read by \"tunshare show\"\n");
+	fprintf(f, "dev %s\nsupervisor %d\nlanes %u\n", c->dev, (int)getpid(),
+		c->lanes);
+	for (unsigned int i = 0; i < c->lanes; i++) {
+		const struct ts_lane *l = &lanes[i];
+
+		fprintf(f, "lane %u %d %d %d %u %lld\n", l->idx, (int)l->pid,
+			l->cpu, l->port, l->starts,
+			l->pid ? (long long)l->since : 0LL);
+	}
+}
+
+int ts_state_write(const struct ts_conf *c, const struct ts_lane *lanes)
+{
+	char path[256], tmp[262];
+	FILE *f;
+	int fd, ret;
+
+	if ((ret = ts_state_path(path, sizeof(path), c->dev)) < 0)
+		return ret;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (mkdir(TS_STATE_DIR, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		ret = -errno;
+		close(fd);
+		unlink(tmp);
+		return ret;
+	}
+	state_print(f, c, lanes);
+	ret = ferror(f) ? -EIO : 0;
+	if (fclose(f) != 0 && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path) < 0)
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	return ret;
+}
+
+void ts_state_remove(const char *dev)
+{
+	char path[256];
+
+	if (ts_state_path(path, sizeof(path), dev) == 0)
+		unlink(path);
+}

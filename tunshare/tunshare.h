@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * tunshare(8): runs N copies of an unmodified tun program as the lanes
+ * (queues) of one multi-queue tun device. Shared declarations of the
+ * supervisor's modules; every int function returns 0 or -errno unless it
+ * says otherwise.
+ */
+#ifndef TUNSHARE_H
+#define TUNSHARE_H
+
+#include <net/if.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "netlink.h"
+
+/* A multi-queue tun has at most 256 queues; the supervisor holds one. */
+#define TS_MAX_LANES 255
+#define TS_MAX_ADDRS 32
+#define TS_STATE_DIR "/run/tunshare"
+
+struct ts_conf {
+	char dev[IFNAMSIZ];
+	unsigned int lanes;
+	int cpus[TS_MAX_LANES];		/* lane i runs on cpus[i] */
+	int base_port;			/* 0: no --base-port */
+	struct nl_prefix addrs[TS_MAX_ADDRS];
+	const char *addr_text[TS_MAX_ADDRS];	/* as given, for messages */
+	unsigned int naddrs;
+	unsigned int mtu;		/* 0: leave the kernel's default */
+	const char *user;		/* NULL: lanes keep our credentials */
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[64];		/* the user's supplementary groups */
+	int ngroups;
+	char preload[4096];		/* absolute path of libtunshare.so */
+	char **cmd;			/* NULL-terminated, before {lane} etc. */
+};
+
+struct ts_lane {
+	unsigned int idx;
+	int cpu;
+	int port;			/* -1 without --base-port */
+	pid_t pid;			/* 0 while not running */
+	unsigned int starts;
+	uint64_t started_ms;		/* monotonic, for backoff */
+	time_t since;			/* wall clock, for show */
+	uint64_t due_ms;		/* next start; 0: none pending */
+	unsigned int backoff_ms;
+	char **argv;			/* with {lane}, {port}, {cpu} replaced */
+	char **envp;
+};
+
+/* One line to stderr, prefixed with "tunshare[DEV]: ". */
+void ts_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern const char *ts_log_dev;
+
+/* ts_dev.c */
+int ts_dev_create(const struct ts_conf *c);	/* >= 0: the held fd */
+int ts_dev_configure(const struct ts_conf *c);
+void ts_dev_remove(int fd, const char *dev);
+
+/* ts_lane.c */
+int ts_lanes_prepare(const struct ts_conf *c, struct ts_lane *lanes);
+void ts_lanes_free(struct ts_lane *lanes, unsigned int n);
+char *ts_subst(const char *arg, unsigned int lane, int port, int cpu);
+/* Forks and execs one lane; the child never returns. */
+int ts_lane_spawn(const struct ts_conf *c, struct ts_lane *l,
+		  const sigset_t *childmask);
+
+/* ts_run.c */
+int ts_run(const struct ts_conf *c);
+uint64_t ts_now_ms(void);
+
+/* ts_state.c */
+int ts_state_path(char *buf, size_t len, const char *dev);
+int ts_state_write(const struct ts_conf *c, const struct ts_lane *lanes);
+void ts_state_remove(const char *dev);
+
+/* ts_show.c */
+int ts_show(const char *dev);
+
+#endif
