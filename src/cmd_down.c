@@ -63,7 +63,12 @@ int cmd_down(int argc, char **argv)
 	char ifname[16];
 	pid_t pid;
 
-	if (argc != 2 || ifname_of(argv[1], ifname, sizeof(ifname)) < 0) {
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		printf("Usage: %s down IFNAME|CONFIG\n", prog);
+		return 0;
+	}
+	if (argc != 2 || argv[1][0] == '-' ||
+	    ifname_of(argv[1], ifname, sizeof(ifname)) < 0) {
 		fprintf(stderr, "Usage: %s down IFNAME|CONFIG\n", prog);
 		return 2;
 	}

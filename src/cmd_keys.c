@@ -27,13 +27,13 @@ static int no_args(int argc, char **argv)
 	return 2;
 }
 
-/* Warn like wg when the key may end up in a file others can read. */
+/* Warn like wg when the key goes into a file others can read. */
 static void check_umask(void)
 {
-	mode_t m = umask(0077);
+	struct stat st;
 
-	umask(m);
-	if ((m & 0077) != 0077 && !isatty(1))
+	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_mode & S_IRWXO))
 		fprintf(stderr, "Warning: writing to world accessible file.\n"
 				"Consider setting the umask to 077 and trying again.\n");
 }

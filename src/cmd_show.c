@@ -194,6 +194,8 @@ static void show_json(const char *ifname, const struct ipc_device *d,
 	printf("]}");
 }
 
+/* Prints one interface; nothing at all when it cannot be read, so a
+ * JSON array of several stays well formed. */
 static int show_one(const char *ifname, bool json, bool first)
 {
 	const struct stats_page *sp = NULL;
@@ -210,10 +212,10 @@ static int show_one(const char *ifname, bool json, bool first)
 	if (stats_open(&sp, &splen, ifname) < 0)
 		sp = NULL;	/* not ours (e.g. wireguard-go): no lanes */
 	if (json) {
+		printf("%s", first ? "" : ", ");
 		show_json(ifname, &d, sp);
 	} else {
-		if (!first)
-			putchar('\n');
+		printf("%s", first ? "" : "\n");
 		show_human(ifname, &d, sp);
 	}
 	if (sp)
@@ -233,48 +235,63 @@ static int sock_name(const struct dirent *e, char *out, size_t len)
 	return 0;
 }
 
-static int show_all(bool json)
+/* Every interface with a UAPI socket, as `wg show` finds them. */
+static int show_all(bool json, bool names_only)
 {
 	DIR *dir = opendir(UAPI_SOCK_DIR);
 	struct dirent *e;
 	char name[64];
-	int ret = 0, n = 0;
+	int ret = 0, shown = 0;
 
 	if (json)
 		printf("[");
 	while (dir && (e = readdir(dir))) {
 		if (sock_name(e, name, sizeof(name)) < 0)
 			continue;
-		if (json && n)
-			printf(", ");
-		ret |= show_one(name, json, n++ == 0);
+		if (names_only) {
+			printf("%s%s", shown++ ? " " : "", name);
+			continue;
+		}
+		if (show_one(name, json, shown == 0) == 0)
+			shown++;
+		else
+			ret = 1;
 	}
 	if (dir)
 		closedir(dir);
 	if (json)
-		printf("]\n");
+		printf("]");
+	if (json || (names_only && shown))
+		putchar('\n');
 	return ret;
+}
+
+static int show_usage(FILE *f, int code)
+{
+	fprintf(f, "Usage: %s show [IFNAME|all|interfaces] [--json]\n", prog);
+	return code;
 }
 
 int cmd_show(int argc, char **argv)
 {
 	const char *ifname = NULL;
-	bool json = false;
+	bool json = false, names = false;
 	int ret;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = true;
-		else if (!ifname && argv[i][0] != '-' && strcmp(argv[i], "all") &&
-			 strcmp(argv[i], "interfaces"))
+		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return show_usage(stdout, 0);
+		else if (ifname || names || argv[i][0] == '-')
+			return show_usage(stderr, 2);
+		else if (!strcmp(argv[i], "interfaces"))
+			names = true;
+		else if (strcmp(argv[i], "all"))
 			ifname = argv[i];
-		else if (strcmp(argv[i], "all")) {
-			fprintf(stderr, "Usage: %s show [IFNAME|all] [--json]\n", prog);
-			return 2;
-		}
 	}
 	if (!ifname)
-		return show_all(json);
+		return show_all(json && !names, names);
 	ret = show_one(ifname, json, true);
 	if (json && ret == 0)
 		putchar('\n');

@@ -5,6 +5,7 @@
  * Any failure after the daemon started deletes the interface again, so a
  * failed `up` leaves nothing behind.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -132,17 +133,28 @@ static int report(const char *ifname, const char *what, int ret)
  */
 static int check_default_route(const struct config *c)
 {
-	if (c->table_mode != CONFIG_TABLE_AUTO)
+	if (c->table_mode == CONFIG_TABLE_OFF ||
+	    (c->table_mode == CONFIG_TABLE_ID && c->table != CONFIG_TABLE_MAIN))
 		return 0;
 	for (size_t i = 0; i < c->n_peers; i++)
 		for (size_t j = 0; j < c->peers[i].n_allowed; j++)
 			if (c->peers[i].allowed[j].cidr == 0) {
-				fprintf(stderr, "%s: %s: a /0 AllowedIPs with Table = auto "
+				fprintf(stderr, "%s: %s: a /0 AllowedIPs in the main table "
 					"would route the tunnel into itself; use "
 					"Table = off or a table number\n", prog, c->ifname);
 				return -EINVAL;
 			}
 	return 0;
+}
+
+static void route_exists_warning(const struct config *c,
+				 const struct config_prefix *p)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	inet_ntop(p->family, p->addr, buf, sizeof(buf));
+	fprintf(stderr, "%s: %s: a route to %s/%u already exists; left as it is\n",
+		prog, c->ifname, buf, p->cidr);
 }
 
 static int add_routes(const struct config *c)
@@ -159,9 +171,15 @@ static int add_routes(const struct config *c)
 			struct nl_prefix np = { .family = p->family, .cidr = p->cidr };
 
 			memcpy(np.addr, p->addr, sizeof(np.addr));
+			ret = nl_route_add(c->ifname, &np, table);
+			/* Like `ip route add`: an existing route (ours from an
+			 * Address, or another interface's) is left alone. */
+			if (ret == -EEXIST) {
+				route_exists_warning(c, p);
+				continue;
+			}
 			snprintf(what, sizeof(what), "add route to peer %zu", i + 1);
-			ret = report(c->ifname, what, nl_route_add(c->ifname, &np, table));
-			if (ret < 0)
+			if (report(c->ifname, what, ret) < 0)
 				return ret;
 		}
 	return 0;
@@ -253,6 +271,10 @@ int cmd_up(int argc, char **argv)
 	char err[512];
 	int ret;
 
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		printf("Usage: %s up CONFIG|IFNAME\n", prog);
+		return 0;
+	}
 	if (argc != 2 || argv[1][0] == '-') {
 		fprintf(stderr, "Usage: %s up CONFIG|IFNAME\n", prog);
 		return 2;

@@ -32,12 +32,6 @@ static int master_open_queues(struct master *m)
 {
 	const char *ifname = m->opts.ifname;
 
-	/* TUNSETIFF on an existing name would attach us to someone else's
-	 * interface as an extra queue; refuse instead. */
-	if (if_nametoindex(ifname)) {
-		log_err("interface %s already exists", ifname);
-		return -EEXIST;
-	}
 	for (unsigned int i = 0; i < m->opts.lanes; i++) {
 		int fd = tun_open_queue(ifname);
 
@@ -106,7 +100,7 @@ static void lane_child(struct master *m, unsigned int i, int ctl_fd)
 	dev->stats = &m->stats->lane[i];
 	ret = lane_drop_privileges(&m->opts.privs, m->opts.cpus[i]);
 	if (ret < 0) {
-		log_err("lane %u: cannot drop privileges: %s", i, strerror(-ret));
+		log_err("cannot drop privileges: %s", strerror(-ret));
 		_exit(LANE_EXIT_ERROR);
 	}
 	_exit(lane_run(dev, ctl_fd));
@@ -256,14 +250,22 @@ int master_setup(struct master *m, const struct master_opts *opts)
 	ret = device_init(&m->dev, opts->ifname, false, 0);
 	if (ret < 0)
 		return ret;
+	/* TUNSETIFF on an existing name would attach us to someone else's
+	 * interface as an extra queue, so the name must be free. Claim the
+	 * socket and check the name before creating anything that
+	 * could belong to a daemon already running for this interface. */
+	if ((ret = master_signals(m)) < 0 || (ret = master_uapi_listen(m)) < 0)
+		return ret;
+	if (if_nametoindex(opts->ifname)) {
+		log_err("interface %s already exists", opts->ifname);
+		return -EEXIST;
+	}
 	ret = stats_create(&m->stats, opts->ifname, opts->lanes);
 	if (ret < 0) {
 		log_err("cannot create stats page: %s", strerror(-ret));
 		return ret;
 	}
-	if ((ret = master_signals(m)) < 0 || (ret = master_open_queues(m)) < 0 ||
-	    (ret = master_open_sockets(m)) < 0 ||
-	    (ret = master_uapi_listen(m)) < 0)
+	if ((ret = master_open_queues(m)) < 0 || (ret = master_open_sockets(m)) < 0)
 		return ret;
 	m->ep_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (m->ep_fd < 0)

@@ -173,7 +173,7 @@ int nl_route_add(const char *ifname, const struct nl_prefix *p, uint32_t table)
 		return idx;
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_NEWROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = (uint8_t)p->family;
 	rtm->rtm_dst_len = p->cidr;
@@ -188,16 +188,32 @@ int nl_route_add(const char *ifname, const struct nl_prefix *p, uint32_t table)
 	return nl_talk(nlh);
 }
 
+/* The cpumask text format: 32-bit hex words, most significant first,
+ * separated by commas (bitmap_parse in lib/bitmap.c). */
+static void cpu_mask(char *out, size_t len, int cpu)
+{
+	size_t off = 0;
+
+	for (int w = cpu / 32; w >= 0 && off < len; w--)
+		off += (size_t)snprintf(out + off, len - off, "%s%08x",
+					w == cpu / 32 ? "" : ",",
+					w == cpu / 32 ? 1U << (cpu % 32) : 0U);
+	if (off < len - 1) {
+		out[off] = '\n';
+		out[off + 1] = '\0';
+	}
+}
+
 int nl_set_xps(const char *ifname, unsigned int queue, int cpu)
 {
-	char path[128], mask[16];
+	char path[128], mask[320];
 	int fd, ret = 0;
 
-	if (cpu < 0 || cpu >= 32)
-		return -ERANGE;	/* one 32-bit word of mask is all we write */
+	if (cpu < 0 || cpu >= 1024)
+		return -ERANGE;
 	snprintf(path, sizeof(path), "/sys/class/net/%s/queues/tx-%u/xps_cpus",
 		 ifname, queue);
-	snprintf(mask, sizeof(mask), "%x\n", 1U << cpu);
+	cpu_mask(mask, sizeof(mask), cpu);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

@@ -26,7 +26,8 @@ int nl_link_delete(const char *ifname);
 /* Adds an address (IPv6 with IFA_F_NODAD: a tunnel has no neighbours to
  * collide with, and DAD would delay the address by a second). */
 int nl_addr_add(const char *ifname, const struct nl_prefix *p);
-/* Adds a route for prefix via ifname in table (0 = main). */
+/* Adds a route for prefix via ifname in table (0 = main); -EEXIST when
+ * that route exists already (it is not replaced). */
 int nl_route_add(const char *ifname, const struct nl_prefix *p,
 		 uint32_t table);
 /* Sets tx queue i's XPS CPU mask through sysfs (no netlink for it). */

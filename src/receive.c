@@ -157,8 +157,11 @@ static void receive_handshake(struct wg_device *dev, uint32_t type,
 		receive_cookie(dev, buf);
 		return;
 	}
-	if (!dev->static_identity.has_identity ||
-	    !admit_handshake(dev, buf, len, src))
+	if (!dev->static_identity.has_identity) {
+		device_count_drop(dev, DROP_HANDSHAKE);	/* no key yet */
+		return;
+	}
+	if (!admit_handshake(dev, buf, len, src))
 		return;
 	if (type == MESSAGE_HANDSHAKE_INITIATION)
 		peer = receive_initiation(dev, buf, src);
