@@ -9,7 +9,9 @@
  *    failing with EINVAL/EBUSY. A tun request with an empty name or a
  *    pattern ("tun%d") is pointed at NAME too: a lane has exactly one
  *    tun to use, and this lets "--dev tun" configurations work unchanged.
- *    Any other explicit name, and any tap request, is left alone.
+ *    Any other explicit name, and any tap request, is left alone. The
+ *    shim never creates NAME: without the supervisor's device the call
+ *    fails with ENODEV.
  *  - TUNSETPERSIST, TUNSETOWNER and TUNSETGROUP on a descriptor attached to
  *    NAME succeed without effect: the supervisor owns the device's
  *    lifetime and ownership, and one lane must not change them for all.
@@ -102,6 +104,13 @@ static int shared_setiff(int fd, struct ifreq *user)
 	int asked = user->ifr_flags & 0xffff;
 	struct ifreq ifr;
 
+	/* Attach only: a lane that created the device would own it, with its
+	 * own flags, and the supervisor could not then create it. */
+	if (!if_nametoindex(share_dev)) {
+		dbg("%s does not exist (is tunshare running?)", share_dev);
+		errno = ENODEV;
+		return -1;
+	}
 	memcpy(&ifr, user, sizeof(ifr));
 	memcpy(ifr.ifr_name, share_dev, IFNAMSIZ);
 	/* EXCL would make the kernel refuse the existing device. */
