@@ -74,10 +74,20 @@ int ts_dev_configure(const struct ts_conf *c)
 			return ret;
 		}
 	}
-	ret = nl_link_set_up(c->dev, true);
-	if (ret < 0)
+	if ((ret = nl_link_set_up(c->dev, true)) < 0) {
 		ts_log("cannot set the link up: %s", strerror(-ret));
-	return ret;
+		return ret;
+	}
+	/* Routes last: the kernel takes them only on a link that is up. */
+	for (unsigned int i = 0; i < c->nroutes; i++) {
+		ret = nl_route_add(c->dev, &c->routes[i], 0);
+		if (ret < 0) {
+			ts_log("cannot add route %s: %s", c->route_text[i],
+			       strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
 }
 
 /* Closing the last queue deletes the device; the explicit delete covers a

@@ -26,8 +26,8 @@
 
 #define USAGE \
 	"usage: tunshare run --dev NAME --lanes N [--cpus LIST] " \
-	"[--base-port P] [--address CIDR]... [--mtu M] [--user U] " \
-	"[--preload LIB] -- CMD [ARGS...]\n" \
+	"[--base-port P] [--address CIDR]... [--route CIDR]... [--mtu M] " \
+	"[--user U] [--preload LIB] -- CMD [ARGS...]\n" \
 	"       tunshare show --dev NAME\n"
 
 const char *ts_log_dev = "";
@@ -160,13 +160,20 @@ static int set_cpus(struct ts_conf *c, const char *list)
 	return ret < 0 ? fail("cannot assign CPUs: %s", strerror(-ret)) : 0;
 }
 
-static int add_address(struct ts_conf *c, const char *s)
+static int add_prefix(struct nl_prefix *p, const char **text,
+		      unsigned int *n, const char *s, const char *what)
 {
-	if (c->naddrs == TS_MAX_ADDRS)
-		return usage("too many --address options");
-	if (nl_prefix_parse(&c->addrs[c->naddrs], s) < 0)
-		return usage("bad --address (want ADDR/PREFIX)");
-	c->addr_text[c->naddrs++] = s;
+	char why[64];
+
+	if (*n == TS_MAX_ADDRS) {
+		snprintf(why, sizeof(why), "too many %s options", what);
+		return usage(why);
+	}
+	if (nl_prefix_parse(&p[*n], s) < 0) {
+		snprintf(why, sizeof(why), "bad %s (want ADDR/PREFIX)", what);
+		return usage(why);
+	}
+	text[(*n)++] = s;
 	return 0;
 }
 
@@ -200,7 +207,12 @@ static int run_opt(struct ts_conf *c, struct run_opts *o, int opt)
 			return usage("--mtu wants 68 to 65535");
 		c->mtu = (unsigned int)v;
 		return 0;
-	case 'a': return add_address(c, optarg);
+	case 'a':
+		return add_prefix(c->addrs, c->addr_text, &c->naddrs, optarg,
+				  "--address");
+	case 'r':
+		return add_prefix(c->routes, c->route_text, &c->nroutes, optarg,
+				  "--route");
 	case 'c': o->cpus = optarg; return 0;
 	case 'u': o->user = optarg; return 0;
 	case 'P': o->preload = optarg; return 0;
@@ -238,6 +250,7 @@ static int cmd_run(int argc, char **argv)
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "base-port", required_argument, NULL, 'p' },
 		{ "address", required_argument, NULL, 'a' },
+		{ "route", required_argument, NULL, 'r' },
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "preload", required_argument, NULL, 'P' },

@@ -28,6 +28,9 @@ struct ts_conf {
 	int base_port;			/* 0: no --base-port */
 	struct nl_prefix addrs[TS_MAX_ADDRS];
 	const char *addr_text[TS_MAX_ADDRS];	/* as given, for messages */
+	struct nl_prefix routes[TS_MAX_ADDRS];	/* via the device, main table */
+	const char *route_text[TS_MAX_ADDRS];
+	unsigned int nroutes;
 	unsigned int naddrs;
 	unsigned int mtu;		/* 0: leave the kernel's default */
 	const char *user;		/* NULL: lanes keep our credentials */

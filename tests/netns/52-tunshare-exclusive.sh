@@ -3,6 +3,7 @@
 # tunshare and libtunshare.so without OpenVPN (lanes are tunshare/tunctl.py,
 # which issues TUNSETIFF/TUNSETPERSIST/TUNSETOWNER through libc):
 #  - bad command lines exit 2 with a usage line and create nothing;
+#  - the device gets its addresses, MTU and routes, and is up;
 #  - lanes attach as queues of the shared device (numqueues N); their
 #    TUNSETPERSIST/TUNSETOWNER succeed without effect; `tunshare show` lists
 #    their pid, CPU and port;
@@ -39,6 +40,7 @@ badcmd run --dev "$DEV_A" --lanes 2
 badcmd run --dev 0123456789abcdefg --lanes 2 -- true
 badcmd run --dev "$DEV_A" --lanes 2 --cpus 1-x -- true
 badcmd run --dev "$DEV_A" --lanes 2 --address 10.0.0.300/24 -- true
+badcmd run --dev "$DEV_A" --lanes 2 --route 10.0.0.0/33 -- true
 badcmd run --dev "$DEV_A" --lanes 2 --mtu 20 -- true
 badcmd run --dev "$DEV_A" --lanes 2 -- echo '{port}'
 badcmd run --dev "$DEV_A" --lanes 2 --base-port 65535 -- true
@@ -50,7 +52,8 @@ log "bad command lines: exit 2 with usage"
 # --- lanes attach; the supervisor owns persist and owner ----------------
 start() {
 	ip netns exec "$NS_A" "$TS_BIN" run --dev "$DEV_A" --lanes 2 --base-port 7000 \
-		--address "$TA4/24" -- "$TL_PY" "$TUNCTL" "$DEV_A" --persist 1 --owner 65534 \
+		--address "$TA4/24" --address "$TA6/64" --route 10.99.0.0/24 --mtu 1400 \
+		-- "$TL_PY" "$TUNCTL" "$DEV_A" --persist 1 --owner 65534 \
 		--hold 120 >"$TL_TMP/tunshare.log" 2>&1 &
 	TS=$!
 	TL_PIDS+=("$TS")
@@ -72,6 +75,10 @@ for w in "setiff ok name=$DEV_A flags=0x1001" "persist ok" "owner ok"; do
 done
 [[ $d == *"UP"* && $(ip -n "$NS_A" addr show "$DEV_A") == *"$TA4/24"* ]] ||
 	fail "$DEV_A is not up with $TA4/24"
+[[ $(ip -n "$NS_A" addr show "$DEV_A") == *"$TA6/64"* && $d == *"mtu 1400"* ]] ||
+	fail "$DEV_A lacks $TA6/64 or MTU 1400: $(ip -n "$NS_A" addr show "$DEV_A")"
+[[ $(ip -n "$NS_A" route show 10.99.0.0/24) == *"dev $DEV_A"* ]] ||
+	fail "no route 10.99.0.0/24 via $DEV_A: $(ip -n "$NS_A" route)"
 show=$(ts_show "$NS_A" "$DEV_A") || fail "tunshare show failed"
 for l in 0 1; do
 	[[ $show =~ "lane $l: pid "[0-9]+", cpu "[0-9]+", port 700$l" ]] ||
@@ -139,6 +146,7 @@ grep -q 'stopping the lanes' "$TL_TMP/tunshare.log" || fail "tunshare did not lo
 start
 lanes=($(ts_lane_pid "$NS_A" "$DEV_A" 0) $(ts_lane_pid "$NS_A" "$DEV_A" 1))
 kill -KILL "$TS"
+{ wait "$TS"; } 2>/dev/null || true # no "Killed" job notice
 gone SIGKILL "${lanes[@]}"
 got=$(ts_show "$NS_A" "$DEV_A" 2>&1 | head -n 1) || true
 [[ $got == *"stale"* ]] || fail "tunshare show after SIGKILL: '$got', expected a stale-state note"
