@@ -4,13 +4,14 @@
 # running two OpenVPN lanes (TLS point-to-point, pinned self-signed
 # certificates) as the queues of one multi-queue tun. Eight TCP flows cross
 # the tunnel, and by OpenVPN's own --status counters every OpenVPN process
-# carries at least 10% of its site's bytes.
+# carries at least 10% of its site's bytes. TS_LANES=N sets the lanes per
+# site (default 2), to compare throughput.
 set -euo pipefail
 . "$(dirname "$0")/../../tunshare/netns-lib.sh"
 ts_require openvpn openssl iperf3
 tl_setup_ns
 ts_certs
-LANES=2
+LANES=${TS_LANES:-2}
 ts_site a "$LANES"
 ts_site b "$LANES"
 for ((l = 0; l < LANES; l++)); do
