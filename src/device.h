@@ -19,6 +19,7 @@
 #include "index.h"
 #include "messages.h"
 #include "noise.h"
+#include "offload.h"
 #include "ratelimiter.h"
 #include "stats.h"
 
@@ -57,6 +58,20 @@ struct tx_batch {
 	bool gso;			/* cleared when the kernel refuses GSO */
 	struct wg_peer *peer[TX_BATCH];
 	struct iovec iov[TX_BATCH];
+};
+
+/*
+ * Decrypted packets waiting to be written to the tun: with a vnet header,
+ * consecutive segments of one TCP flow are written as one super-packet.
+ */
+#define RX_BATCH 128
+
+struct rx_batch {
+	unsigned int n;
+	struct offload_pkt pkt[RX_BATCH];
+	struct offload_out out[RX_BATCH];
+	uint8_t *scratch;
+	size_t scratch_len;
 };
 
 struct wg_peer {
@@ -99,6 +114,8 @@ struct wg_device {
 	int udp_fd;
 	int udp_family;			/* AF_INET6 (dual stack) or AF_INET */
 	unsigned int mtu;
+	bool vnet_hdr;			/* tun I/O carries virtio_net_hdr */
+	struct rx_batch *rxb;		/* lanes coalesce writes; NULL writes at once */
 	struct tx_batch *txb;		/* lanes batch sends; NULL sends at once */
 	struct lane_stats *stats;	/* this lane's shared slot (or local) */
 	struct lane_stats local_stats;
@@ -177,5 +194,7 @@ void send_flush(struct wg_device *dev);
 void receive_packet(struct wg_device *dev, uint8_t *buf, size_t len,
 		    const union endpoint *src);
 bool receive_under_load(struct wg_device *dev, bool count_this);
+/* Writes what the rx batch holds to the tun. */
+void receive_flush(struct wg_device *dev);
 
 #endif

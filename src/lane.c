@@ -20,11 +20,20 @@
 #include "crypto.h"
 #include "ctl.h"
 #include "log.h"
+#include "offload.h"
 #include "tun.h"
 #include "uapi.h"
 
 #define LANE_BATCH 64
 #define LANE_BUF   (MESSAGE_DATA_HEADER_LEN + MESSAGE_MAX_SIZE + 64)
+/* Segments of one super-packet: each needs its headers (at most 60 + 60
+ * bytes for IPv4/TCP, more for IPv6 with extension headers), the WireGuard
+ * header, padding and tag around the payload. */
+#define SEG_ROOM   (MESSAGE_DATA_HEADER_LEN + 256 + MESSAGE_PADDING_MULTIPLE + \
+		    NOISE_AUTHTAG_LEN)
+#define SEG_AREA   (512 << 10)
+#define SEG_MAX    512
+#define GRO_SCRATCH (RX_BATCH * 4096)
 #define TICK_NS    NSEC_PER_SEC
 
 enum { EV_TUN = 1, EV_UDP, EV_CTL };
@@ -39,6 +48,9 @@ struct lane {
 	union endpoint srcs[LANE_BATCH];
 	char cmsg[LANE_BATCH][CMSG_SPACE(sizeof(int))];
 	struct tx_batch txb;
+	struct rx_batch rxb;
+	uint8_t *segs;			/* SEG_AREA for cut super-packets */
+	size_t seg_lens[SEG_MAX];
 	uint64_t next_tick;
 	bool gone;
 };
@@ -79,16 +91,61 @@ static int lane_epoll_add(struct lane *l, int fd, uint32_t tag)
 	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
+/*
+ * A read with a vnet header: a plain packet is sent from where it lies; a
+ * TSO/USO super-packet (or one whose checksum the kernel left to us) is cut
+ * into MTU-sized segments first (design.md section 4), each with room for
+ * the WireGuard header in front and padding and tag behind.
+ */
+static void lane_tun_vnet(struct lane *l, uint8_t *slot, size_t n)
+{
+	struct wg_device *dev = l->dev;
+	struct virtio_net_hdr vh;
+	uint8_t *pkt = slot + MESSAGE_DATA_HEADER_LEN;
+	size_t len = n - OFFLOAD_VNET_HDR_LEN, stride;
+	int segs;
+
+	memcpy(&vh, pkt - OFFLOAD_VNET_HDR_LEN, sizeof(vh));
+	if (vh.gso_type == VIRTIO_NET_HDR_GSO_NONE &&
+	    !(vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+		send_tun_packet(dev, pkt, len);
+		return;
+	}
+	if (vh.gso_type == VIRTIO_NET_HDR_GSO_NONE) {
+		segs = offload_segment(&vh, pkt, len, slot, LANE_BUF,
+				       MESSAGE_DATA_HEADER_LEN, 1, l->seg_lens);
+		if (segs == 1)
+			send_tun_packet(dev, pkt, l->seg_lens[0]);
+		else
+			device_count_drop(dev, DROP_BAD_PACKET);
+		return;
+	}
+	stride = SEG_ROOM + vh.gso_size;
+	segs = offload_segment(&vh, pkt, len, l->segs, stride,
+			       MESSAGE_DATA_HEADER_LEN,
+			       SEG_AREA / stride < SEG_MAX ? SEG_AREA / stride : SEG_MAX,
+			       l->seg_lens);
+	if (segs < 0) {
+		device_count_drop(dev, DROP_BAD_PACKET);
+		return;
+	}
+	for (int i = 0; i < segs; i++)
+		send_tun_packet(dev, l->segs + (size_t)i * stride +
+				     MESSAGE_DATA_HEADER_LEN, l->seg_lens[i]);
+	send_flush(dev);	/* the segment area is reused by the next read */
+}
+
 /* Each packet gets its own buffer: they are encrypted in place and stay
  * there until the batch is flushed in one go. */
 static void lane_read_tun(struct lane *l)
 {
 	struct wg_device *dev = l->dev;
+	size_t hdr = dev->vnet_hdr ? OFFLOAD_VNET_HDR_LEN : 0;
 
 	for (int i = 0; i < LANE_BATCH; i++) {
 		uint8_t *buf = l->bufs + (size_t)i * LANE_BUF;
-		ssize_t n = read(dev->tun_fd, buf + MESSAGE_DATA_HEADER_LEN,
-				 MESSAGE_MAX_SIZE);
+		ssize_t n = read(dev->tun_fd, buf + MESSAGE_DATA_HEADER_LEN - hdr,
+				 MESSAGE_MAX_SIZE + hdr);
 
 		if (n < 0) {
 			/* EBADFD/EIO: the interface was deleted under us. */
@@ -96,7 +153,12 @@ static void lane_read_tun(struct lane *l)
 				l->gone = true;
 			break;
 		}
-		send_tun_packet(dev, buf + MESSAGE_DATA_HEADER_LEN, (size_t)n);
+		if ((size_t)n <= hdr)
+			device_count_drop(dev, DROP_BAD_PACKET);
+		else if (hdr)
+			lane_tun_vnet(l, buf, (size_t)n);
+		else
+			send_tun_packet(dev, buf + MESSAGE_DATA_HEADER_LEN, (size_t)n);
 	}
 	send_flush(dev);
 }
@@ -153,6 +215,7 @@ static void lane_read_udp(struct lane *l)
 			receive_packet(dev, p + off, len - off < seg ? len - off : seg,
 				       &l->srcs[i]);
 	}
+	receive_flush(dev);	/* before the buffers are read into again */
 }
 
 /* Ask the kernel to coalesce datagrams for us (udp(7) UDP_GRO); a kernel
@@ -293,11 +356,16 @@ int lane_run(struct wg_device *dev, int ctl_fd)
 	int ret = LANE_EXIT_ERROR;
 
 	l.bufs = malloc((size_t)LANE_BATCH * LANE_BUF);
+	l.segs = malloc(SEG_AREA);
+	l.rxb.scratch = malloc(GRO_SCRATCH);
+	l.rxb.scratch_len = GRO_SCRATCH;
 	l.txb.gso = true;
 	dev->txb = &l.txb;
+	dev->rxb = &l.rxb;
 	lane_enable_gro(dev);
 	l.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!l.bufs || l.epfd < 0 || crypto_init() < 0)
+	if (!l.bufs || !l.segs || !l.rxb.scratch || l.epfd < 0 ||
+	    crypto_init() < 0)
 		goto out;
 	if (lane_epoll_add(&l, dev->tun_fd, EV_TUN) < 0 ||
 	    lane_epoll_add(&l, dev->udp_fd, EV_UDP) < 0 ||
@@ -311,5 +379,7 @@ int lane_run(struct wg_device *dev, int ctl_fd)
 	ret = lane_loop(&l);
 out:
 	free(l.bufs);
+	free(l.segs);
+	free(l.rxb.scratch);
 	return ret;
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_tun.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "crypto.h"
 #include "log.h"
 #include "master_uapi.h"
+#include "offload.h"
 #include "tun.h"
 #include "udp.h"
 #include "uapi.h"
@@ -28,12 +30,41 @@
 #define RESPAWN_FAST_FAIL (NSEC_PER_SEC)	/* a lane that died this young */
 #define RESPAWN_BACKOFF   (NSEC_PER_SEC / 4)	/* waits this long: < 1 s */
 
+static void log_offloads(int flags)
+{
+	log_info("tun offloads:%s%s%s%s%s", flags & TUN_F_CSUM ? " csum" : "",
+		 flags & TUN_F_TSO4 ? " tso4" : "", flags & TUN_F_TSO6 ? " tso6" : "",
+		 flags & TUN_F_USO4 ? " uso4" : "", flags & TUN_F_USO6 ? " uso6" : "");
+}
+
+/* The first queue decides: with a virtio-net header and offloads where the
+ * kernel grants them (design.md section 4), else plain packets. */
+static int master_open_first_queue(struct master *m)
+{
+	int fd, flags;
+
+	if (!m->opts.no_offload) {
+		fd = tun_open_queue(m->opts.ifname, true);
+		if (fd >= 0 && (flags = tun_set_offload(fd)) > 0) {
+			m->dev.vnet_hdr = true;
+			log_offloads(flags);
+			return fd;
+		}
+		if (fd >= 0)
+			close(fd);
+		log_warn("tun offloads unavailable, using plain packets");
+	}
+	m->dev.vnet_hdr = false;
+	return tun_open_queue(m->opts.ifname, false);
+}
+
 static int master_open_queues(struct master *m)
 {
 	const char *ifname = m->opts.ifname;
 
 	for (unsigned int i = 0; i < m->opts.lanes; i++) {
-		int fd = tun_open_queue(ifname);
+		int fd = i ? tun_open_queue(ifname, m->dev.vnet_hdr) :
+			     master_open_first_queue(m);
 
 		if (fd < 0) {
 			log_err("cannot open tun queue %u of %s: %s", i, ifname,

@@ -19,6 +19,7 @@ struct master_opts {
 	unsigned int lanes;
 	int cpus[LANES_MAX];		/* CPU of lane i, -1 = not pinned */
 	struct lane_privs privs;
+	bool no_offload;		/* plain tun I/O, no vnet header */
 };
 
 struct lane_slot {

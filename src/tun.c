@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "tun.h"
+#include "offload.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int tun_open_queue(const char *ifname)
+int tun_open_queue(const char *ifname, bool vnet_hdr)
 {
 	struct ifreq ifr;
 	int fd, ret;
@@ -23,7 +24,8 @@ int tun_open_queue(const char *ifname)
 		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
 	/* IFF_NO_PI: packets are bare IP; the version nibble tells v4 from v6. */
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE |
+			(vnet_hdr ? IFF_VNET_HDR : 0);
 	memcpy(ifr.ifr_name, ifname, strlen(ifname));
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		ret = -errno;
@@ -33,13 +35,22 @@ int tun_open_queue(const char *ifname)
 	return fd;
 }
 
-int tun_set_queue(int fd, bool attach)
+int tun_set_offload(int fd)
 {
-	struct ifreq ifr;
+	/* Most to least: a kernel before 6.2 refuses the USO bits with EINVAL. */
+	static const unsigned int tries[] = {
+		TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_USO4 | TUN_F_USO6,
+		TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6,
+		TUN_F_CSUM,
+	};
+	int hdrsz = (int)OFFLOAD_VNET_HDR_LEN;
 
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = attach ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
-	return ioctl(fd, TUNSETQUEUE, &ifr) < 0 ? -errno : 0;
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdrsz) < 0)
+		return -errno;
+	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++)
+		if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)tries[i]) == 0)
+			return (int)tries[i];
+	return -errno;
 }
 
 int tun_get_mtu(const char *ifname)

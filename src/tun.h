@@ -10,11 +10,16 @@
 #include <stdbool.h>
 
 /* Opens one queue of ifname, creating the interface on the first call.
+ * With vnet_hdr every read and write carries a struct virtio_net_hdr.
  * Returns the fd (non-blocking, close-on-exec) or -errno. */
-int tun_open_queue(const char *ifname);
-/* Detaches a queue so the kernel stops steering flows to it (a dead lane),
- * or attaches it again. 0 or -errno. */
-int tun_set_queue(int fd, bool attach);
+int tun_open_queue(const char *ifname, bool vnet_hdr);
+/*
+ * Turns on checksum offload and TSO (and UDP segmentation offload where the
+ * kernel has it) for the interface, so reads return super-packets of up to
+ * 64 KiB. Returns the TUN_F_* flags in force, or -errno when none could be
+ * enabled.
+ */
+int tun_set_offload(int fd);
 /* The interface MTU, or -errno. */
 int tun_get_mtu(const char *ifname);
 

@@ -24,7 +24,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: tunlaned [-f|--foreground] [--lanes N] [--cpus LIST] "
-		   "[--user USER] IFNAME\n");
+		   "[--user USER] [--no-offload] IFNAME\n");
 }
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -86,6 +86,7 @@ static int parse_args(int argc, char **argv, struct args *a,
 		{ "lanes", required_argument, NULL, 'l' },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "no-offload", no_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -95,12 +96,15 @@ static int parse_args(int argc, char **argv, struct args *a,
 	a->lanes = getenv("TUNLANE_LANES");
 	a->cpus = getenv("TUNLANE_CPUS");
 	a->user = getenv("TUNLANE_USER");
+	o->no_offload = getenv("TUNLANE_OFFLOAD") &&
+			!strcmp(getenv("TUNLANE_OFFLOAD"), "off");
 	while ((c = getopt_long(argc, argv, "fhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': a->foreground = true; break;
 		case 'l': a->lanes = optarg; break;
 		case 'c': a->cpus = optarg; break;
 		case 'u': a->user = optarg; break;
+		case 'o': o->no_offload = true; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("tunlaned %s\n", TUNLANE_VERSION); exit(0);
 		default: usage(stderr); return 2;
