@@ -26,6 +26,7 @@
 
 #define LANE_REPLY_TIMEOUT_MS 3000
 #define MAX_CLIENTS 16
+#define CLIENT_WRITE_MS 2000
 
 struct uapi_client {
 	int fd;
@@ -147,15 +148,19 @@ static int client_grow(struct uapi_client *c)
 	return 0;
 }
 
+/* Replies go out in one go; a client that stops reading for longer than
+ * CLIENT_WRITE_MS is dropped so it cannot stall the master. */
 static int write_full(int fd, const char *p, size_t len)
 {
+	int waited = 0;
+
 	while (len) {
 		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EAGAIN) {
-			usleep(1000);	/* replies are small; the client reads */
+		if (n < 0 && errno == EAGAIN && waited++ < CLIENT_WRITE_MS) {
+			usleep(1000);
 			continue;
 		}
 		if (n < 0)
