@@ -233,6 +233,7 @@ int ts_run(const struct ts_conf *c)
 		ts_log("cannot create the tun device: %s%s", strerror(-fd),
 		       fd == -EBUSY ? " (does it exist already?)" : "");
 		ts_lanes_free(s.lanes, c->lanes);
+		close(s.sfd);
 		return fd;
 	}
 	ret = ts_dev_configure(c);
