@@ -45,15 +45,15 @@ ts_certs() {
 # ts_ovpn_args SITE: the OpenVPN command line of one lane of SITE (a or b),
 # with {port} and {lane} for tunshare to fill in.
 ts_ovpn_args() {
-	local s=$1 dev local remote fp role
+	local s=$1 dev here remote fp role
 	if [[ $s = a ]]; then
-		dev=$DEV_A local=$A4 remote=$B4 fp=$FP_B role=(--tls-server --dh none)
+		dev=$DEV_A here=$A4 remote=$B4 fp=$FP_B role=(--tls-server --dh none)
 	else
-		dev=$DEV_B local=$B4 remote=$A4 fp=$FP_A role=(--tls-client)
+		dev=$DEV_B here=$B4 remote=$A4 fp=$FP_A role=(--tls-client)
 	fi
 	OVPN_ARGS=(openvpn --dev "$dev" --dev-type tun --disable-dco
 		--ifconfig-noexec --route-noexec
-		--proto udp --local "$local" --lport '{port}'
+		--proto udp --local "$here" --lport '{port}'
 		--remote "$remote" --rport '{port}'
 		"${role[@]}" --cert "$TL_TMP/$s.crt" --key "$TL_TMP/$s.key"
 		--peer-fingerprint "$fp"

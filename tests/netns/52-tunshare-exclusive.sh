@@ -130,6 +130,7 @@ state=$(ls /run/tunshare/"$DEV_A"@*.state 2>/dev/null) || fail "no state file fo
 gone() { # WHAT LANEPIDS...
 	local what=$1 p
 	shift
+	for p in "$@"; do [[ $p =~ ^[0-9]+$ ]] || fail "no lane pid from tunshare show before $what"; done
 	tl_wait_exit "$TS" 6 || fail "tunshare still running 6 s after $what"
 	for p in "$@"; do
 		tl_wait_exit "$p" 6 || fail "lane $p still running after $what"
@@ -138,13 +139,13 @@ gone() { # WHAT LANEPIDS...
 	ip -n "$NS_A" link show "$DEV_A" >/dev/null 2>&1 && fail "$DEV_A left behind after $what"
 	return 0
 }
-lanes=($(ts_lane_pid "$NS_A" "$DEV_A" 0) $(ts_lane_pid "$NS_A" "$DEV_A" 1))
+lanes=("$(ts_lane_pid "$NS_A" "$DEV_A" 0)" "$(ts_lane_pid "$NS_A" "$DEV_A" 1)")
 kill -TERM "$TS"
 gone SIGTERM "${lanes[@]}"
 [[ -e $state ]] && fail "state file $state left behind after SIGTERM"
 grep -q 'stopping the lanes' "$TL_TMP/tunshare.log" || fail "tunshare did not log its stop"
 start
-lanes=($(ts_lane_pid "$NS_A" "$DEV_A" 0) $(ts_lane_pid "$NS_A" "$DEV_A" 1))
+lanes=("$(ts_lane_pid "$NS_A" "$DEV_A" 0)" "$(ts_lane_pid "$NS_A" "$DEV_A" 1)")
 kill -KILL "$TS"
 { wait "$TS"; } 2>/dev/null || true # no "Killed" job notice
 gone SIGKILL "${lanes[@]}"
