@@ -6,6 +6,7 @@
 # same with the daemon as responder to a peer whose key changed.
 . "$(dirname "$0")/lib.sh"
 tl_require_root
+TL_IPERF_T=60
 tl_standard_pair a peer "${TL_DUT_ARGS[@]}"
 tl_ping_until "$NS_A" "$TB4" 15 || fail "no ping reply through the tunnel within 15 s"
 tl_wait_handshake "$NS_B" "$IF_B" "$KA_PUB" 5 || fail "wireguard-go shows no handshake"

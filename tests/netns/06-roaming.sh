@@ -12,6 +12,7 @@
 # roaming). The daemon under test gets no such help.
 . "$(dirname "$0")/lib.sh"
 tl_require_root
+TL_IPERF_T=60
 tl_standard_pair b peer "${TL_DUT_ARGS[@]}"
 tl_ping_until "$NS_B" "$TA4" 15 || fail "no ping reply through the tunnel within 15 s"
 endpoint_of() { wgx "$1" show "$2" endpoints | awk -v k="$3" '$1 == k { print $2 }'; }
@@ -28,8 +29,8 @@ move_and_ping() { # NS DEV OLD NEW DST [COMMAND AFTER THE MOVE...]
 	ip -n "$1" addr del "$3/24" dev "$2"
 	if (($# > 5)); then "${@:6}"; fi
 	wait "$pp" || true
-	local sent recv
-	read -r sent recv < <(sed -n 's/.*: \([0-9]*\) sent, \([0-9]*\) received/\1 \2/p' "$TL_TMP/roam-ping.txt")
+	local recv
+	read -r _ recv < <(sed -n 's/.*: \([0-9]*\) sent, \([0-9]*\) received/\1 \2/p' "$TL_TMP/roam-ping.txt")
 	log "ping across the move: $(cat "$TL_TMP/roam-ping.txt")"
 	# About 10 of the 120 fall before the move; most of the rest must arrive.
 	((${recv:-0} >= 60)) || fail "traffic did not continue across the address change: $(cat "$TL_TMP/roam-ping.txt")"

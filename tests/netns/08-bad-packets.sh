@@ -8,6 +8,7 @@
 # drop counters of `tunlane show --json` account for the garbage.
 . "$(dirname "$0")/lib.sh"
 tl_require_root
+TL_IPERF_T=60
 tl_standard_pair b peer "${TL_DUT_ARGS[@]}"
 tl_ping_until "$NS_B" "$TA4" 15 || fail "no ping reply through the tunnel within 15 s"
 tl_wait_handshake "$NS_A" "$IF_A" "$KB_PUB" 5 || fail "$IF_A shows no handshake"

@@ -303,11 +303,13 @@ tl_iperf_server() {
 }
 
 # tl_iperf NS SERVER_ADDR PORT OUTFILE IPERF_ARGS...: client, JSON to OUTFILE.
+# Starts a one-off server in the other namespace first. The client is killed
+# after TL_IPERF_T seconds (default 150).
 tl_iperf() {
 	local ns=$1 addr=$2 port=$3 out=$4
 	shift 4
 	tl_iperf_server "$(tl_other_ns "$ns")" "$port"
-	if ! timeout 150 ip netns exec "$ns" iperf3 -c "$addr" -p "$port" --connect-timeout 5000 -J "$@" >"$out" 2>"$out.err"; then
+	if ! timeout "${TL_IPERF_T:-150}" ip netns exec "$ns" iperf3 -c "$addr" -p "$port" --connect-timeout 5000 -J "$@" >"$out" 2>"$out.err"; then
 		local e
 		e=$("$TL_PY" "$TL_TOOL" jget 'd.get("error", "")' "$out" 2>/dev/null || cat "$out.err")
 		fail "iperf3 -c $addr $* failed: ${e:-no output (timeout?)}"
@@ -335,9 +337,11 @@ tl_check_tcp() {
 	log "$label: $sent bytes sent, $got counted by the receiver, $rate Mbit/s"
 }
 
-# tl_check_udp OUTFILE MAXLOSS_PERCENT LABEL
+# tl_check_udp OUTFILE MAXLOSS_PERCENT LABEL: datagrams arrived and loss is
+# at most MAXLOSS (TL_UDP_MAXLOSS overrides it: userspace UDP loss on two
+# shared cores depends on what else runs).
 tl_check_udp() {
-	local f=$1 maxloss=$2 label=$3 err pk lost loss
+	local f=$1 maxloss=${TL_UDP_MAXLOSS:-$2} label=$3 err pk lost loss
 	err=$("$TL_PY" "$TL_TOOL" jget 'd.get("error", "")' "$f") || fail "$label: iperf3 output is not JSON"
 	[[ -z $err ]] || fail "$label: iperf3 error: $err"
 	pk=$("$TL_PY" "$TL_TOOL" jget 'd["end"]["sum"]["packets"]' "$f")
@@ -396,7 +400,7 @@ tl_wait_exit() {
 # implementation in B ("peer" or "dut"), the rest are arguments for the daemon
 # under test in A. TL_OUTER=6 makes the endpoints IPv6.
 tl_standard_pair() {
-	local who=$1 implb=${2:-peer} epa= epb=
+	local who=$1 implb=${2:-peer} epa='' epb=''
 	shift 2 || true
 	tl_setup_ns
 	tl_genkey KA
@@ -425,7 +429,7 @@ TL_DUT_ARGS=(--lanes 1)
 # initiates, "b" when it responds. TCP of TL_TCP_BYTES each way and UDP each
 # way through the tunnel.
 tl_interop_body() {
-	local who=$1 ns_init ns_resp init_addr
+	local who=$1 ns_init init_addr
 	tl_standard_pair "$who" peer "${TL_DUT_ARGS[@]}"
 	if [[ $who = a ]]; then
 		ns_init=$NS_A init_addr=$TB4
@@ -449,9 +453,9 @@ tl_interop_body() {
 	tl_iperf "$NS_B" "$TA4" 5202 "$TL_TMP/tcp-b2a.json" -n "$bytes"
 	tl_check_tcp "$TL_TMP/tcp-b2a.json" "$min" "TCP wireguard-go->daemon"
 	tl_iperf "$NS_A" "$TB4" 5203 "$TL_TMP/udp-a2b.json" -u -b 200M -l 1300 -t 3
-	tl_check_udp "$TL_TMP/udp-a2b.json" 20 "UDP daemon->wireguard-go"
+	tl_check_udp "$TL_TMP/udp-a2b.json" 40 "UDP daemon->wireguard-go"
 	tl_iperf "$NS_B" "$TA4" 5204 "$TL_TMP/udp-b2a.json" -u -b 200M -l 1300 -t 3
-	tl_check_udp "$TL_TMP/udp-b2a.json" 20 "UDP wireguard-go->daemon"
+	tl_check_udp "$TL_TMP/udp-b2a.json" 40 "UDP wireguard-go->daemon"
 
 	# The byte counters must show the traffic on both sides.
 	local rx tx
