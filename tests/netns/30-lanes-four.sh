@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Lanes = 4 on both ends, brought up with `tunlane up` from config files:
+# 16 parallel TCP flows (iperf3 -P 16) for a few seconds, and every lane of
+# the sender carries at least 5% of the bytes (rx_bytes + tx_bytes from
+# `tunlane show --json`, delta over the transfer). Prints each lane's share.
+#
+# The kernel puts each flow on a tun queue by its hash, so which lane a flow
+# lands on is chance: with 16 flows over 4 lanes, a lane gets one flow or
+# none in roughly one run of four. Such a draw says nothing about tunlane,
+# so the transfer is repeated (new flows, new hashes) up to TL_ATTEMPTS
+# times (default 3) and the test passes on the first balanced one. A lane
+# that never carries traffic fails every attempt.
+. "$(dirname "$0")/lib.sh"
+
+# ---- tunlane up helpers (tests 30-36 each carry a copy) -------------------
+TL3_UP=()
+# Master pid of IFNAME's daemon, from its stats page; 0 if there is none.
+tl3_master_pid() {
+	"$TL_PY" -c 'import struct, sys
+m, v, n, pid = struct.unpack("<IIIi", open(sys.argv[1], "rb").read(16))
+print(pid if m == 0x544C5354 else 0)' "/dev/shm/tunlane.$1.stats" 2>/dev/null || echo 0
+}
+# The daemons `tunlane up` started are not our children: hand their masters
+# to lib.sh's cleanup (which kills them and their lanes) before it runs.
+tl3_cleanup() {
+	local rc=$? ifn pid
+	set +e
+	for ifn in "${TL3_UP[@]}"; do
+		pid=$(tl3_master_pid "$ifn")
+		[[ $pid -gt 0 && $(cat "/proc/$pid/comm" 2>/dev/null) = tunlaned ]] && TL_PIDS+=("$pid")
+	done
+	(exit "$rc")
+	tl_cleanup
+}
+trap tl3_cleanup EXIT
+# lib.sh traps INT and TERM; a closed terminal or pipe must clean up too.
+trap 'exit 1' HUP PIPE
+# tl3_conf FILE PRIVKEY PORT ADDRESS LANES PEERPUB ALLOWEDIPS [ENDPOINT]
+tl3_conf() {
+	{
+		printf '[Interface]\nPrivateKey = %s\nListenPort = %s\nAddress = %s\nLanes = %s\n\n' "$2" "$3" "$4" "$5"
+		printf '[Peer]\nPublicKey = %s\nAllowedIPs = %s\n' "$6" "$7"
+		if [[ -n ${8:-} ]]; then printf 'Endpoint = %s\n' "$8"; fi
+	} >"$1"
+	chmod 600 "$1"
+}
+# tl3_up NS CONF: `tunlane up CONF` inside NS; the interface is CONF's name.
+tl3_up() {
+	local ns=$1 conf=$2 ifn out line
+	ifn=$(basename "$conf" .conf)
+	TL_IFS+=("$ifn")
+	TL3_UP+=("$ifn")
+	out=$(TL_T=30 nsx "$ns" "$TL_CLI" up "$conf" 2>&1) || fail "tunlane up $conf failed: $out"
+	while IFS= read -r line; do log "up: $line"; done <<<"$out"
+}
+# tl3_pair LANES_A LANES_B: namespaces, keys, configs in $TL_TMP, both up,
+# each side knowing the other's endpoint.
+tl3_pair() {
+	tl_setup_ns
+	tl_genkey KA
+	tl_genkey KB
+	CONF_A=$TL_TMP/$IF_A.conf CONF_B=$TL_TMP/$IF_B.conf
+	tl3_conf "$CONF_A" "$KA_KEY" "$PORT_A" "$TA4/24" "$1" "$KB_PUB" "$TB4/32" "$B4:$PORT_B"
+	tl3_conf "$CONF_B" "$KB_KEY" "$PORT_B" "$TB4/24" "$2" "$KA_PUB" "$TA4/32" "$A4:$PORT_A"
+	tl3_up "$NS_A" "$CONF_A"
+	tl3_up "$NS_B" "$CONF_B"
+}
+# ---------------------------------------------------------------------------
+
+tl_require_root
+((TL_IS_TUNLANED)) || skip "needs tunlaned (lanes)"
+[[ -x $TL_CLI ]] || fail "$TL_CLI not found (run make)"
+LANES=4
+SECS=${TL_SECONDS:-4}
+ATTEMPTS=${TL_ATTEMPTS:-3}
+MIN_PERCENT=5
+
+tl3_pair "$LANES" "$LANES"
+tl_ping_until "$NS_A" "$TB4" 15 || fail "no ping reply through the tunnel within 15 s"
+
+# "lane:bytes lane:bytes ..." (rx + tx) of the sender's lanes.
+lane_bytes() {
+	local f=$TL_TMP/show.$RANDOM.json
+	tl_show_json "$NS_A" "$IF_A" "$f"
+	"$TL_PY" "$TL_TOOL" jget '" ".join("%d:%d" % (l["lane"], l["rx_bytes"] + l["tx_bytes"]) for l in d["lanes"])' "$f"
+}
+
+for ((attempt = 1; attempt <= ATTEMPTS; attempt++)); do
+	before=$(lane_bytes)
+	out=$TL_TMP/tcp-$attempt.json
+	tl_iperf "$NS_A" "$TB4" $((5200 + attempt)) "$out" -t "$SECS" -P 16
+	err=$("$TL_PY" "$TL_TOOL" jget 'd.get("error", "")' "$out")
+	[[ -z $err ]] || fail "iperf3: $err"
+	got=$("$TL_PY" "$TL_TOOL" jget 'd["end"]["sum_received"]["bytes"]' "$out")
+	rate=$("$TL_PY" "$TL_TOOL" jget '"%.0f" % (d["end"]["sum_received"]["bits_per_second"] / 1e6)' "$out")
+	((got > 0)) || fail "iperf3 -P 16: nothing received"
+	after=$(lane_bytes)
+	# Each lane's share of the delta, and the smallest.
+	report=$("$TL_PY" -c '
+import sys
+b = dict(map(int, x.split(":")) for x in sys.argv[1].split())
+a = dict(map(int, x.split(":")) for x in sys.argv[2].split())
+n = int(sys.argv[3])
+if sorted(a) != list(range(n)):
+    print("BAD lanes %s, expected 0..%d" % (sorted(a), n - 1)); sys.exit()
+delta = {i: a[i] - b.get(i, 0) for i in a}
+total = sum(delta.values()) or 1
+share = {i: 100.0 * delta[i] / total for i in delta}
+print("%.2f" % min(share.values()), " ".join("lane%d=%.1f%%(%.0fMB)" % (i, share[i], delta[i] / 1e6) for i in sorted(share)))
+' "$before" "$after" "$LANES")
+	[[ $report != BAD* ]] || fail "tunlane show --json: $report"
+	read -r min shares <<<"$report"
+	log "attempt $attempt: $got bytes received, $rate Mbit/s; shares: $shares"
+	if "$TL_PY" -c "import sys; sys.exit(0 if float('$min') >= $MIN_PERCENT else 1)"; then
+		pass "$LANES lanes, 16 flows, every lane >= $MIN_PERCENT% (attempt $attempt): $shares"
+	fi
+	log "attempt $attempt: a lane carried $min% < $MIN_PERCENT%$( ((attempt < ATTEMPTS)) && echo ", trying new flows")"
+done
+fail "in $ATTEMPTS attempts, some lane always carried < $MIN_PERCENT% of the bytes (last: $shares)"

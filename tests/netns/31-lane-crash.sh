@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# A lane killed with SIGKILL during a transfer: Lanes = 2 on both ends
+# (`tunlane up`), iperf3 -P 4 for 12 s, and `kill -9` of the sender's busiest
+# lane a few seconds in. The master must start a new lane process (a new pid
+# in `tunlane show --json`) within 1 s, that lane's `restarts` must be 1 (the
+# others' 0), the respawned lane must carry traffic again, and iperf3 must end
+# with exit 0, no error, and bytes sent after the kill.
+. "$(dirname "$0")/lib.sh"
+
+# ---- tunlane up helpers (tests 30-36 each carry a copy) -------------------
+TL3_UP=()
+# Master pid of IFNAME's daemon, from its stats page; 0 if there is none.
+tl3_master_pid() {
+	"$TL_PY" -c 'import struct, sys
+m, v, n, pid = struct.unpack("<IIIi", open(sys.argv[1], "rb").read(16))
+print(pid if m == 0x544C5354 else 0)' "/dev/shm/tunlane.$1.stats" 2>/dev/null || echo 0
+}
+# The daemons `tunlane up` started are not our children: hand their masters
+# to lib.sh's cleanup (which kills them and their lanes) before it runs.
+tl3_cleanup() {
+	local rc=$? ifn pid
+	set +e
+	for ifn in "${TL3_UP[@]}"; do
+		pid=$(tl3_master_pid "$ifn")
+		[[ $pid -gt 0 && $(cat "/proc/$pid/comm" 2>/dev/null) = tunlaned ]] && TL_PIDS+=("$pid")
+	done
+	(exit "$rc")
+	tl_cleanup
+}
+trap tl3_cleanup EXIT
+# lib.sh traps INT and TERM; a closed terminal or pipe must clean up too.
+trap 'exit 1' HUP PIPE
+# tl3_conf FILE PRIVKEY PORT ADDRESS LANES PEERPUB ALLOWEDIPS [ENDPOINT]
+tl3_conf() {
+	{
+		printf '[Interface]\nPrivateKey = %s\nListenPort = %s\nAddress = %s\nLanes = %s\n\n' "$2" "$3" "$4" "$5"
+		printf '[Peer]\nPublicKey = %s\nAllowedIPs = %s\n' "$6" "$7"
+		if [[ -n ${8:-} ]]; then printf 'Endpoint = %s\n' "$8"; fi
+	} >"$1"
+	chmod 600 "$1"
+}
+# tl3_up NS CONF: `tunlane up CONF` inside NS; the interface is CONF's name.
+tl3_up() {
+	local ns=$1 conf=$2 ifn out line
+	ifn=$(basename "$conf" .conf)
+	TL_IFS+=("$ifn")
+	TL3_UP+=("$ifn")
+	out=$(TL_T=30 nsx "$ns" "$TL_CLI" up "$conf" 2>&1) || fail "tunlane up $conf failed: $out"
+	while IFS= read -r line; do log "up: $line"; done <<<"$out"
+}
+# tl3_pair LANES_A LANES_B: namespaces, keys, configs in $TL_TMP, both up,
+# each side knowing the other's endpoint.
+tl3_pair() {
+	tl_setup_ns
+	tl_genkey KA
+	tl_genkey KB
+	CONF_A=$TL_TMP/$IF_A.conf CONF_B=$TL_TMP/$IF_B.conf
+	tl3_conf "$CONF_A" "$KA_KEY" "$PORT_A" "$TA4/24" "$1" "$KB_PUB" "$TB4/32" "$B4:$PORT_B"
+	tl3_conf "$CONF_B" "$KB_KEY" "$PORT_B" "$TB4/24" "$2" "$KA_PUB" "$TA4/32" "$A4:$PORT_A"
+	tl3_up "$NS_A" "$CONF_A"
+	tl3_up "$NS_B" "$CONF_B"
+}
+# ---------------------------------------------------------------------------
+
+tl_require_root
+((TL_IS_TUNLANED)) || skip "needs tunlaned (lanes)"
+[[ -x $TL_CLI ]] || fail "$TL_CLI not found (run make)"
+LANES=2
+SECS=12
+RESPAWN_MS=1000
+
+tl3_pair "$LANES" "$LANES"
+tl_ping_until "$NS_A" "$TB4" 15 || fail "no ping reply through the tunnel within 15 s"
+
+# Cheap reads for polling (no Python): the one-line JSON of `show --json`.
+show_raw() { TL_T=5 nsx "$NS_A" "$TL_CLI" show "$IF_A" --json 2>/dev/null; }
+lane_pid() { sed -n "s/.*{\"lane\": $1, \"pid\": \(-\?[0-9]*\),.*/\1/p" <<<"$2"; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+f0=$TL_TMP/show-0.json
+tl_show_json "$NS_A" "$IF_A" "$f0"
+base=$("$TL_PY" "$TL_TOOL" jget 'sum(l["rx_bytes"] + l["tx_bytes"] for l in d["lanes"])' "$f0")
+
+tl_iperf_server "$NS_B" 5201
+out=$TL_TMP/tcp.json
+timeout 60 ip netns exec "$NS_A" iperf3 -c "$TB4" -p 5201 -t "$SECS" -P 4 --connect-timeout 5000 -J >"$out" 2>"$out.err" &
+IPERF=$!
+TL_PIDS+=("$IPERF")
+t_start=$(now_ms)
+
+# Wait for traffic (>= 20 MB through the lanes, and 3 s into the transfer).
+end=$((SECONDS + 10))
+while :; do
+	f=$TL_TMP/show-1.json
+	tl_show_json "$NS_A" "$IF_A" "$f"
+	moved=$("$TL_PY" "$TL_TOOL" jget "sum(l['rx_bytes'] + l['tx_bytes'] for l in d['lanes']) - $base" "$f")
+	((moved >= 20000000 && $(now_ms) - t_start >= 3000)) && break
+	_tl_alive "$IPERF" || fail "iperf3 ended early: $(cat "$out.err") $(head -c 500 "$out")"
+	((SECONDS < end)) || fail "only $moved bytes through the lanes 10 s into the transfer"
+	sleep 0.2
+done
+# The victim: the lane that has carried the most since the start.
+read -r victim old_pid < <("$TL_PY" -c '
+import json, sys
+a = {l["lane"]: l for l in json.load(open(sys.argv[1]))["lanes"]}
+b = {l["lane"]: l for l in json.load(open(sys.argv[2]))["lanes"]}
+v = max(b, key=lambda i: b[i]["rx_bytes"] + b[i]["tx_bytes"] - a[i]["rx_bytes"] - a[i]["tx_bytes"])
+print(v, b[v]["pid"])' "$f0" "$f")
+((old_pid > 0)) || fail "lane $victim has pid $old_pid"
+[[ $(ps -o ppid= -p "$old_pid" | tr -d ' ') = $(tl3_master_pid "$IF_A") ]] ||
+	fail "lane $victim pid $old_pid is not a child of $IF_A's master"
+log "$moved bytes moved; killing lane $victim (pid $old_pid) with SIGKILL"
+kill -KILL "$old_pid"
+t_kill=$(now_ms)
+kill_epoch=$(date +%s.%N)
+
+# Poll every 50 ms for a new pid in that lane's slot.
+new_pid=
+while :; do
+	raw=$(show_raw) || true
+	p=$(lane_pid "$victim" "$raw")
+	t=$(($(now_ms) - t_kill))
+	if [[ -n $p && $p -gt 0 && $p != "$old_pid" ]]; then
+		new_pid=$p
+		break
+	fi
+	((t < 5000)) || break
+	sleep 0.05
+done
+[[ -n $new_pid ]] || fail "lane $victim: no new pid within 5 s of kill -9 (last show: ${raw:-none})"
+((t <= RESPAWN_MS)) || fail "lane $victim: new pid $new_pid seen only $t ms after kill -9, expected <= $RESPAWN_MS ms"
+_tl_alive "$old_pid" && [[ $(ps -o stat= -p "$old_pid") != Z* ]] && fail "killed lane pid $old_pid still alive"
+log "lane $victim respawned as pid $new_pid, seen $t ms after the kill"
+
+f2=$TL_TMP/show-2.json
+tl_show_json "$NS_A" "$IF_A" "$f2"
+restarts=$("$TL_PY" "$TL_TOOL" jget '" ".join(str(l["restarts"]) for l in d["lanes"])' "$f2")
+want=$("$TL_PY" -c "print(' '.join('1' if i == $victim else '0' for i in range($LANES)))")
+[[ $restarts = "$want" ]] || fail "restarts per lane are '$restarts', expected '$want'"
+at_respawn=$("$TL_PY" "$TL_TOOL" jget "[l for l in d['lanes'] if l['lane'] == $victim][0]['rx_bytes'] + [l for l in d['lanes'] if l['lane'] == $victim][0]['tx_bytes']" "$f2")
+
+# iperf3 must finish cleanly.
+rc=0
+wait "$IPERF" || rc=$?
+((rc == 0)) || fail "iperf3 client exited $rc: $(cat "$out.err") $("$TL_PY" "$TL_TOOL" jget 'd.get("error", "")' "$out" 2>/dev/null)"
+err=$("$TL_PY" "$TL_TOOL" jget 'd.get("error", "")' "$out") || fail "iperf3 output is not JSON"
+[[ -z $err ]] || fail "iperf3 error: $err"
+read -r after total got < <("$TL_PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+# timesecs is rounded down, so intervals counted here began after the kill.
+off = float(sys.argv[2]) - d["start"]["timestamp"]["timesecs"]
+after = sum(i["sum"]["bytes"] for i in d["intervals"] if i["sum"]["start"] >= off)
+print(after, d["end"]["sum_sent"]["bytes"], d["end"]["sum_received"]["bytes"])' "$out" "$kill_epoch")
+((after > 0)) || fail "iperf3 sent no bytes after the kill (total sent $total)"
+((got > 0)) || fail "iperf3: receiver counted no bytes"
+log "iperf3: exit 0, $total bytes sent ($after after the kill), $got received"
+
+# The respawned lane works: it carried traffic after it came back.
+f3=$TL_TMP/show-3.json
+tl_show_json "$NS_A" "$IF_A" "$f3"
+now_bytes=$("$TL_PY" "$TL_TOOL" jget "[l for l in d['lanes'] if l['lane'] == $victim][0]['rx_bytes'] + [l for l in d['lanes'] if l['lane'] == $victim][0]['tx_bytes']" "$f3")
+lane_after=$((now_bytes - at_respawn))
+((lane_after > 1000000)) || fail "respawned lane $victim carried only $lane_after bytes after the respawn"
+pid3=$(lane_pid "$victim" "$(cat "$f3")")
+[[ $pid3 = "$new_pid" ]] || fail "lane $victim pid changed again ($new_pid -> $pid3) after the respawn"
+log "respawned lane $victim carried $lane_after bytes after the respawn; lanes now: $(grep -o '"lane": [0-9]*, "pid": [0-9]*' "$f3" | tr -d '"' | tr '\n' ' ')"
+pass "lane $victim killed mid-transfer: respawned in <= $t ms, restarts=1, iperf3 completed ($after bytes after the kill)"

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# `tunlane up` then `tunlane down`, several cycles with Lanes = 1 and 3, on
+# both ends of a tunnel with traffic in between. After `up`: the interface
+# has its address, MTU 1420 and the route to the peer, every lane has a pid
+# (children of one master) and the socket and stats page exist; a second
+# `up` of the same config fails without disturbing it. When `down` returns
+# (by IFNAME on one side, by config path on the other): no interface, no
+# tunlaned process (the pids from `show --json`, and `ps`), no socket, no
+# /dev/shm stats page; a second `down` says it is not up.
+. "$(dirname "$0")/lib.sh"
+
+# ---- tunlane up helpers (tests 30-36 each carry a copy) -------------------
+TL3_UP=()
+# Master pid of IFNAME's daemon, from its stats page; 0 if there is none.
+tl3_master_pid() {
+	"$TL_PY" -c 'import struct, sys
+m, v, n, pid = struct.unpack("<IIIi", open(sys.argv[1], "rb").read(16))
+print(pid if m == 0x544C5354 else 0)' "/dev/shm/tunlane.$1.stats" 2>/dev/null || echo 0
+}
+# The daemons `tunlane up` started are not our children: hand their masters
+# to lib.sh's cleanup (which kills them and their lanes) before it runs.
+tl3_cleanup() {
+	local rc=$? ifn pid
+	set +e
+	for ifn in "${TL3_UP[@]}"; do
+		pid=$(tl3_master_pid "$ifn")
+		[[ $pid -gt 0 && $(cat "/proc/$pid/comm" 2>/dev/null) = tunlaned ]] && TL_PIDS+=("$pid")
+	done
+	(exit "$rc")
+	tl_cleanup
+}
+trap tl3_cleanup EXIT
+# lib.sh traps INT and TERM; a closed terminal or pipe must clean up too.
+trap 'exit 1' HUP PIPE
+# tl3_conf FILE PRIVKEY PORT ADDRESS LANES PEERPUB ALLOWEDIPS [ENDPOINT]
+tl3_conf() {
+	{
+		printf '[Interface]\nPrivateKey = %s\nListenPort = %s\nAddress = %s\nLanes = %s\n\n' "$2" "$3" "$4" "$5"
+		printf '[Peer]\nPublicKey = %s\nAllowedIPs = %s\n' "$6" "$7"
+		if [[ -n ${8:-} ]]; then printf 'Endpoint = %s\n' "$8"; fi
+	} >"$1"
+	chmod 600 "$1"
+}
+# tl3_up NS CONF: `tunlane up CONF` inside NS; the interface is CONF's name.
+tl3_up() {
+	local ns=$1 conf=$2 ifn out line
+	ifn=$(basename "$conf" .conf)
+	TL_IFS+=("$ifn")
+	TL3_UP+=("$ifn")
+	out=$(TL_T=30 nsx "$ns" "$TL_CLI" up "$conf" 2>&1) || fail "tunlane up $conf failed: $out"
+	while IFS= read -r line; do log "up: $line"; done <<<"$out"
+}
+# tl3_pair LANES_A LANES_B: namespaces, keys, configs in $TL_TMP, both up,
+# each side knowing the other's endpoint.
+tl3_pair() {
+	tl_setup_ns
+	tl_genkey KA
+	tl_genkey KB
+	CONF_A=$TL_TMP/$IF_A.conf CONF_B=$TL_TMP/$IF_B.conf
+	tl3_conf "$CONF_A" "$KA_KEY" "$PORT_A" "$TA4/24" "$1" "$KB_PUB" "$TB4/32" "$B4:$PORT_B"
+	tl3_conf "$CONF_B" "$KB_KEY" "$PORT_B" "$TB4/24" "$2" "$KA_PUB" "$TA4/32" "$A4:$PORT_A"
+	tl3_up "$NS_A" "$CONF_A"
+	tl3_up "$NS_B" "$CONF_B"
+}
+# ---------------------------------------------------------------------------
+
+tl_require_root
+((TL_IS_TUNLANED)) || skip "needs tunlaned and tunlane up/down"
+[[ -x $TL_CLI ]] || fail "$TL_CLI not found (run make)"
+CYCLES=(1 3 1 3)
+
+tl_setup_ns
+tl_genkey KA
+tl_genkey KB
+CONF_A=$TL_TMP/$IF_A.conf CONF_B=$TL_TMP/$IF_B.conf
+TL_IFS+=("$IF_A" "$IF_B")
+TL3_UP+=("$IF_A" "$IF_B")
+
+# PIDS (global): master and lane pids of NS IF, checked for consistency.
+pids_of() {
+	local ns=$1 ifn=$2 lanes=$3 f=$TL_TMP/show-$2.json master p pp
+	tl_show_json "$ns" "$ifn" "$f"
+	mapfile -t PIDS < <("$TL_PY" "$TL_TOOL" jget '"\n".join(str(l["pid"]) for l in d["lanes"])' "$f")
+	((${#PIDS[@]} == lanes)) || fail "$ifn: show --json lists ${#PIDS[@]} lanes, expected $lanes"
+	master=$(tl3_master_pid "$ifn")
+	((master > 0)) || fail "$ifn: no master pid in /dev/shm/tunlane.$ifn.stats"
+	for p in "${PIDS[@]}"; do
+		((p > 0)) || fail "$ifn: a lane has pid $p after up returned"
+		pp=$(ps -o ppid= -p "$p" | tr -d ' ')
+		[[ $pp = "$master" ]] || fail "$ifn: lane pid $p has parent '$pp', expected the master $master"
+		[[ $(ps -o comm= -p "$p") = tunlaned ]] || fail "$ifn: pid $p is not tunlaned"
+	done
+	PIDS+=("$master")
+}
+
+# gone NS IF WHAT PIDS...: nothing of IF left, checked as soon as down returned.
+gone() {
+	local ns=$1 ifn=$2 what=$3 p left=()
+	shift 3
+	for p in "$@"; do
+		ps -o pid= -p "$p" >/dev/null && left+=("pid $p ($(ps -o stat=,args= -p "$p"))")
+	done
+	p=$(ps -eo pid=,comm=,args= | awk -v i="$ifn" '$2 == "tunlaned" && $NF == i { print $1 }' | tr '\n' ' ')
+	[[ -z $p ]] || left+=("tunlaned process(es) for $ifn in ps: $p")
+	ip -n "$ns" link show "$ifn" >/dev/null 2>&1 && left+=("interface $ifn")
+	[[ -e /var/run/wireguard/$ifn.sock ]] && left+=("/var/run/wireguard/$ifn.sock")
+	[[ -e /dev/shm/tunlane.$ifn.stats ]] && left+=("/dev/shm/tunlane.$ifn.stats")
+	((${#left[@]} == 0)) || fail "$what returned 0 but left: ${left[*]}"
+}
+
+down() { # NS IF ARG WHAT
+	local out
+	out=$(TL_T=20 nsx "$1" "$TL_CLI" down "$3" 2>&1) || fail "$4 failed: $out"
+}
+
+cycle=0
+for lanes in "${CYCLES[@]}"; do
+	cycle=$((cycle + 1))
+	tl3_conf "$CONF_A" "$KA_KEY" "$PORT_A" "$TA4/24" "$lanes" "$KB_PUB" "$TB4/32" "$B4:$PORT_B"
+	tl3_conf "$CONF_B" "$KB_KEY" "$PORT_B" "$TB4/24" "$lanes" "$KA_PUB" "$TA4/32" "$A4:$PORT_A"
+	tl3_up "$NS_A" "$CONF_A"
+	tl3_up "$NS_B" "$CONF_B"
+	for side in A B; do
+		ns=NS_$side ifn=IF_$side
+		[[ -S /var/run/wireguard/${!ifn}.sock ]] || fail "cycle $cycle: no socket for ${!ifn} after up"
+		[[ -e /dev/shm/tunlane.${!ifn}.stats ]] || fail "cycle $cycle: no stats page for ${!ifn} after up"
+		link=$(ip -n "${!ns}" -o link show "${!ifn}") || fail "cycle $cycle: no interface ${!ifn} after up"
+		[[ $link = *" mtu 1420 "* && $link = *UP* ]] || fail "cycle $cycle: ${!ifn} not up with MTU 1420: $link"
+	done
+	addrs=$(ip -n "$NS_A" -o addr show dev "$IF_A")
+	[[ $addrs = *"inet $TA4/24 "* ]] || fail "cycle $cycle: $IF_A lacks $TA4/24: $addrs"
+	route=$(ip -n "$NS_A" route show "$TB4/32")
+	[[ $route = *"dev $IF_A"* ]] || fail "cycle $cycle: no route to $TB4/32 via $IF_A: '$route'"
+	pids_of "$NS_A" "$IF_A" "$lanes"
+	PIDS_A=("${PIDS[@]}")
+	pids_of "$NS_B" "$IF_B" "$lanes"
+	PIDS_B=("${PIDS[@]}")
+	tl_ping_until "$NS_A" "$TB4" 15 || fail "cycle $cycle: no ping through the tunnel"
+	TL_T=20 nsx "$NS_A" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
+	TL_PIDS+=("$!")
+	sleep 0.3
+	TL_T=20 nsx "$NS_B" iperf3 -c "$TA4" -p 5201 -n 16M -P "$lanes" --connect-timeout 5000 >/dev/null 2>&1 ||
+		fail "cycle $cycle: iperf3 through the tunnel failed"
+
+	if ((cycle == 1)); then
+		rc=0
+		out=$(TL_T=20 nsx "$NS_A" "$TL_CLI" up "$CONF_A" 2>&1) || rc=$?
+		((rc == 1)) || fail "a second 'tunlane up' of a running interface exited $rc, expected 1: $out"
+		grep -q "already exists" <<<"$out" || fail "a second 'tunlane up': '$out' does not say 'already exists'"
+		pids_of "$NS_A" "$IF_A" "$lanes"
+		[[ ${PIDS[*]} = "${PIDS_A[*]}" ]] || fail "a second 'tunlane up' changed the pids: ${PIDS_A[*]} -> ${PIDS[*]}"
+		tl_ping "$NS_A" "$TB4" 2 5 2 >/dev/null || fail "the tunnel broke after a second 'tunlane up'"
+		log "second up of a running interface: exit 1 ('$out'), running one untouched"
+	fi
+
+	down "$NS_A" "$IF_A" "$IF_A" "cycle $cycle: tunlane down $IF_A"
+	gone "$NS_A" "$IF_A" "cycle $cycle: tunlane down $IF_A" "${PIDS_A[@]}"
+	down "$NS_B" "$IF_B" "$CONF_B" "cycle $cycle: tunlane down $CONF_B"
+	gone "$NS_B" "$IF_B" "cycle $cycle: tunlane down $CONF_B" "${PIDS_B[@]}"
+	log "cycle $cycle (Lanes = $lanes): up, traffic, down by name and by config path: nothing left (pids ${PIDS_A[*]} / ${PIDS_B[*]})"
+done
+
+rc=0
+out=$(TL_T=10 nsx "$NS_A" "$TL_CLI" down "$IF_A" 2>&1) || rc=$?
+((rc == 1)) || fail "tunlane down of an interface already down exited $rc, expected 1: $out"
+pass "${#CYCLES[@]} up/down cycles (Lanes ${CYCLES[*]}): nothing left behind"

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Lane counts that do not match (A: Lanes = 2, B: Lanes = 1) must be visible:
+# A's lane 1 sends to B's port + 1, where nothing listens, so it never
+# completes a handshake. After traffic on several flows (16 UDP flows, so
+# both of A's lanes get some), `tunlane show` (human) flags lane 1 with
+# "NONE" and not lane 0, and `show --json` has latest_handshake 0 for lane 1
+# (which did try: it sent initiations) and > 0 for lane 0, even though the
+# peer's latest_handshake (the newest of any lane) is > 0. B, whose only
+# lane works, shows no "NONE".
+. "$(dirname "$0")/lib.sh"
+
+# ---- tunlane up helpers (tests 30-36 each carry a copy) -------------------
+TL3_UP=()
+# Master pid of IFNAME's daemon, from its stats page; 0 if there is none.
+tl3_master_pid() {
+	"$TL_PY" -c 'import struct, sys
+m, v, n, pid = struct.unpack("<IIIi", open(sys.argv[1], "rb").read(16))
+print(pid if m == 0x544C5354 else 0)' "/dev/shm/tunlane.$1.stats" 2>/dev/null || echo 0
+}
+# The daemons `tunlane up` started are not our children: hand their masters
+# to lib.sh's cleanup (which kills them and their lanes) before it runs.
+tl3_cleanup() {
+	local rc=$? ifn pid
+	set +e
+	for ifn in "${TL3_UP[@]}"; do
+		pid=$(tl3_master_pid "$ifn")
+		[[ $pid -gt 0 && $(cat "/proc/$pid/comm" 2>/dev/null) = tunlaned ]] && TL_PIDS+=("$pid")
+	done
+	(exit "$rc")
+	tl_cleanup
+}
+trap tl3_cleanup EXIT
+# lib.sh traps INT and TERM; a closed terminal or pipe must clean up too.
+trap 'exit 1' HUP PIPE
+# tl3_conf FILE PRIVKEY PORT ADDRESS LANES PEERPUB ALLOWEDIPS [ENDPOINT]
+tl3_conf() {
+	{
+		printf '[Interface]\nPrivateKey = %s\nListenPort = %s\nAddress = %s\nLanes = %s\n\n' "$2" "$3" "$4" "$5"
+		printf '[Peer]\nPublicKey = %s\nAllowedIPs = %s\n' "$6" "$7"
+		if [[ -n ${8:-} ]]; then printf 'Endpoint = %s\n' "$8"; fi
+	} >"$1"
+	chmod 600 "$1"
+}
+# tl3_up NS CONF: `tunlane up CONF` inside NS; the interface is CONF's name.
+tl3_up() {
+	local ns=$1 conf=$2 ifn out line
+	ifn=$(basename "$conf" .conf)
+	TL_IFS+=("$ifn")
+	TL3_UP+=("$ifn")
+	out=$(TL_T=30 nsx "$ns" "$TL_CLI" up "$conf" 2>&1) || fail "tunlane up $conf failed: $out"
+	while IFS= read -r line; do log "up: $line"; done <<<"$out"
+}
+# tl3_pair LANES_A LANES_B: namespaces, keys, configs in $TL_TMP, both up,
+# each side knowing the other's endpoint.
+tl3_pair() {
+	tl_setup_ns
+	tl_genkey KA
+	tl_genkey KB
+	CONF_A=$TL_TMP/$IF_A.conf CONF_B=$TL_TMP/$IF_B.conf
+	tl3_conf "$CONF_A" "$KA_KEY" "$PORT_A" "$TA4/24" "$1" "$KB_PUB" "$TB4/32" "$B4:$PORT_B"
+	tl3_conf "$CONF_B" "$KB_KEY" "$PORT_B" "$TB4/24" "$2" "$KA_PUB" "$TA4/32" "$A4:$PORT_A"
+	tl3_up "$NS_A" "$CONF_A"
+	tl3_up "$NS_B" "$CONF_B"
+}
+# ---------------------------------------------------------------------------
+
+tl_require_root
+((TL_IS_TUNLANED)) || skip "needs tunlaned (lanes)"
+[[ -x $TL_CLI ]] || fail "$TL_CLI not found (run make)"
+
+tl3_pair 2 1
+# 16 UDP flows (fixed source ports) to the discard port on B's tunnel address.
+flows() {
+	TL_T=10 nsx "$NS_A" "$TL_PY" -c '
+import socket, sys, time
+socks = []
+for i in range(16):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", 40000 + i))
+    socks.append(s)
+for r in range(5):
+    for s in socks:
+        s.sendto(b"x" * 200, (sys.argv[1], 9))
+    time.sleep(0.1)' "$TB4"
+}
+f=$TL_TMP/show.json
+end=$((SECONDS + 20))
+while :; do
+	flows || fail "could not send UDP flows into $IF_A"
+	tl_show_json "$NS_A" "$IF_A" "$f"
+	read -r hs0 hs1 tx1 peer_hs < <("$TL_PY" "$TL_TOOL" jget '"%d %d %d %d" % (d["lanes"][0]["latest_handshake"], d["lanes"][1]["latest_handshake"], d["lanes"][1]["tx_packets"], d["peers"][0]["latest_handshake"])' "$f")
+	((hs0 > 0 && tx1 > 0)) && break
+	((SECONDS < end)) || fail "after 20 s of traffic: lane 0 latest_handshake $hs0, lane 1 tx_packets $tx1 (expected a handshake on lane 0 and initiations from lane 1)"
+	sleep 0.5
+done
+# Give lane 1 time to get an answer, if one could come.
+sleep 2
+flows
+tl_show_json "$NS_A" "$IF_A" "$f"
+read -r hs0 hs1 tx1 rx1 peer_hs n < <("$TL_PY" "$TL_TOOL" jget '"%d %d %d %d %d %d" % (d["lanes"][0]["latest_handshake"], d["lanes"][1]["latest_handshake"], d["lanes"][1]["tx_packets"], d["lanes"][1]["rx_packets"], d["peers"][0]["latest_handshake"], len(d["lanes"]))' "$f")
+((n == 2)) || fail "$IF_A: show --json lists $n lanes, expected 2"
+((hs0 > 0)) || fail "$IF_A lane 0: latest_handshake $hs0, expected > 0"
+((hs1 == 0)) || fail "$IF_A lane 1: latest_handshake $hs1, expected 0 (the peer has one lane)"
+((peer_hs > 0)) || fail "$IF_A: peer latest_handshake $peer_hs, expected > 0 (newest of any lane)"
+log "$IF_A JSON: lane 0 latest_handshake $hs0; lane 1 latest_handshake 0 after $tx1 packets sent, $rx1 received"
+
+human=$(TL_T=10 nsx "$NS_A" "$TL_CLI" show "$IF_A") || fail "tunlane show $IF_A failed"
+log "tunlane show $IF_A:"
+while IFS= read -r line; do log "    $line"; done <<<"$human"
+# The lanes table: rows that start with the lane number.
+row0=$(awk '$1 == "0" && NF > 5' <<<"$human")
+row1=$(awk '$1 == "1" && NF > 5' <<<"$human")
+[[ -n $row0 && -n $row1 ]] || fail "tunlane show $IF_A: no lane rows for lanes 0 and 1"
+[[ $row1 = *NONE* ]] || fail "tunlane show $IF_A: lane 1's row does not flag the missing handshake (no 'NONE'): '$row1'"
+[[ $row0 != *NONE* ]] || fail "tunlane show $IF_A: lane 0's row says NONE though it has a handshake: '$row0'"
+
+human_b=$(TL_T=10 nsx "$NS_B" "$TL_CLI" show "$IF_B") || fail "tunlane show $IF_B failed"
+[[ $human_b != *NONE* ]] || fail "tunlane show $IF_B (1 lane, working) says NONE:"$'\n'"$human_b"
+pass "2 lanes against 1: lane 1 flagged NONE in show, latest_handshake 0 in JSON"
