@@ -46,12 +46,30 @@ static pid_t master_pid(const char *ifname)
 	return pid;
 }
 
+/* Gone, or a zombie waiting for its parent to reap it: it has finished
+ * its teardown either way. */
+static bool process_gone(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	bool gone = true;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return true;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+		gone = p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+	fclose(f);
+	return gone;
+}
+
 static bool wait_gone(pid_t pid, const char *ifname)
 {
 	uint64_t deadline = clock_now() + DOWN_WAIT_MS * NSEC_PER_MSEC;
 
 	while (clock_now() < deadline) {
-		if ((pid <= 0 || kill(pid, 0) < 0) && nl_link_index(ifname) < 0)
+		if ((pid <= 0 || process_gone(pid)) && nl_link_index(ifname) < 0)
 			return true;
 		usleep(20000);
 	}

@@ -180,8 +180,10 @@ static void show_json(const char *ifname, const struct ipc_device *d,
 	} else {
 		printf(", \"public_key\": null");
 	}
-	printf(", \"listen_port\": %u, \"fwmark\": %u, \"lanes\": [",
-	       d->listen_port, d->fwmark);
+	printf(", \"listen_port\": %u, \"fwmark\": %u", d->listen_port, d->fwmark);
+	if (sp)
+		printf(", \"pid\": %d", sp->master_pid);
+	printf(", \"lanes\": [");
 	for (uint32_t i = 0; sp && i < sp->lanes; i++) {
 		printf("%s", i ? ", " : "");
 		json_lane(&sp->lane[i], i);

@@ -47,7 +47,7 @@ static int master_open_first_queue(struct master *m)
 		fd = tun_open_queue(m->opts.ifname, true);
 		if (fd >= 0 && (flags = tun_set_offload(fd)) > 0) {
 			m->dev.vnet_hdr = true;
-			log_offloads(flags);
+			m->offloads = flags;
 			return fd;
 		}
 		if (fd >= 0)
@@ -316,6 +316,8 @@ int master_start_lanes(struct master *m)
 			log_err("cannot start lane %u: %s", i, strerror(-ret));
 			return ret;
 		}
+	if (m->offloads)
+		log_offloads(m->offloads);
 	log_info("interface %s is up with %u lane%s", m->opts.ifname,
 		 m->opts.lanes, m->opts.lanes == 1 ? "" : "s");
 	return 0;

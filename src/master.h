@@ -37,6 +37,7 @@ struct master {
 	struct lane_slot lane[LANES_MAX];
 	struct stats_page *stats;
 	int udp_family;
+	int offloads;			/* TUN_F_* in force, 0 = plain tun */
 	int uapi_fd;
 	int sig_fd;
 	int ep_fd;
