@@ -13,6 +13,12 @@ tl_wait_handshake "$NS_A" "$IF_A" "$KB_PUB" 5 || fail "wg show $IF_A: no handsha
 tl_ping "$NS_A" "$TB6" 5 5 5 >/dev/null || fail "ping6 A->B over the tunnel lost packets"
 tl_ping "$NS_B" "$TA6" 5 5 5 >/dev/null || fail "ping6 B->A over the tunnel lost packets"
 tl_ping "$NS_A" "$TB4" 3 5 3 >/dev/null || fail "IPv4 inside an IPv6-carried tunnel: ping lost packets"
+# Full-size packets for wireguard-go's MTU of 1420 (1420 + 80 bytes of
+# IPv6, UDP and WireGuard = 1500 on the veth), v6 inside, both ways.
+TL_T=10 nsx "$NS_A" "$TL_PY" "$TL_TOOL" ping "$TB6" -c 3 -W 5 -s 1372 --min 3 >"$TL_TMP/ping.txt" 2>&1 ||
+	fail "1420-byte IPv6 packets A->B over IPv6 outer do not pass: $(cat "$TL_TMP/ping.txt")"
+TL_T=10 nsx "$NS_B" "$TL_PY" "$TL_TOOL" ping "$TA6" -c 3 -W 5 -s 1372 --min 3 >"$TL_TMP/ping.txt" 2>&1 ||
+	fail "1420-byte IPv6 packets B->A over IPv6 outer do not pass: $(cat "$TL_TMP/ping.txt")"
 
 ep=$(wgx "$NS_A" show "$IF_A" endpoints | awk -v k="$KB_PUB" '$1 == k { print $2 }')
 [[ $ep = "[$B6]:$PORT_B" ]] || fail "wg show $IF_A endpoints: '$ep', expected [$B6]:$PORT_B"

@@ -59,6 +59,7 @@ PORT_B=51821
 TL_PIDS=()
 TL_NSS=()
 TL_IFS=()
+declare -A TL_IFNS=() # interface -> namespace, for failure reports
 TL_TMP=$(mktemp -d "/tmp/tl-$TL_NAME.XXXXXX")
 TL_DONE=0
 
@@ -137,7 +138,21 @@ fail() {
 	TL_DONE=1
 	echo "FAIL: $TL_NAME: $*" >&2
 	tl_dump_logs
+	tl_dump_drops
 	exit 1
+}
+# Non-zero drop counters of every tunlaned interface still up, to explain
+# a failure (never fails itself).
+tl_dump_drops() {
+	((TL_IS_TUNLANED)) || return 0
+	local ifn out
+	for ifn in "${!TL_IFNS[@]}"; do
+		[[ -S /var/run/wireguard/$ifn.sock ]] || continue
+		out=$(timeout 5 ip netns exec "${TL_IFNS[$ifn]}" "$TL_CLI" show "$ifn" --json 2>/dev/null |
+			"$TL_PY" "$TL_TOOL" jget '" ".join("lane%d: %s" % (l["lane"], {k: v for k, v in l["drop_reasons"].items() if v}) for l in d["lanes"])' 2>/dev/null) || continue
+		echo "---- drops on $ifn: $out" >&2
+	done
+	return 0
 }
 skip() {
 	TL_DONE=1
@@ -224,6 +239,7 @@ tl_start() {
 	*) fail "tl_start: bad impl $impl" ;;
 	esac
 	TL_IFS+=("$ifn")
+	[[ $impl = dut ]] && TL_IFNS[$ifn]=$ns
 	rm -f "/var/run/wireguard/$ifn.sock"
 	ip netns exec "$ns" env WG_PROCESS_FOREGROUND=1 "${cmd[@]}" >"$TL_TMP/$ifn.log" 2>&1 &
 	TL_LASTPID=$!
