@@ -83,7 +83,10 @@ _tl_alive() { kill -0 "$1" 2>/dev/null; }
 tl_cleanup() {
 	local rc=$? pids=() p i
 	set +e
-	trap - EXIT INT TERM
+	# `timeout` signals the test and then its whole process group, so a
+	# second SIGTERM may come while this runs: ignore it and finish.
+	trap - EXIT
+	trap '' INT TERM
 	for p in "${TL_PIDS[@]}"; do
 		_tl_alive "$p" || continue
 		pids+=("$p")
@@ -117,7 +120,7 @@ tl_cleanup() {
 	exit "$rc"
 }
 trap tl_cleanup EXIT
-trap 'echo "FAIL: $TL_NAME: interrupted" >&2; exit 1' INT TERM
+trap 'trap "" INT TERM; echo "FAIL: $TL_NAME: interrupted" >&2; exit 1' INT TERM
 
 # Prints the last lines of every daemon log, to explain a failure.
 tl_dump_logs() {
@@ -148,7 +151,7 @@ tl_dump_drops() {
 	local ifn out
 	for ifn in "${!TL_IFNS[@]}"; do
 		[[ -S /var/run/wireguard/$ifn.sock ]] || continue
-		out=$(timeout 5 ip netns exec "${TL_IFNS[$ifn]}" "$TL_CLI" show "$ifn" --json 2>/dev/null |
+		out=$(timeout --foreground 5 ip netns exec "${TL_IFNS[$ifn]}" "$TL_CLI" show "$ifn" --json 2>/dev/null |
 			"$TL_PY" "$TL_TOOL" jget '" ".join("lane%d: %s" % (l["lane"], {k: v for k, v in l["drop_reasons"].items() if v}) for l in d["lanes"])' 2>/dev/null) || continue
 		echo "---- drops on $ifn: $out" >&2
 	done
@@ -172,16 +175,19 @@ tl_require_root() {
 	mkdir -p /var/run/wireguard
 }
 
-# Runs a command inside a namespace, bounded (default 20 s).
+# Runs a command inside a namespace, bounded (default 20 s). The inner
+# timeouts run with --foreground so that they stay in the test's process
+# group: when tests/run's own `timeout` fires, its signal reaches them too
+# and the EXIT trap gets to clean up.
 nsx() {
 	local ns=$1
 	shift
-	timeout "${TL_T:-20}" ip netns exec "$ns" "$@"
+	timeout --foreground "${TL_T:-20}" ip netns exec "$ns" "$@"
 }
 wgx() {
 	local ns=$1
 	shift
-	timeout 10 ip netns exec "$ns" wg "$@"
+	timeout --foreground 10 ip netns exec "$ns" wg "$@"
 }
 
 # tl_setup_ns: the two namespaces, veth, v4 and v6 addresses (no DAD).
@@ -309,7 +315,7 @@ tl_ping_until() {
 # tl_iperf_server NS PORT: one-off iperf3 server, waits until it listens.
 tl_iperf_server() {
 	local ns=$1 port=$2 i
-	ip netns exec "$ns" timeout 180 iperf3 -s -1 -p "$port" >"$TL_TMP/iperf3-server-$port.log" 2>&1 &
+	ip netns exec "$ns" timeout --foreground 180 iperf3 -s -1 -p "$port" >"$TL_TMP/iperf3-server-$port.log" 2>&1 &
 	TL_PIDS+=("$!")
 	for ((i = 0; i < 50; i++)); do
 		ip netns exec "$ns" ss -Hltn "sport = :$port" 2>/dev/null | grep -q . && return 0
@@ -325,7 +331,7 @@ tl_iperf() {
 	local ns=$1 addr=$2 port=$3 out=$4
 	shift 4
 	tl_iperf_server "$(tl_other_ns "$ns")" "$port"
-	if ! timeout "${TL_IPERF_T:-150}" ip netns exec "$ns" iperf3 -c "$addr" -p "$port" --connect-timeout 5000 -J "$@" >"$out" 2>"$out.err"; then
+	if ! timeout --foreground "${TL_IPERF_T:-150}" ip netns exec "$ns" iperf3 -c "$addr" -p "$port" --connect-timeout 5000 -J "$@" >"$out" 2>"$out.err"; then
 		local e
 		e=$("$TL_PY" "$TL_TOOL" jget 'd.get("error", "")' "$out" 2>/dev/null || cat "$out.err")
 		fail "iperf3 -c $addr $* failed: ${e:-no output (timeout?)}"
