@@ -25,8 +25,7 @@ tl_iperf "$NS_A" "$TB4" 5201 "$TL_TMP/tcp.json" -n 1G -P 4
 tl_check_tcp "$TL_TMP/tcp.json" $((1 << 30)) "TCP, 4 streams, A->B"
 tl_iperf "$NS_B" "$TA4" 5202 "$TL_TMP/tcp-r.json" -n 256M -P 4
 tl_check_tcp "$TL_TMP/tcp-r.json" $((256 << 20)) "TCP, 4 streams, B->A"
-tl_iperf "$NS_A" "$TB4" 5203 "$TL_TMP/udp.json" -u -b 100M -l 1300 -t 3 -P 2
-tl_check_udp "$TL_TMP/udp.json" 40 "UDP, 2 streams, A->B"
+tl_udp "$NS_A" "$TB4" 5203 "$TL_TMP/udp.json" 40 "UDP, 2 streams, A->B" -b 100M -l 1300 -t 3 -P 2
 if ((TL_IS_TUNLANED)); then
 	for side in A B; do
 		ns=NS_$side ifn=IF_$side

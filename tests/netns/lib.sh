@@ -363,16 +363,43 @@ tl_check_tcp() {
 # at most MAXLOSS (TL_UDP_MAXLOSS overrides it: userspace UDP loss on two
 # shared cores depends on what else runs).
 tl_check_udp() {
+	_tl_udp_eval "$@" || fail "$TL_UDP_MSG"
+	log "$TL_UDP_MSG"
+}
+# Same verdict without failing: returns 1 and sets TL_UDP_MSG.
+_tl_udp_eval() {
 	local f=$1 maxloss=${TL_UDP_MAXLOSS:-$2} label=$3 err pk lost loss
-	err=$("$TL_PY" "$TL_TOOL" jget 'd.get("error", "")' "$f") || fail "$label: iperf3 output is not JSON"
-	[[ -z $err ]] || fail "$label: iperf3 error: $err"
+	err=$("$TL_PY" "$TL_TOOL" jget 'd.get("error", "")' "$f") || { TL_UDP_MSG="$label: iperf3 output is not JSON"; return 1; }
+	[[ -z $err ]] || { TL_UDP_MSG="$label: iperf3 error: $err"; return 1; }
 	pk=$("$TL_PY" "$TL_TOOL" jget 'd["end"]["sum"]["packets"]' "$f")
 	lost=$("$TL_PY" "$TL_TOOL" jget 'd["end"]["sum"]["lost_packets"]' "$f")
 	loss=$("$TL_PY" "$TL_TOOL" jget '"%.2f" % d["end"]["sum"]["lost_percent"]' "$f")
-	((pk > 0 && pk - lost > 0)) || fail "$label: no datagrams received (sent $pk, lost $lost)"
-	"$TL_PY" -c "import sys; sys.exit(0 if float('$loss') <= $maxloss else 1)" ||
-		fail "$label: UDP loss $loss% > $maxloss% ($lost of $pk lost)"
-	log "$label: $((pk - lost)) of $pk datagrams received, loss $loss%"
+	if ((pk <= 0 || pk - lost <= 0)); then
+		TL_UDP_MSG="$label: no datagrams received (sent $pk, lost $lost)"
+		return 1
+	fi
+	if ! "$TL_PY" -c "import sys; sys.exit(0 if float('$loss') <= $maxloss else 1)"; then
+		TL_UDP_MSG="$label: UDP loss $loss% > $maxloss% ($lost of $pk lost)"
+		return 1
+	fi
+	TL_UDP_MSG="$label: $((pk - lost)) of $pk datagrams received, loss $loss%"
+}
+
+# tl_udp NS SERVER_ADDR PORT OUTFILE MAXLOSS LABEL IPERF_ARGS...: a UDP
+# iperf3 run checked with tl_check_udp. Loss on a box shared with other
+# work comes in bursts, so a run over the bound is repeated once (on
+# PORT+100) and only a second one fails; no datagrams at all fails at once.
+tl_udp() {
+	local ns=$1 addr=$2 port=$3 out=$4 maxloss=$5 label=$6
+	shift 6
+	tl_iperf "$ns" "$addr" "$port" "$out" -u "$@"
+	if ! _tl_udp_eval "$out" "$maxloss" "$label"; then
+		case $TL_UDP_MSG in *"no datagrams"* | *"iperf3 "*) fail "$TL_UDP_MSG" ;; esac
+		log "$TL_UDP_MSG; once more"
+		tl_iperf "$ns" "$addr" $((port + 100)) "$out.2" -u "$@"
+		_tl_udp_eval "$out.2" "$maxloss" "$label (second run)" || fail "$TL_UDP_MSG"
+	fi
+	log "$TL_UDP_MSG"
 }
 
 # ---- tunlane show --json ------------------------------------------------
@@ -474,10 +501,8 @@ tl_interop_body() {
 	tl_check_tcp "$TL_TMP/tcp-a2b.json" "$min" "TCP daemon->wireguard-go"
 	tl_iperf "$NS_B" "$TA4" 5202 "$TL_TMP/tcp-b2a.json" -n "$bytes"
 	tl_check_tcp "$TL_TMP/tcp-b2a.json" "$min" "TCP wireguard-go->daemon"
-	tl_iperf "$NS_A" "$TB4" 5203 "$TL_TMP/udp-a2b.json" -u -b 200M -l 1300 -t 3
-	tl_check_udp "$TL_TMP/udp-a2b.json" 40 "UDP daemon->wireguard-go"
-	tl_iperf "$NS_B" "$TA4" 5204 "$TL_TMP/udp-b2a.json" -u -b 200M -l 1300 -t 3
-	tl_check_udp "$TL_TMP/udp-b2a.json" 40 "UDP wireguard-go->daemon"
+	tl_udp "$NS_A" "$TB4" 5203 "$TL_TMP/udp-a2b.json" 40 "UDP daemon->wireguard-go" -b 200M -l 1300 -t 3
+	tl_udp "$NS_B" "$TA4" 5204 "$TL_TMP/udp-b2a.json" 40 "UDP wireguard-go->daemon" -b 200M -l 1300 -t 3
 
 	# The byte counters must show the traffic on both sides.
 	local rx tx
