@@ -29,7 +29,7 @@ int device_init(struct wg_device *dev, const char *ifname, bool is_lane,
 	dev->lane = lane;
 	dev->tun_fd = -1;
 	dev->udp_fd = -1;
-	dev->mtu = 1420;
+	dev->mtu = DEFAULT_MTU;
 	dev->stats = &dev->local_stats;
 	index_table_init(&dev->index);
 	allowedips_init(&dev->allowedips);

@@ -22,6 +22,7 @@
 #include "crypto.h"
 #include "log.h"
 #include "master_uapi.h"
+#include "netlink.h"
 #include "offload.h"
 #include "tun.h"
 #include "udp.h"
@@ -298,6 +299,10 @@ int master_setup(struct master *m, const struct master_opts *opts)
 	}
 	if ((ret = master_open_queues(m)) < 0 || (ret = master_open_sockets(m)) < 0)
 		return ret;
+	/* WireGuard's default (wireguard-go and the kernel module agree): 80
+	 * bytes of IPv6 + UDP + WireGuard overhead under a 1500-byte path. */
+	if ((ret = nl_link_set_mtu(opts->ifname, DEFAULT_MTU)) < 0)
+		log_warn("cannot set MTU %u: %s", DEFAULT_MTU, strerror(-ret));
 	m->ep_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (m->ep_fd < 0)
 		return -errno;
@@ -318,6 +323,8 @@ int master_start_lanes(struct master *m)
 		}
 	if (m->offloads)
 		log_offloads(m->offloads);
+	else
+		log_info("tun offloads off, using plain packets");
 	log_info("interface %s is up with %u lane%s", m->opts.ifname,
 		 m->opts.lanes, m->opts.lanes == 1 ? "" : "s");
 	return 0;

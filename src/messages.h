@@ -72,6 +72,7 @@
 #define HANDSHAKE_LOAD_LIMIT      (UNDER_LOAD_THRESHOLD / 8)
 
 #define MAX_PEERS                 (1U << 20)
+#define DEFAULT_MTU               1420
 #define MESSAGE_PADDING_MULTIPLE  16
 #define MESSAGE_MAX_SIZE          65535
 

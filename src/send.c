@@ -254,6 +254,13 @@ static void account(struct wg_peer *peer, const struct iovec *iov,
 	}
 }
 
+static void send_singly(struct wg_peer *peer, struct iovec *iov,
+			unsigned int n)
+{
+	for (unsigned int k = 0; k < n; k++)
+		account(peer, &iov[k], 1, send_gso(peer, &iov[k], 1));
+}
+
 void send_flush(struct wg_device *dev)
 {
 	struct tx_batch *b = dev->txb;
@@ -270,6 +277,13 @@ void send_flush(struct wg_device *dev)
 			log_info("UDP GSO refused (%s), sending datagrams one by one",
 				 strerror(-err));
 			b->gso = false;
+			continue;
+		}
+		/* Segments larger than the path MTU cannot go as one GSO
+		 * send, but one by one the kernel fragments them. */
+		if (run > 1 && err == -EMSGSIZE) {
+			send_singly(b->peer[i], &b->iov[i], run);
+			i += run;
 			continue;
 		}
 		if (err)
