@@ -64,21 +64,24 @@ void device_count_drop(struct wg_device *dev, enum stats_drop why)
 }
 
 /*
- * A new private key invalidates every precomputed DH and every session
- * (kernel netlink.c set_device): peers must handshake again. A peer whose
- * key equals our new public key is removed, as talking to ourselves is
+ * A new private key invalidates every precomputed DH and expires every
+ * session (kernel netlink.c set_device), so peers handshake again; the same
+ * key again changes nothing, as `wg syncconf` always sends it. A peer whose
+ * key equals our new public key is removed: talking to ourselves is
  * meaningless.
  */
 static int device_set_private_key(struct wg_device *dev, const uint8_t *key)
 {
 	struct noise_static_identity *id = &dev->static_identity;
+	uint8_t pub[NOISE_PUBLIC_KEY_LEN];
 	struct wg_peer *self;
 
+	if (id->has_identity &&
+	    crypto_memeq(key, id->static_private, NOISE_PUBLIC_KEY_LEN))
+		return 0;
 	if (crypto_is_zero(key, NOISE_PUBLIC_KEY_LEN)) {
 		crypto_wipe(id, sizeof(*id));
 	} else {
-		uint8_t pub[NOISE_PUBLIC_KEY_LEN];
-
 		if (crypto_x25519_public(pub, key) < 0)
 			return -EINVAL;
 		self = device_peer_by_key(dev, pub);
@@ -92,7 +95,7 @@ static int device_set_private_key(struct wg_device *dev, const uint8_t *key)
 	for (struct wg_peer *p = dev->peers; p; p = p->next) {
 		noise_precompute_static_static(&p->handshake);
 		noise_handshake_clear(&p->handshake, &dev->index);
-		noise_keypairs_clear(&p->keypairs, &dev->index);
+		noise_expire_current_peer_keypairs(&p->keypairs);
 	}
 	return 0;
 }

@@ -465,6 +465,18 @@ static void test_endpoint_roams(void **state)
 	send_and_check(&B, &A, 20);
 }
 
+static void test_same_private_key_keeps_sessions(void **state)
+{
+	char priv[CRYPTO_KEY_HEX_LEN];
+
+	establish();
+	crypto_key_to_hex(priv, A.priv);
+	apply(&A, "private_key=%s\n\n", priv);	/* what wg syncconf sends */
+	assert_true(peer_of(&A)->keypairs.current_keypair->sending.is_valid);
+	send_and_check(&A, &B, 30);
+	assert_int_equal(A.dev.stats->handshakes, 1);
+}
+
 static void test_get_reply(void **state)
 {
 	char *out = NULL, pub[CRYPTO_KEY_HEX_LEN], line[128];
@@ -492,7 +504,7 @@ static void test_private_key_change_forces_handshake(void **state)
 	assert_int_equal(crypto_x25519_public(A.pub, A.priv), 0);
 	crypto_key_to_hex(priv, A.priv);
 	apply(&A, "private_key=%s\n\n", priv);
-	assert_null(peer_of(&A)->keypairs.current_keypair);
+	assert_false(peer_of(&A)->keypairs.current_keypair->sending.is_valid);
 	crypto_key_to_hex(pub, A.pub);
 	apply(&B, "replace_peers=true\npublic_key=%s\nendpoint=127.0.0.1:%u\n"
 		  "allowed_ip=10.0.0.1/32\n\n", pub, A.port);
@@ -518,6 +530,7 @@ int main(void)
 		T(test_persistent_keepalive),
 		T(test_cookie_under_load),
 		T(test_endpoint_roams),
+		T(test_same_private_key_keeps_sessions),
 		T(test_get_reply),
 		T(test_private_key_change_forces_handshake),
 	};
