@@ -96,10 +96,13 @@ pids_of() {
 
 # gone NS IF WHAT PIDS...: nothing of IF left, checked as soon as down returned.
 gone() {
-	local ns=$1 ifn=$2 what=$3 p left=()
+	local ns=$1 ifn=$2 what=$3 p st left=()
 	shift 3
+	# A zombie has exited and released everything; reaping it is its
+	# parent's job (init here, as the daemon detached), not ours.
 	for p in "$@"; do
-		ps -o pid= -p "$p" >/dev/null && left+=("pid $p ($(ps -o stat=,args= -p "$p"))")
+		st=$(ps -o stat= -p "$p" 2>/dev/null) || continue
+		[[ $st = Z* ]] || left+=("pid $p ($(ps -o stat=,args= -p "$p"))")
 	done
 	p=$(ps -eo pid=,comm=,args= | awk -v i="$ifn" '$2 == "tunlaned" && $NF == i { print $1 }' | tr '\n' ' ')
 	[[ -z $p ]] || left+=("tunlaned process(es) for $ifn in ps: $p")
