@@ -144,8 +144,11 @@ static int device_apply_peer(struct wg_device *dev, const struct uapi_peer *up)
 	}
 	if (up->has_preshared_key)
 		noise_handshake_set_psk(&peer->handshake, up->preshared_key);
-	if (up->has_endpoint)
+	if (up->has_endpoint) {
 		peer->endpoint = up->endpoint;
+		/* The next packet roams it again if it comes from elsewhere. */
+		memset(&peer->last_src, 0, sizeof(peer->last_src));
+	}
 	old_keepalive = peer->persistent_keepalive;
 	if (up->has_persistent_keepalive)
 		peer->persistent_keepalive = up->persistent_keepalive;

@@ -83,6 +83,7 @@ struct wg_peer {
 	/* Endpoint as configured or last roamed to, in lane-0 terms: lane i
 	 * sends to port + i (design.md section 1). sa_family 0 = unknown. */
 	union endpoint endpoint;
+	union endpoint last_src;	/* raw source of the last packet */
 	uint16_t persistent_keepalive;	/* seconds, 0 = off */
 	uint64_t rx_bytes, tx_bytes;
 	int64_t last_handshake_sec, last_handshake_nsec;

@@ -10,6 +10,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <linux/udp.h>
 #include <netinet/in.h>
@@ -22,6 +23,8 @@
 #define UDP_MAX_SEGMENTS 64
 #endif
 #define GSO_MAX_BYTES (65535 - 40 - 8)	/* IPv6 header + UDP header */
+#define SEND_RETRIES 3
+#define SEND_WAIT_MS 5
 #include "crypto.h"
 #include "log.h"
 
@@ -237,7 +240,17 @@ static int send_gso(struct wg_peer *peer, struct iovec *iov, unsigned int n)
 		cm->cmsg_len = CMSG_LEN(sizeof(seg));
 		memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
 	}
-	return sendmsg(dev->udp_fd, &mh, MSG_DONTWAIT) < 0 ? -errno : 0;
+	for (int tries = 0;; tries++) {
+		struct pollfd pfd = { .fd = dev->udp_fd, .events = POLLOUT };
+
+		if (sendmsg(dev->udp_fd, &mh, MSG_DONTWAIT) >= 0)
+			return 0;
+		/* A full socket buffer is back-pressure, not loss: wait a
+		 * little for room rather than drop a whole GSO batch. */
+		if (errno != EAGAIN || tries == SEND_RETRIES)
+			return -errno;
+		poll(&pfd, 1, SEND_WAIT_MS);
+	}
 }
 
 static void account(struct wg_peer *peer, const struct iovec *iov,
