@@ -1108,8 +1108,7 @@ void config_free(struct config *c)
 		free(c->peers);
 	}
 	free(c->addresses);
-	crypto_wipe(c, sizeof(*c));
-	memset(c, 0, sizeof(*c));
+	crypto_wipe(c, sizeof(*c));	/* leaves it zeroed */
 }
 
 /* ---- the UAPI set request ---- */

@@ -582,8 +582,7 @@ void uapi_set_free(struct uapi_set *s)
 		crypto_wipe(s->peers, s->cap_peers * sizeof(*s->peers));
 		free(s->peers);
 	}
-	crypto_wipe(s, sizeof(*s));
-	memset(s, 0, sizeof(*s));
+	crypto_wipe(s, sizeof(*s));	/* leaves it zeroed */
 }
 
 /* Clears the bits past cidr, as the kernel does when it stores a prefix. */
