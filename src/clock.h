@@ -12,6 +12,12 @@
 
 /* Monotonic nanoseconds (CLOCK_BOOTTIME, so suspend counts as elapsed). */
 uint64_t clock_now(void);
+/* True once lifetime has passed since birthdate (both clock_now() ns). */
+static inline bool clock_expired(uint64_t birthdate, uint64_t lifetime)
+{
+	return birthdate + lifetime <= clock_now();
+}
+
 /* Wall clock as TAI64N (whitepaper 5.4.2), big-endian seconds since 1970
  * plus 2^62 + 10, then nanoseconds, so initiations order strictly. */
 void clock_tai64n(uint8_t out[NOISE_TIMESTAMP_LEN]);

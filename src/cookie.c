@@ -38,12 +38,6 @@ static void precompute_key(uint8_t key[COOKIE_KEY_LEN],
 	crypto_hash2(key, label, 8, pub, NOISE_PUBLIC_KEY_LEN);
 }
 
-/* Whitepaper 6.1: a birthdate is expired once age >= max_age. */
-static bool has_expired(uint64_t birthdate, uint64_t max_age)
-{
-	return birthdate + max_age <= clock_now();
-}
-
 void cookie_checker_precompute_device_keys(struct cookie_checker *c)
 {
 	const struct noise_static_identity *id = c->static_identity;
@@ -124,7 +118,7 @@ static int make_cookie(uint8_t cookie[COOKIE_LEN], const struct sockaddr *src,
 
 	if (!len)
 		return -EAFNOSUPPORT;
-	if (has_expired(c->secret_birthdate, COOKIE_SECRET_MAX_AGE)) {
+	if (clock_expired(c->secret_birthdate, COOKIE_SECRET_MAX_AGE)) {
 		if (crypto_random(c->secret, COOKIE_SECRET_LEN))
 			return -EIO;
 		c->secret_birthdate = clock_now();
@@ -183,7 +177,7 @@ void cookie_add_mac_to_packet(void *msg, size_t len, struct cookie *c)
 	c->have_sent_mac1 = true;
 
 	if (c->is_valid &&
-	    !has_expired(c->birthdate,
+	    !clock_expired(c->birthdate,
 			 COOKIE_SECRET_MAX_AGE - COOKIE_SECRET_LATENCY))
 		crypto_blake2s_mac(macs->mac2, COOKIE_LEN, c->cookie,
 				   COOKIE_LEN, msg, MAC2_COVERED(len));

@@ -19,11 +19,6 @@
 #include "crypto.h"
 #include "log.h"
 
-static bool expired(uint64_t birthdate, uint64_t lifetime)
-{
-	return birthdate + lifetime <= clock_now();
-}
-
 /*
  * Under load (kernel receive.c): once handshakes arrive faster than
  * HANDSHAKE_LOAD_LIMIT per window, demand cookies, and keep doing so for
@@ -183,7 +178,7 @@ static void keep_key_fresh_recv(struct wg_peer *peer)
 	struct noise_keypair *kp = peer->keypairs.current_keypair;
 
 	if (kp && kp->sending.is_valid && kp->i_am_the_initiator &&
-	    expired(kp->sending.birthdate, REKEY_AFTER_TIME_RECV) &&
+	    clock_expired(kp->sending.birthdate, REKEY_AFTER_TIME_RECV) &&
 	    !peer->sent_lastminute_handshake) {
 		peer->sent_lastminute_handshake = true;
 		send_handshake_initiation(peer, false);
@@ -298,7 +293,7 @@ static struct noise_keypair *data_keypair(struct wg_device *dev,
 	kp = (struct noise_keypair *)((uint8_t *)e -
 				      offsetof(struct noise_keypair, entry));
 	if (!kp->receiving.is_valid ||
-	    expired(kp->receiving.birthdate, REJECT_AFTER_TIME) ||
+	    clock_expired(kp->receiving.birthdate, REJECT_AFTER_TIME) ||
 	    le64toh(hdr->counter) >= REJECT_AFTER_MESSAGES) {
 		kp->receiving.is_valid = false;
 		device_count_drop(dev, DROP_EXPIRED);

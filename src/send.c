@@ -9,14 +9,16 @@
 #include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
-#include <stdlib.h>
-#include <poll.h>
-#include <string.h>
 #include <linux/udp.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "clock.h"
+#include "crypto.h"
+#include "log.h"
 
 /* Kernel limits on one UDP_SEGMENT send (net/ipv4/udp.c). */
 #ifndef UDP_MAX_SEGMENTS
@@ -25,59 +27,86 @@
 #define GSO_MAX_BYTES (65535 - 40 - 8)	/* IPv6 header + UDP header */
 #define SEND_RETRIES 3
 #define SEND_WAIT_MS 5
-#include "crypto.h"
-#include "log.h"
 
 /* Room for a header in front and padding plus tag behind any packet. */
 static uint8_t scratch[MESSAGE_DATA_HEADER_LEN + MESSAGE_MAX_SIZE +
 		       MESSAGE_PADDING_MULTIPLE + NOISE_AUTHTAG_LEN];
-
-static bool expired(uint64_t birthdate, uint64_t lifetime)
-{
-	return birthdate + lifetime <= clock_now();
-}
 
 /* Build the destination in the socket's family: a dual-stack socket wants
  * IPv4 peers as v4-mapped IPv6 addresses. */
 static socklen_t lane_dest(const struct wg_device *dev, const union endpoint *ep,
 			   union endpoint *out)
 {
+	uint16_t port = (uint16_t)(endpoint_port(ep) + dev->lane);
+
 	*out = *ep;
-	endpoint_set_port(out, (uint16_t)(endpoint_port(ep) + dev->lane));
 	if (dev->udp_family == AF_INET6 && ep->sa.sa_family == AF_INET) {
 		memset(&out->in6, 0, sizeof(out->in6));
 		out->in6.sin6_family = AF_INET6;
-		out->in6.sin6_port = htons((uint16_t)(endpoint_port(ep) + dev->lane));
 		out->in6.sin6_addr.s6_addr[10] = 0xff;
 		out->in6.sin6_addr.s6_addr[11] = 0xff;
 		memcpy(&out->in6.sin6_addr.s6_addr[12], &ep->in.sin_addr, 4);
 	}
+	endpoint_set_port(out, port);
 	return endpoint_len(out);
 }
 
-static int send_to(struct wg_device *dev, const union endpoint *ep,
-		   const void *buf, size_t len)
+static int send_gso(struct wg_peer *peer, struct iovec *iov, unsigned int n)
 {
+	struct wg_device *dev = peer->dev;
+	char cbuf[CMSG_SPACE(sizeof(uint16_t))];
 	union endpoint dst;
-	socklen_t dlen = lane_dest(dev, ep, &dst);
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = n };
+	struct cmsghdr *cm;
+	uint16_t seg = (uint16_t)iov[0].iov_len;
 
-	if (!dlen || dev->udp_fd < 0)
+	mh.msg_namelen = lane_dest(dev, &peer->endpoint, &dst);
+	mh.msg_name = &dst;
+	if (!mh.msg_namelen || dev->udp_fd < 0)
 		return -EDESTADDRREQ;
-	if (sendto(dev->udp_fd, buf, len, MSG_DONTWAIT, &dst.sa, dlen) < 0) {
-		device_count_drop(dev, DROP_TX_ERROR);
-		return -errno;
+	if (n > 1) {
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = IPPROTO_UDP;
+		cm->cmsg_type = UDP_SEGMENT;
+		cm->cmsg_len = CMSG_LEN(sizeof(seg));
+		memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
 	}
-	dev->stats->tx_bytes += len;
-	dev->stats->tx_packets++;
-	return 0;
+	for (int tries = 0;; tries++) {
+		struct pollfd pfd = { .fd = dev->udp_fd, .events = POLLOUT };
+
+		if (sendmsg(dev->udp_fd, &mh, MSG_DONTWAIT) >= 0)
+			return 0;
+		/* A full socket buffer is back-pressure, not loss: wait a
+		 * little for room rather than drop a whole GSO batch. */
+		if (errno != EAGAIN || tries == SEND_RETRIES)
+			return -errno;
+		poll(&pfd, 1, SEND_WAIT_MS);
+	}
+}
+
+static void account(struct wg_peer *peer, const struct iovec *iov,
+		    unsigned int n, int err)
+{
+	for (unsigned int k = 0; k < n; k++) {
+		if (err) {
+			device_count_drop(peer->dev, DROP_TX_ERROR);
+			continue;
+		}
+		peer->tx_bytes += iov[k].iov_len;
+		peer->dev->stats->tx_bytes += iov[k].iov_len;
+		peer->dev->stats->tx_packets++;
+	}
 }
 
 int send_to_peer(struct wg_peer *peer, const void *buf, size_t len)
 {
-	int ret = send_to(peer->dev, &peer->endpoint, buf, len);
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	int ret = send_gso(peer, &iov, 1);
 
-	if (!ret)
-		peer->tx_bytes += len;
+	account(peer, &iov, 1, ret);
 	return ret;
 }
 
@@ -90,7 +119,7 @@ void send_handshake_initiation(struct wg_peer *peer, bool is_retry)
 		peer->timer_handshake_attempts = 0;
 	/* At most one initiation per REKEY_TIMEOUT (whitepaper 6.4). */
 	if (peer->last_sent_handshake &&
-	    !expired(peer->last_sent_handshake, REKEY_TIMEOUT))
+	    !clock_expired(peer->last_sent_handshake, REKEY_TIMEOUT))
 		return;
 	peer->last_sent_handshake = clock_now();
 	if (!peer->endpoint.sa.sa_family)
@@ -144,7 +173,7 @@ void send_handshake_cookie(struct wg_device *dev, const void *msg, size_t len,
 static bool keypair_can_send(const struct noise_keypair *kp)
 {
 	return kp && kp->sending.is_valid &&
-	       !expired(kp->sending.birthdate, REJECT_AFTER_TIME) &&
+	       !clock_expired(kp->sending.birthdate, REJECT_AFTER_TIME) &&
 	       kp->sending_counter < REJECT_AFTER_MESSAGES;
 }
 
@@ -156,7 +185,7 @@ static void keep_key_fresh(struct wg_peer *peer)
 	if (kp && kp->sending.is_valid &&
 	    (kp->sending_counter > REKEY_AFTER_MESSAGES ||
 	     (kp->i_am_the_initiator &&
-	      expired(kp->sending.birthdate, REKEY_AFTER_TIME))))
+	      clock_expired(kp->sending.birthdate, REKEY_AFTER_TIME))))
 		send_handshake_initiation(peer, false);
 }
 
@@ -217,54 +246,6 @@ static unsigned int gso_run(const struct tx_batch *b, unsigned int i)
 			break;
 	}
 	return j - i;
-}
-
-static int send_gso(struct wg_peer *peer, struct iovec *iov, unsigned int n)
-{
-	struct wg_device *dev = peer->dev;
-	char cbuf[CMSG_SPACE(sizeof(uint16_t))];
-	union endpoint dst;
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = n };
-	struct cmsghdr *cm;
-	uint16_t seg = (uint16_t)iov[0].iov_len;
-
-	mh.msg_namelen = lane_dest(dev, &peer->endpoint, &dst);
-	mh.msg_name = &dst;
-	if (n > 1) {
-		memset(cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = IPPROTO_UDP;
-		cm->cmsg_type = UDP_SEGMENT;
-		cm->cmsg_len = CMSG_LEN(sizeof(seg));
-		memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
-	}
-	for (int tries = 0;; tries++) {
-		struct pollfd pfd = { .fd = dev->udp_fd, .events = POLLOUT };
-
-		if (sendmsg(dev->udp_fd, &mh, MSG_DONTWAIT) >= 0)
-			return 0;
-		/* A full socket buffer is back-pressure, not loss: wait a
-		 * little for room rather than drop a whole GSO batch. */
-		if (errno != EAGAIN || tries == SEND_RETRIES)
-			return -errno;
-		poll(&pfd, 1, SEND_WAIT_MS);
-	}
-}
-
-static void account(struct wg_peer *peer, const struct iovec *iov,
-		    unsigned int n, int err)
-{
-	for (unsigned int k = 0; k < n; k++) {
-		if (err) {
-			device_count_drop(peer->dev, DROP_TX_ERROR);
-			continue;
-		}
-		peer->tx_bytes += iov[k].iov_len;
-		peer->dev->stats->tx_bytes += iov[k].iov_len;
-		peer->dev->stats->tx_packets++;
-	}
 }
 
 static void send_singly(struct wg_peer *peer, struct iovec *iov,
