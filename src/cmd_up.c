@@ -204,14 +204,6 @@ static int set_network(const struct config *c)
 	return ret;
 }
 
-/* Lane i sets XPS for tx queue i, so replies leave on the lane's CPU. */
-static void set_xps(const struct stats_page *sp, const char *ifname)
-{
-	for (uint32_t i = 0; i < sp->lanes; i++)
-		if (sp->lane[i].cpu >= 0)
-			nl_set_xps(ifname, i, sp->lane[i].cpu);
-}
-
 static int wait_lanes(const char *ifname)
 {
 	uint64_t deadline = clock_now() + UP_WAIT_LANES_MS * NSEC_PER_MSEC;
@@ -224,8 +216,6 @@ static int wait_lanes(const char *ifname)
 
 		for (uint32_t i = 0; i < lanes; i++)
 			running += sp->lane[i].pid > 0;
-		if (running == lanes)
-			set_xps(sp, ifname);
 		munmap((void *)sp, len);
 		if (running == lanes)
 			return 0;

@@ -159,6 +159,10 @@ static int master_spawn(struct master *m, unsigned int i)
 	close(sv[1]);
 	s->pid = pid;
 	s->started = clock_now();
+	/* Replies the kernel sends on tx queue i then leave from lane i's
+	 * CPU (Documentation/networking/scaling.rst, XPS). */
+	if (m->opts.cpus[i] >= 0 && nl_set_xps(m->opts.ifname, i, m->opts.cpus[i]) < 0)
+		log_debug("lane %u: cannot set XPS for CPU %d", i, m->opts.cpus[i]);
 	s->respawn_at = 0;
 	m->stats->lane[i].pid = pid;
 	m->stats->lane[i].cpu = m->opts.cpus[i];
