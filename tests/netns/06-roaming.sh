@@ -36,15 +36,21 @@ move_and_ping() { # NS DEV OLD NEW DST [COMMAND AFTER THE MOVE...]
 	((${recv:-0} >= 60)) || fail "traffic did not continue across the address change: $(cat "$TL_TMP/roam-ping.txt")"
 }
 
+# wait_endpoint NS IF PUB WANT WHAT: IF's endpoint for PUB becomes WANT
+# within 5 s; else fails with "WHAT is '...' after it moved, expected WANT".
+wait_endpoint() {
+	local ep end=$((SECONDS + 5))
+	while :; do
+		ep=$(endpoint_of "$1" "$2" "$3")
+		[[ $ep = "$4" ]] && return 0
+		((SECONDS < end)) || fail "$5 is '$ep' after it moved, expected $4"
+		sleep 0.2
+	done
+}
+
 # 1. The peer (initiator) roams; the daemon under test must follow.
 move_and_ping "$NS_B" veth0 "$B4" 192.168.241.3 "$TA4" wgx "$NS_B" set "$IF_B" listen-port 51822
-end=$((SECONDS + 5))
-while :; do
-	ep=$(endpoint_of "$NS_A" "$IF_A" "$KB_PUB")
-	[[ $ep = "192.168.241.3:51822" ]] && break
-	((SECONDS < end)) || fail "$IF_A endpoint for the peer is '$ep' after it moved, expected 192.168.241.3:51822"
-	sleep 0.2
-done
+wait_endpoint "$NS_A" "$IF_A" "$KB_PUB" 192.168.241.3:51822 "$IF_A endpoint for the peer"
 tl_ping "$NS_A" "$TB4" 3 5 3 >/dev/null || fail "ping from the daemon's side fails after the peer moved"
 if ((TL_IS_TUNLANED)); then
 	grep -q "endpoint changed to 192.168.241.3:51822" "$TL_TMP/$IF_A.log" ||
@@ -58,13 +64,7 @@ else
 	note "daemon under test is wireguard-go: nudging it with a rebind (wg set listen-port $PORT_A)"
 	move_and_ping "$NS_A" veth0 "$A4" 192.168.241.4 "$TB4" wgx "$NS_A" set "$IF_A" listen-port "$PORT_A"
 fi
-end=$((SECONDS + 5))
-while :; do
-	ep=$(endpoint_of "$NS_B" "$IF_B" "$KA_PUB")
-	[[ $ep = "192.168.241.4:$PORT_A" ]] && break
-	((SECONDS < end)) || fail "wireguard-go endpoint for the daemon is '$ep' after it moved, expected 192.168.241.4:$PORT_A"
-	sleep 0.2
-done
+wait_endpoint "$NS_B" "$IF_B" "$KA_PUB" "192.168.241.4:$PORT_A" "wireguard-go endpoint for the daemon"
 tl_iperf "$NS_A" "$TB4" 5201 "$TL_TMP/tcp.json" -n 50M
 tl_check_tcp "$TL_TMP/tcp.json" $((50 << 20)) "TCP after both moves"
 _tl_alive "$PID_A" || fail "daemon under test died"

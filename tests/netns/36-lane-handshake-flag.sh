@@ -9,65 +9,9 @@
 # peer's latest_handshake (the newest of any lane) is > 0. B, whose only
 # lane works, shows no "NONE".
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-up.sh"
 
-# ---- tunlane up helpers (tests 30-36 each carry a copy) -------------------
-TL3_UP=()
-# Master pid of IFNAME's daemon, from its stats page; 0 if there is none.
-tl3_master_pid() {
-	"$TL_PY" -c 'import struct, sys
-m, v, n, pid = struct.unpack("<IIIi", open(sys.argv[1], "rb").read(16))
-print(pid if m == 0x544C5354 else 0)' "/dev/shm/tunlane.$1.stats" 2>/dev/null || echo 0
-}
-# The daemons `tunlane up` started are not our children: hand their masters
-# to lib.sh's cleanup (which kills them and their lanes) before it runs.
-tl3_cleanup() {
-	local rc=$? ifn pid
-	set +e
-	for ifn in "${TL3_UP[@]}"; do
-		pid=$(tl3_master_pid "$ifn")
-		[[ $pid -gt 0 && $(cat "/proc/$pid/comm" 2>/dev/null) = tunlaned ]] && TL_PIDS+=("$pid")
-	done
-	(exit "$rc")
-	tl_cleanup
-}
-trap tl3_cleanup EXIT
-# lib.sh traps INT and TERM; a closed terminal or pipe must clean up too.
-trap 'exit 1' HUP PIPE
-# tl3_conf FILE PRIVKEY PORT ADDRESS LANES PEERPUB ALLOWEDIPS [ENDPOINT]
-tl3_conf() {
-	{
-		printf '[Interface]\nPrivateKey = %s\nListenPort = %s\nAddress = %s\nLanes = %s\n\n' "$2" "$3" "$4" "$5"
-		printf '[Peer]\nPublicKey = %s\nAllowedIPs = %s\n' "$6" "$7"
-		if [[ -n ${8:-} ]]; then printf 'Endpoint = %s\n' "$8"; fi
-	} >"$1"
-	chmod 600 "$1"
-}
-# tl3_up NS CONF: `tunlane up CONF` inside NS; the interface is CONF's name.
-tl3_up() {
-	local ns=$1 conf=$2 ifn out line
-	ifn=$(basename "$conf" .conf)
-	TL_IFS+=("$ifn")
-	TL3_UP+=("$ifn")
-	out=$(TL_T=30 nsx "$ns" "$TL_CLI" up "$conf" 2>&1) || fail "tunlane up $conf failed: $out"
-	while IFS= read -r line; do log "up: $line"; done <<<"$out"
-}
-# tl3_pair LANES_A LANES_B: namespaces, keys, configs in $TL_TMP, both up,
-# each side knowing the other's endpoint.
-tl3_pair() {
-	tl_setup_ns
-	tl_genkey KA
-	tl_genkey KB
-	CONF_A=$TL_TMP/$IF_A.conf CONF_B=$TL_TMP/$IF_B.conf
-	tl3_conf "$CONF_A" "$KA_KEY" "$PORT_A" "$TA4/24" "$1" "$KB_PUB" "$TB4/32" "$B4:$PORT_B"
-	tl3_conf "$CONF_B" "$KB_KEY" "$PORT_B" "$TB4/24" "$2" "$KA_PUB" "$TA4/32" "$A4:$PORT_A"
-	tl3_up "$NS_A" "$CONF_A"
-	tl3_up "$NS_B" "$CONF_B"
-}
-# ---------------------------------------------------------------------------
-
-tl_require_root
-((TL_IS_TUNLANED)) || skip "needs tunlaned (lanes)"
-[[ -x $TL_CLI ]] || fail "$TL_CLI not found (run make)"
+tl3_require "needs tunlaned (lanes)"
 
 tl3_pair 2 1
 # 16 UDP flows (fixed source ports) to the discard port on B's tunnel address.

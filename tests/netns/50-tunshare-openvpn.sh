@@ -8,17 +8,9 @@
 # site (default 2), to compare throughput.
 set -euo pipefail
 . "$(dirname "$0")/../../tunshare/netns-lib.sh"
-ts_require openvpn openssl iperf3
-tl_setup_ns
-ts_certs
+. "$(dirname "$0")/lib-openvpn.sh"
 LANES=${TS_LANES:-2}
-ts_site a "$LANES"
-ts_site b "$LANES"
-for ((l = 0; l < LANES; l++)); do
-	ts_wait_up a "$l" 20 || fail "site A lane $l: no TLS handshake within 20 s"
-	ts_wait_up b "$l" 20 || fail "site B lane $l: no TLS handshake within 20 s"
-done
-tl_ping_until "$NS_A" "$TB4" 10 || fail "no ping reply through the tunnel within 10 s"
+ts_openvpn_sites "$LANES"
 
 # Both devices are multi-queue, with one attached queue per lane.
 for x in "$NS_A:$DEV_A" "$NS_B:$DEV_B"; do
