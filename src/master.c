@@ -124,6 +124,12 @@ static void lane_child(struct master *m, unsigned int i, int ctl_fd)
 	close(m->sig_fd);
 	close(m->ep_fd);
 	master_uapi_close_clients(m);
+	/* The master's copy of the peers holds sums over lanes from its last
+	 * "get"; this lane counts only its own. */
+	for (struct wg_peer *p = dev->peers; p; p = p->next) {
+		p->rx_bytes = p->tx_bytes = 0;
+		p->last_handshake_sec = p->last_handshake_nsec = 0;
+	}
 	dev->is_lane = true;
 	dev->lane = i;
 	dev->tun_fd = m->lane[i].tun_fd;
