@@ -87,6 +87,13 @@ struct wg_peer {
 	uint16_t persistent_keepalive;	/* seconds, 0 = off */
 	uint64_t rx_bytes, tx_bytes;
 	int64_t last_handshake_sec, last_handshake_nsec;
+	/* Master only: each lane's last reported byte counts for this peer,
+	 * and what lanes that have since died had counted, so the sums in a
+	 * "get" never go backwards when a lane is respawned. */
+	struct peer_lane_bytes {
+		uint64_t rx, tx;
+	} *lane_bytes;
+	uint64_t carried_rx, carried_tx;
 	uint64_t timers[TIMER_MAX];
 	unsigned int timer_handshake_attempts;
 	bool timer_need_another_keepalive;

@@ -191,6 +191,7 @@ static void master_lane_died(struct master *m, unsigned int i, int status)
 	close(s->ctl_fd);
 	s->ctl_fd = -1;
 	s->pid = 0;
+	master_uapi_lane_died(m, i);
 	m->stats->lane[i].pid = 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == LANE_EXIT_GONE) {
 		log_info("interface %s is gone, exiting", m->opts.ifname);

@@ -258,10 +258,13 @@ static void merge_line(struct master *m, unsigned int lane, struct merge *st,
 	}
 	if (!(p = st->peer))
 		return;
+	if (!p->lane_bytes &&
+	    !(p->lane_bytes = calloc(m->opts.lanes, sizeof(*p->lane_bytes))))
+		return;
 	if (!strcmp(key, "rx_bytes"))
-		p->rx_bytes += strtoull(val, NULL, 10);
+		p->lane_bytes[lane].rx = strtoull(val, NULL, 10);
 	else if (!strcmp(key, "tx_bytes"))
-		p->tx_bytes += strtoull(val, NULL, 10);
+		p->lane_bytes[lane].tx = strtoull(val, NULL, 10);
 	else if (!strcmp(key, "last_handshake_time_sec"))
 		st->sec = strtoll(val, NULL, 10);
 	else if (!strcmp(key, "last_handshake_time_nsec")) {
@@ -293,12 +296,30 @@ static void merge_lane_reply(struct master *m, unsigned int lane, char *reply)
 	}
 }
 
-static int master_get(struct master *m, char **out, size_t *olen)
+/* A lane that did not answer keeps its last reported counts. */
+static void sum_lane_bytes(struct master *m, struct wg_peer *p)
+{
+	p->rx_bytes = p->carried_rx;
+	p->tx_bytes = p->carried_tx;
+	for (unsigned int i = 0; p->lane_bytes && i < m->opts.lanes; i++) {
+		p->rx_bytes += p->lane_bytes[i].rx;
+		p->tx_bytes += p->lane_bytes[i].tx;
+	}
+}
+
+void master_uapi_lane_died(struct master *m, unsigned int lane)
 {
 	for (struct wg_peer *p = m->dev.peers; p; p = p->next) {
-		p->rx_bytes = p->tx_bytes = 0;
-		p->last_handshake_sec = p->last_handshake_nsec = 0;
+		if (!p->lane_bytes)
+			continue;
+		p->carried_rx += p->lane_bytes[lane].rx;
+		p->carried_tx += p->lane_bytes[lane].tx;
+		p->lane_bytes[lane].rx = p->lane_bytes[lane].tx = 0;
 	}
+}
+
+static int master_get(struct master *m, char **out, size_t *olen)
+{
 	for (unsigned int i = 0; i < m->opts.lanes; i++) {
 		size_t rlen;
 		char *reply = lane_call(m, i, "get=1\n\n", 7, -1, &rlen);
@@ -310,6 +331,8 @@ static int master_get(struct master *m, char **out, size_t *olen)
 		crypto_wipe(reply, rlen);
 		free(reply);
 	}
+	for (struct wg_peer *p = m->dev.peers; p; p = p->next)
+		sum_lane_bytes(m, p);
 	return device_get(&m->dev, out, olen, false);
 }
 

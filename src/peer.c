@@ -52,6 +52,7 @@ void peer_remove(struct wg_peer *peer)
 	noise_handshake_clear(&peer->handshake, &dev->index);
 	noise_keypairs_clear(&peer->keypairs, &dev->index);
 	peer_purge_staged(peer);
+	free(peer->lane_bytes);
 	crypto_wipe(peer, sizeof(*peer));
 	free(peer);
 }
