@@ -54,6 +54,8 @@ print(v, b[v]["pid"])' "$f0" "$f")
 ((old_pid > 0)) || fail "lane $victim has pid $old_pid"
 [[ $(ps -o ppid= -p "$old_pid" | tr -d ' ') = $(tl3_master_pid "$IF_A") ]] ||
 	fail "lane $victim pid $old_pid is not a child of $IF_A's master"
+# What `wg show` counts for the peer must not go backwards with the lane.
+sent_before=$(wgx "$NS_A" show "$IF_A" transfer | awk '{ print $3 }')
 log "$moved bytes moved; killing lane $victim (pid $old_pid) with SIGKILL"
 kill -KILL "$old_pid"
 t_kill=$(now_ms)
@@ -76,6 +78,9 @@ done
 ((t <= RESPAWN_MS)) || fail "lane $victim: new pid $new_pid seen only $t ms after kill -9, expected <= $RESPAWN_MS ms"
 _tl_alive "$old_pid" && [[ $(ps -o stat= -p "$old_pid") != Z* ]] && fail "killed lane pid $old_pid still alive"
 log "lane $victim respawned as pid $new_pid, seen $t ms after the kill"
+sent_after=$(wgx "$NS_A" show "$IF_A" transfer | awk '{ print $3 }')
+((sent_after >= sent_before)) ||
+	fail "wg show's sent bytes went back from $sent_before to $sent_after when lane $victim died"
 
 f2=$TL_TMP/show-2.json
 tl_show_json "$NS_A" "$IF_A" "$f2"
