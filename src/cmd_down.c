@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "ipc.h"
 #include "netlink.h"
 #include "stats.h"
 #include "subcommands.h"
@@ -33,17 +34,18 @@ static int ifname_of(const char *arg, char *out, size_t len)
 	return 0;
 }
 
+/* Only a tunlaned of ours answers on the socket and has a stats page. */
 static pid_t master_pid(const char *ifname)
 {
 	const struct stats_page *sp;
 	size_t len;
-	pid_t pid;
+	int pid;
 
 	if (stats_open(&sp, &len, ifname) < 0)
 		return 0;
-	pid = sp->master_pid;
 	munmap((void *)sp, len);
-	return pid;
+	pid = ipc_daemon_pid(ifname);
+	return pid > 0 ? pid : 0;
 }
 
 /* Gone, or a zombie waiting for its parent to reap it: it has finished
@@ -76,6 +78,16 @@ static bool wait_gone(pid_t pid, const char *ifname)
 	return false;
 }
 
+/* A daemon that died uncleanly leaves at most its tun behind; any other
+ * kind of link of that name is not ours to delete. */
+static bool is_tun(const char *ifname)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/tun_flags", ifname);
+	return access(path, F_OK) == 0;
+}
+
 int cmd_down(int argc, char **argv)
 {
 	char ifname[16];
@@ -93,6 +105,10 @@ int cmd_down(int argc, char **argv)
 	pid = master_pid(ifname);
 	if (pid <= 0 && nl_link_index(ifname) < 0) {
 		fprintf(stderr, "%s: %s is not up\n", prog, ifname);
+		return 1;
+	}
+	if (pid <= 0 && !is_tun(ifname)) {
+		fprintf(stderr, "%s: %s is not a tunlane interface\n", prog, ifname);
 		return 1;
 	}
 	if (pid > 0 && kill(pid, SIGTERM) < 0 && errno != ESRCH) {

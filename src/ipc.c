@@ -182,3 +182,17 @@ void ipc_device_free(struct ipc_device *d)
 	free(d->peers);
 	memset(d, 0, sizeof(*d));
 }
+
+int ipc_daemon_pid(const char *ifname)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd = ipc_connect(ifname), ret;
+
+	if (fd < 0)
+		return fd;
+	ret = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ? -errno :
+									cred.pid;
+	close(fd);
+	return ret > 0 ? ret : -ESRCH;
+}

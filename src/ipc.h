@@ -35,5 +35,8 @@ int ipc_transact(const char *ifname, const char *req, char **reply,
 /* get=1 parsed. The private key is read only to derive the public one. */
 int ipc_get(const char *ifname, struct ipc_device *dev);
 void ipc_device_free(struct ipc_device *dev);
+/* The pid of the process serving IFNAME's socket, from the kernel
+ * (SO_PEERCRED), so no file a user could forge names it. > 0 or -errno. */
+int ipc_daemon_pid(const char *ifname);
 
 #endif

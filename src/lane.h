@@ -16,6 +16,8 @@
 #define LANE_EXIT_ERROR  1
 #define LANE_EXIT_GONE   3	/* the interface was deleted */
 
+#define LANE_DEFAULT_USER "nobody"
+
 struct lane_privs {
 	bool change_user;
 	uid_t uid;

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@
 
 #define RESPAWN_FAST_FAIL (NSEC_PER_SEC)	/* a lane that died this young */
 #define RESPAWN_BACKOFF   (NSEC_PER_SEC / 4)	/* waits this long: < 1 s */
+#define LANE_STOP_GRACE   (NSEC_PER_SEC / 2)
 
 static void log_offloads(int flags)
 {
@@ -120,6 +122,8 @@ static void lane_child(struct master *m, unsigned int i, int ctl_fd)
 			close(m->lane[j].ctl_fd);
 	}
 	close(m->lane[i].ctl_fd);
+	if (m->opts.notify_fd >= 0)
+		close(m->opts.notify_fd);
 	close(m->uapi_fd);
 	close(m->sig_fd);
 	close(m->ep_fd);
@@ -146,6 +150,7 @@ static void lane_child(struct master *m, unsigned int i, int ctl_fd)
 
 static int master_spawn(struct master *m, unsigned int i)
 {
+	static const struct timeval ctl_timeout = { .tv_sec = 3 };
 	struct lane_slot *s = &m->lane[i];
 	int sv[2];
 	pid_t pid;
@@ -153,6 +158,8 @@ static int master_spawn(struct master *m, unsigned int i)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
 	s->ctl_fd = sv[0];
+	/* A stopped lane must not block the master in send(). */
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &ctl_timeout, sizeof(ctl_timeout));
 	pid = fork();
 	if (pid < 0) {
 		close(sv[0]);
@@ -308,7 +315,9 @@ int master_setup(struct master *m, const struct master_opts *opts)
 		log_err("cannot create stats page: %s", strerror(-ret));
 		return ret;
 	}
-	if ((ret = master_open_queues(m)) < 0 || (ret = master_open_sockets(m)) < 0)
+	ret = master_open_queues(m);
+	m->created = m->lane[0].tun_fd >= 0;
+	if (ret < 0 || (ret = master_open_sockets(m)) < 0)
 		return ret;
 	/* WireGuard's default (wireguard-go and the kernel module agree): 80
 	 * bytes of IPv6 + UDP + WireGuard overhead under a 1500-byte path. */
@@ -367,14 +376,36 @@ int master_run(struct master *m)
 	return m->exit_code;
 }
 
-void master_teardown(struct master *m)
+/* Lanes get a moment to exit on SIGTERM, then SIGKILL: teardown must not
+ * hang on a lane that ignores signals. */
+static void master_stop_lanes(struct master *m)
 {
+	uint64_t deadline = clock_now() + LANE_STOP_GRACE;
+	bool left = true;
+
 	for (unsigned int i = 0; i < m->opts.lanes; i++)
 		if (m->lane[i].pid > 0)
 			kill(m->lane[i].pid, SIGTERM);
+	while (left) {
+		left = false;
+		for (unsigned int i = 0; i < m->opts.lanes; i++) {
+			struct lane_slot *s = &m->lane[i];
+
+			if (s->pid > 0 && waitpid(s->pid, NULL, WNOHANG) == s->pid)
+				s->pid = 0;
+			if (s->pid > 0 && clock_now() > deadline)
+				kill(s->pid, SIGKILL);
+			left |= s->pid > 0;
+		}
+		if (left)
+			usleep(10000);
+	}
+}
+
+void master_teardown(struct master *m)
+{
+	master_stop_lanes(m);
 	for (unsigned int i = 0; i < m->opts.lanes; i++) {
-		if (m->lane[i].pid > 0)
-			waitpid(m->lane[i].pid, NULL, 0);
 		if (m->lane[i].ctl_fd >= 0)
 			close(m->lane[i].ctl_fd);
 		if (m->lane[i].tun_fd >= 0)
@@ -382,6 +413,10 @@ void master_teardown(struct master *m)
 		if (m->lane[i].udp_fd >= 0)
 			close(m->lane[i].udp_fd);
 	}
+	/* Closing the last queue removes the tun, unless something made it
+	 * persistent behind our back (a lane may TUNSETPERSIST its fd). */
+	if (m->created && if_nametoindex(m->opts.ifname))
+		nl_link_delete(m->opts.ifname);
 	master_uapi_close_clients(m);
 	if (m->uapi_fd >= 0) {
 		struct stat st;

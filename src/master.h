@@ -20,6 +20,7 @@ struct master_opts {
 	int cpus[LANES_MAX];		/* CPU of lane i, -1 = not pinned */
 	struct lane_privs privs;
 	bool no_offload;		/* plain tun I/O, no vnet header */
+	int notify_fd;			/* daemonize pipe, -1 in the foreground */
 };
 
 struct lane_slot {
@@ -44,6 +45,7 @@ struct master {
 	char sock_path[108];	/* sizeof(sun_path) */
 	ino_t sock_ino;
 	bool stop;
+	bool created;			/* the interface is ours to remove */
 	int exit_code;
 };
 

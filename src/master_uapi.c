@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "crypto.h"
@@ -225,7 +226,10 @@ static char *lane_call(struct master *m, unsigned int i, const char *req,
 		return NULL;
 	if (ctl_send(s->ctl_fd, req, len, pass_fd) < 0 ||
 	    ctl_recv(s->ctl_fd, &reply, rlen, NULL, LANE_REPLY_TIMEOUT_MS) < 0) {
-		log_warn("lane %u: no answer on its control channel", i);
+		/* A late reply would answer the next request: restart the lane
+		 * instead, from the master's configuration. */
+		log_warn("lane %u: no answer on its control channel, restarting it", i);
+		kill(s->pid, SIGKILL);
 		return NULL;
 	}
 	return reply;
@@ -405,10 +409,11 @@ static int master_set(struct master *m, const char *req, size_t len)
 			goto out;
 		swap = true;
 	} else if (set.has_fwmark && (ret = master_set_fwmark(m, set.fwmark)) < 0) {
+		/* (New sockets above get the mark as they are opened.) */
 		goto out;
 	}
 	ret = device_apply(&m->dev, &set);
-	if (swap) {
+	if (ret == 0 && swap) {
 		m->dev.listen_port = base;
 		for (unsigned int i = 0; i < m->opts.lanes; i++)
 			m->stats->lane[i].listen_port = base + i;

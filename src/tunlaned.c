@@ -123,6 +123,11 @@ static int parse_args(int argc, char **argv, struct args *a,
 		return bad_usage("invalid CPU list \"%s\"", a->cpus);
 	if (a->user && parse_user(a->user, &o->privs) < 0)
 		return bad_usage("unknown user \"%s\"", a->user);
+	/* Without capabilities a root lane still owns every root file, so
+	 * lanes run as nobody unless told otherwise (--user root keeps it). */
+	if (!a->user && geteuid() == 0 && parse_user(LANE_DEFAULT_USER, &o->privs) < 0)
+		fprintf(stderr, "tunlaned: warning: no user \"%s\"; lanes keep uid 0\n",
+			LANE_DEFAULT_USER);
 	cpulist_assign(o->cpus, o->lanes, ncpus ? cpus : NULL, ncpus);
 	return 0;
 }
@@ -188,6 +193,7 @@ int main(int argc, char **argv)
 		log_err("cannot daemonize: %s", strerror(errno));
 		return 1;
 	}
+	o.notify_fd = notify_fd;
 	if (master_setup(&m, &o) < 0) {
 		master_teardown(&m);
 		return 1;
@@ -204,6 +210,7 @@ int main(int argc, char **argv)
 		if (write(notify_fd, "", 1) != 1)
 			log_warn("cannot notify parent");
 		close(notify_fd);
+		m.opts.notify_fd = -1;
 	}
 	ret = master_run(&m);
 	master_teardown(&m);
