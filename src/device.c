@@ -96,6 +96,7 @@ static int device_set_private_key(struct wg_device *dev, const uint8_t *key)
 		noise_precompute_static_static(&p->handshake);
 		noise_handshake_clear(&p->handshake, &dev->index);
 		noise_expire_current_peer_keypairs(&p->keypairs);
+		p->last_sent_handshake = 0;	/* may handshake again at once */
 	}
 	return 0;
 }

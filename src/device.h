@@ -125,6 +125,7 @@ struct wg_device {
 	bool vnet_hdr;			/* tun I/O carries virtio_net_hdr */
 	struct rx_batch *rxb;		/* lanes coalesce writes; NULL writes at once */
 	struct tx_batch *txb;		/* lanes batch sends; NULL sends at once */
+	unsigned int send_waits;	/* waits for socket room left (send.c) */
 	struct lane_stats *stats;	/* this lane's shared slot (or local) */
 	struct lane_stats local_stats;
 	/* Handshake load estimate (receive.c). */
@@ -132,8 +133,6 @@ struct wg_device {
 	unsigned int load_count;
 	uint64_t last_under_load;
 	uint64_t next_timer;		/* earliest armed peer timer, 0 = none */
-	/* Called when the listen port changes in a lane (master swaps sockets). */
-	int (*on_listen_port)(struct wg_device *dev, uint16_t port);
 };
 
 /* Sets up an empty device. is_lane enables sessions and I/O. */
@@ -180,7 +179,6 @@ void timers_handshake_initiated(struct wg_peer *peer);
 void timers_handshake_complete(struct wg_peer *peer);
 void timers_session_derived(struct wg_peer *peer);
 void timers_any_authenticated_packet_traversal(struct wg_peer *peer);
-void timers_stop(struct wg_peer *peer);
 
 /* send.c */
 void send_handshake_initiation(struct wg_peer *peer, bool is_retry);

@@ -29,8 +29,8 @@
 /* Segments of one super-packet: each needs its headers (at most 60 + 60
  * bytes for IPv4/TCP, more for IPv6 with extension headers), the WireGuard
  * header, padding and tag around the payload. */
-#define SEG_ROOM   (MESSAGE_DATA_HEADER_LEN + 256 + MESSAGE_PADDING_MULTIPLE + \
-		    NOISE_AUTHTAG_LEN)
+#define SEG_TAIL   (MESSAGE_PADDING_MULTIPLE - 1 + NOISE_AUTHTAG_LEN)
+#define SEG_ROOM   (MESSAGE_DATA_HEADER_LEN + 256 + SEG_TAIL)
 #define SEG_AREA   (512 << 10)
 #define SEG_MAX    512
 #define GRO_SCRATCH (RX_BATCH * 4096)
@@ -128,6 +128,11 @@ static void lane_tun_vnet(struct lane *l, uint8_t *slot, size_t n)
 			       MESSAGE_DATA_HEADER_LEN,
 			       SEG_AREA / stride < SEG_MAX ? SEG_AREA / stride : SEG_MAX,
 			       l->seg_lens);
+	/* Each segment is encrypted in place: padding and tag must fit
+	 * before the next one (headers over SEG_ROOM's budget do not). */
+	for (int i = 0; i < segs; i++)
+		if (l->seg_lens[i] + SEG_TAIL > stride - MESSAGE_DATA_HEADER_LEN)
+			segs = -EMSGSIZE;
 	if (segs < 0) {
 		device_count_drop(dev, DROP_BAD_PACKET);
 		return;

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "master_uapi.h"
 #include "netlink.h"
+#include "noise.h"
 #include "offload.h"
 #include "tun.h"
 #include "udp.h"
@@ -134,6 +135,7 @@ static void lane_child(struct master *m, unsigned int i, int ctl_fd)
 		p->rx_bytes = p->tx_bytes = 0;
 		p->last_handshake_sec = p->last_handshake_nsec = 0;
 	}
+	noise_bind_lane(i);
 	dev->is_lane = true;
 	dev->lane = i;
 	dev->tun_fd = m->lane[i].tun_fd;

@@ -28,6 +28,8 @@
 #define NOISE_IDENTIFIER_NAME "WireGuard v1 zx2c4 Jason@zx2c4.com"
 #define COOKIE_LABEL_MAC1     "mac1----"
 #define COOKIE_LABEL_COOKIE   "cookie--"
+/* tunlane only: mixed into the initial hash of lanes 1..N-1. */
+#define NOISE_LANE_LABEL      "tunlane lane "
 
 /* Timers and limits (whitepaper 6.1), in nanoseconds where they are times. */
 #define NSEC_PER_SEC              1000000000ULL

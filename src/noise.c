@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "clock.h"
@@ -40,6 +41,27 @@ void noise_init(void)
 	crypto_hash2(initial_hash, initial_chaining_key, NOISE_HASH_LEN,
 		     NOISE_IDENTIFIER_NAME, strlen(NOISE_IDENTIFIER_NAME));
 	initialized = true;
+}
+
+static void mix_hash(uint8_t h[NOISE_HASH_LEN], const void *data, size_t len);
+
+/*
+ * Lanes 1..N-1 of a multi-lane pair share static keys with lane 0, so an
+ * initiation recorded on one lane would otherwise be accepted by another
+ * whose newest timestamp is older. Mixing the lane number into the initial
+ * hash binds every handshake to its lane. Lane 0 keeps the plain WireGuard
+ * value, so it still talks to any single-lane WireGuard peer.
+ */
+void noise_bind_lane(unsigned int lane)
+{
+	char tag[32];
+	int n;
+
+	noise_init();
+	if (!lane)
+		return;
+	n = snprintf(tag, sizeof(tag), NOISE_LANE_LABEL "%u", lane);
+	mix_hash(initial_hash, tag, (size_t)n);
 }
 
 void noise_initial_values(uint8_t ck[NOISE_HASH_LEN], uint8_t h[NOISE_HASH_LEN])

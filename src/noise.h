@@ -72,6 +72,8 @@ struct noise_keypairs {
 
 /* Computes the initial chaining key and hash; call once at start. */
 void noise_init(void);
+/* Binds handshakes to lane (0 = plain WireGuard); call in each lane. */
+void noise_bind_lane(unsigned int lane);
 /* For tests: the precomputed initial chaining key and hash. */
 void noise_initial_values(uint8_t ck[NOISE_HASH_LEN], uint8_t h[NOISE_HASH_LEN]);
 

@@ -292,9 +292,12 @@ static struct noise_keypair *data_keypair(struct wg_device *dev,
 	}
 	kp = (struct noise_keypair *)((uint8_t *)e -
 				      offsetof(struct noise_keypair, entry));
+	/* Only authenticated state may retire a key: the counter in this
+	 * header is not authenticated yet (replay.c refuses a large one once
+	 * it is), so a forged one must not kill the session. */
 	if (!kp->receiving.is_valid ||
 	    clock_expired(kp->receiving.birthdate, REJECT_AFTER_TIME) ||
-	    le64toh(hdr->counter) >= REJECT_AFTER_MESSAGES) {
+	    kp->receiving_counter.counter >= REJECT_AFTER_MESSAGES) {
 		kp->receiving.is_valid = false;
 		device_count_drop(dev, DROP_EXPIRED);
 		return NULL;

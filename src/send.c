@@ -27,6 +27,7 @@
 #define GSO_MAX_BYTES (65535 - 40 - 8)	/* IPv6 header + UDP header */
 #define SEND_RETRIES 3
 #define SEND_WAIT_MS 5
+#define SEND_WAITS   4
 
 /* Room for a header in front and padding plus tag behind any packet. */
 static uint8_t scratch[MESSAGE_DATA_HEADER_LEN + MESSAGE_MAX_SIZE +
@@ -80,9 +81,12 @@ static int send_gso(struct wg_peer *peer, struct iovec *iov, unsigned int n)
 		if (sendmsg(dev->udp_fd, &mh, MSG_DONTWAIT) >= 0)
 			return 0;
 		/* A full socket buffer is back-pressure, not loss: wait a
-		 * little for room rather than drop a whole GSO batch. */
-		if (errno != EAGAIN || tries == SEND_RETRIES)
+		 * little for room rather than drop a whole GSO batch, but no
+		 * more than SEND_WAITS times per flush, so a stuck socket
+		 * cannot starve the lane's receive side and timers. */
+		if (errno != EAGAIN || tries == SEND_RETRIES || !dev->send_waits)
 			return -errno;
+		dev->send_waits--;
 		poll(&pfd, 1, SEND_WAIT_MS);
 	}
 }
@@ -211,7 +215,12 @@ static int encrypt_and_send(struct wg_peer *peer, struct noise_keypair *kp,
 	hdr->header.type = htole32(MESSAGE_DATA);
 	hdr->key_idx = htole32(kp->remote_index);
 	hdr->counter = htole64(nonce);
-	crypto_aead_encrypt(data, data, padded, NULL, 0, nonce, kp->sending.key);
+	if (crypto_aead_encrypt(data, data, padded, NULL, 0, nonce,
+				kp->sending.key) < 0) {
+		crypto_wipe(data, padded);	/* never send the plaintext */
+		device_count_drop(peer->dev, DROP_TX_ERROR);
+		return -EIO;
+	}
 	timers_any_authenticated_packet_traversal(peer);
 	timers_any_authenticated_packet_sent(peer);
 	if (plen)
@@ -261,6 +270,7 @@ void send_flush(struct wg_device *dev)
 	unsigned int i = 0, run;
 	int err;
 
+	dev->send_waits = SEND_WAITS;
 	while (b && i < b->n) {
 		run = gso_run(b, i);
 		err = send_gso(b->peer[i], &b->iov[i], run);

@@ -179,9 +179,3 @@ void timers_any_authenticated_packet_traversal(struct wg_peer *peer)
 		timers_arm(peer, TIMER_PERSISTENT_KEEPALIVE,
 			   peer->persistent_keepalive * NSEC_PER_SEC);
 }
-
-void timers_stop(struct wg_peer *peer)
-{
-	for (int t = 0; t < TIMER_MAX; t++)
-		peer->timers[t] = 0;
-}

@@ -114,6 +114,7 @@ static int teardown(void **state)
 		close(n->dev.udp_fd);
 	}
 	clock_fake_clear();
+	noise_bind_lane(0);
 	return 0;
 }
 
@@ -277,6 +278,45 @@ static void test_bad_packets_dropped(void **state)
 	assert_int_equal(B.dev.stats->drops[DROP_BAD_TYPE], 2);
 	assert_int_equal(tun_read(&B, got), 0);
 	send_and_check(&A, &B, 10);			/* still working */
+}
+
+static void test_forged_counter_keeps_session(void **state)
+{
+	uint8_t buf[BUF], got[BUF];
+	union endpoint src;
+	uint64_t huge = htole64(UINT64_MAX - 5);
+	size_t len;
+
+	establish();
+	len = capture_data(buf, &src);
+	/* The key index is visible on the wire; the counter is not yet
+	 * authenticated when it is read, so it must not retire the key. */
+	memcpy(buf + 8, &huge, sizeof(huge));
+	feed(&B, buf, len, &src);
+	assert_int_equal(B.dev.stats->drops[DROP_BAD_AUTH], 1);
+	assert_int_equal(B.dev.stats->drops[DROP_EXPIRED], 0);
+	assert_int_equal(tun_read(&B, got), 0);
+	send_and_check(&A, &B, 10);
+	assert_int_equal(B.dev.stats->handshakes, 1);
+}
+
+/* Handshakes are bound to their lane: lane 1 and lane 1 agree, lane 1
+ * and lane 0 (plain WireGuard) do not. */
+static void test_lane_binding(void **state)
+{
+	uint8_t pkt[BUF];
+	size_t len = make_ip4(pkt, A.inner, B.inner, 10);
+
+	noise_bind_lane(1);
+	establish();
+	assert_int_equal(B.dev.stats->handshakes, 1);
+	peer_of(&A)->last_sent_handshake = 0;
+	noise_keypairs_clear(&peer_of(&A)->keypairs, &A.dev.index);
+	tun_inject(&A, pkt, len);	/* a lane-1 initiation ... */
+	noise_bind_lane(0);
+	pump(&B);			/* ... offered to lane 0 */
+	assert_int_equal(B.dev.stats->drops[DROP_HANDSHAKE], 1);
+	assert_int_equal(B.dev.stats->handshakes, 1);
 }
 
 static void test_inner_source_filtered(void **state)
@@ -520,6 +560,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_handshake_and_data),
 		T(test_bad_packets_dropped),
+		T(test_forged_counter_keeps_session),
+		T(test_lane_binding),
 		T(test_inner_source_filtered),
 		T(test_retransmit_then_give_up),
 		T(test_passive_keepalive),
