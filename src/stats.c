@@ -27,12 +27,30 @@ const char *const stats_drop_names[DROP_MAX] = {
 
 void stats_path(char *out, size_t len, const char *ifname)
 {
-	snprintf(out, len, "%s/tunlane.%s.stats", STATS_DIR, ifname);
+	snprintf(out, len, "%s/%s.stats", STATS_DIR, ifname);
 }
 
 static size_t page_len(unsigned lanes)
 {
 	return sizeof(struct stats_page) + lanes * sizeof(struct lane_stats);
+}
+
+/*
+ * The page decides nothing for anyone, but a name others could create
+ * first would let them stop the daemon from starting: keep it in a
+ * directory only we can write.
+ */
+static int stats_dir(void)
+{
+	struct stat st;
+
+	if (mkdir(STATS_DIR, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if (lstat(STATS_DIR, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
+		return -EPERM;
+	return 0;
 }
 
 int stats_create(struct stats_page **out, const char *ifname, unsigned lanes)
@@ -42,6 +60,8 @@ int stats_create(struct stats_page **out, const char *ifname, unsigned lanes)
 	void *p;
 	int fd, ret = 0;
 
+	if ((ret = stats_dir()) < 0)
+		return ret;
 	stats_path(path, sizeof(path), ifname);
 	unlink(path);
 	/* Readable by root only: traffic volumes are not everyone's business. */
@@ -83,7 +103,9 @@ int stats_open(const struct stats_page **out, size_t *len, const char *ifname)
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(*p)) {
+	/* Only a page its owner alone could have written is read. */
+	if (fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(*p) ||
+	    (st.st_mode & 022) || (st.st_uid != 0 && st.st_uid != geteuid())) {
 		ret = -EINVAL;
 		goto out;
 	}

@@ -14,7 +14,7 @@
 #define STATS_MAGIC     0x544c5354u	/* "TLST" */
 #define STATS_VERSION   1
 #define LANES_MAX       256
-#define STATS_DIR       "/dev/shm"
+#define STATS_DIR       "/run/tunlane"	/* root only: not /dev/shm */
 
 enum stats_drop {
 	DROP_SHORT,		/* wrong length for its message type */
