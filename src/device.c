@@ -212,7 +212,7 @@ static void get_key(FILE *f, const char *name, const uint8_t *key)
 	crypto_wipe(hex, sizeof(hex));
 }
 
-static void get_peer(FILE *f, struct wg_peer *p, bool config_only)
+static void get_peer(FILE *f, struct wg_peer *p)
 {
 	struct get_walk w = { .f = f };
 	char ep[ENDPOINT_STR_LEN];
@@ -225,20 +225,17 @@ static void get_peer(FILE *f, struct wg_peer *p, bool config_only)
 		endpoint_format(&p->endpoint, ep, sizeof(ep));
 		fprintf(f, "endpoint=%s\n", ep);
 	}
-	if (!config_only) {
-		fprintf(f, "last_handshake_time_sec=%lld\n",
-			(long long)p->last_handshake_sec);
-		fprintf(f, "last_handshake_time_nsec=%lld\n",
-			(long long)p->last_handshake_nsec);
-		fprintf(f, "tx_bytes=%llu\n", (unsigned long long)p->tx_bytes);
-		fprintf(f, "rx_bytes=%llu\n", (unsigned long long)p->rx_bytes);
-	}
+	fprintf(f, "last_handshake_time_sec=%lld\n",
+		(long long)p->last_handshake_sec);
+	fprintf(f, "last_handshake_time_nsec=%lld\n",
+		(long long)p->last_handshake_nsec);
+	fprintf(f, "tx_bytes=%llu\n", (unsigned long long)p->tx_bytes);
+	fprintf(f, "rx_bytes=%llu\n", (unsigned long long)p->rx_bytes);
 	fprintf(f, "persistent_keepalive_interval=%u\n", p->persistent_keepalive);
 	allowedips_walk_by_peer(&p->dev->allowedips, p, get_allowedip, &w);
 }
 
-int device_get(struct wg_device *dev, char **out, size_t *outlen,
-	       bool config_only)
+int device_get(struct wg_device *dev, char **out, size_t *outlen)
 {
 	FILE *f = open_memstream(out, outlen);
 
@@ -249,10 +246,8 @@ int device_get(struct wg_device *dev, char **out, size_t *outlen,
 	fprintf(f, "listen_port=%u\n", dev->listen_port);
 	if (dev->fwmark)
 		fprintf(f, "fwmark=%u\n", dev->fwmark);
-	if (config_only)
-		fprintf(f, "replace_peers=true\n");
 	for (struct wg_peer *p = dev->peers; p; p = p->next)
-		get_peer(f, p, config_only);
+		get_peer(f, p);
 	if (fclose(f) != 0)
 		return -ENOMEM;
 	return 0;

@@ -143,13 +143,8 @@ void device_free(struct wg_device *dev);
 /* Applies a parsed set request (uapi.h). Validation happened in the
  * parser; this only fails on -ENOMEM. */
 int device_apply(struct wg_device *dev, const struct uapi_set *set);
-/*
- * Writes the "get" reply body (without errno) into a malloc'd buffer.
- * config_only writes only keys that "set" accepts, so the result can be
- * replayed into a fresh device.
- */
-int device_get(struct wg_device *dev, char **out, size_t *outlen,
-	       bool config_only);
+/* Writes the "get" reply body (without errno) into a malloc'd buffer. */
+int device_get(struct wg_device *dev, char **out, size_t *outlen);
 
 struct wg_peer *device_peer_by_key(struct wg_device *dev,
 				   const uint8_t key[NOISE_PUBLIC_KEY_LEN]);

@@ -337,7 +337,7 @@ static int master_get(struct master *m, char **out, size_t *olen)
 	}
 	for (struct wg_peer *p = m->dev.peers; p; p = p->next)
 		sum_lane_bytes(m, p);
-	return device_get(&m->dev, out, olen, false);
+	return device_get(&m->dev, out, olen);
 }
 
 /* Opens the new sockets before anything changes, so a port in use fails

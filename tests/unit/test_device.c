@@ -523,7 +523,7 @@ static void test_get_reply(void **state)
 	size_t len = 0;
 
 	establish();
-	assert_int_equal(device_get(&A.dev, &out, &len, false), 0);
+	assert_int_equal(device_get(&A.dev, &out, &len), 0);
 	crypto_key_to_hex(pub, B.pub);
 	snprintf(line, sizeof(line), "public_key=%s\n", pub);
 	assert_non_null(strstr(out, line));
