@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "config.h"
 #include "ipc.h"
 #include "netlink.h"
 #include "stats.h"
@@ -27,7 +28,7 @@ static int ifname_of(const char *arg, char *out, size_t len)
 	n = strlen(base);
 	if (n > 5 && !strcmp(base + n - 5, ".conf"))
 		n -= 5;
-	if (!n || n >= len || n >= 16)
+	if (n >= len || !config_ifname_valid(base, n))
 		return -EINVAL;
 	memcpy(out, base, n);
 	out[n] = '\0';

@@ -908,7 +908,7 @@ static int check_peers(struct parser *p)
 
 /* ---- the file ---- */
 
-static bool valid_ifname(const char *s, size_t n)
+bool config_ifname_valid(const char *s, size_t n)
 {
 	size_t i;
 
@@ -941,7 +941,7 @@ int config_path(const char *arg, char *out, size_t len)
 	size_t n = strlen(arg);
 	int r;
 
-	if (strchr(arg, '/') || ends_with_conf(arg, n) || !valid_ifname(arg, n))
+	if (strchr(arg, '/') || ends_with_conf(arg, n) || !config_ifname_valid(arg, n))
 		r = snprintf(out, len, "%s", arg);
 	else
 		r = snprintf(out, len, "%s/%s.conf", CONFIG_DIR, arg);
@@ -962,7 +962,7 @@ static int set_ifname(struct parser *p)
 	if (!ends_with_conf(base, n))
 		return fail(p, -EINVAL, "the file name must be IFNAME.conf");
 	n -= 5;
-	if (!valid_ifname(base, n)) {
+	if (!config_ifname_valid(base, n)) {
 		snprintf(name, sizeof(name), "%.*s",
 			 (int)(n <= ECHO_MAX ? n : ECHO_MAX + 1), base);
 		return fail(p, -EINVAL,

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "cpulist.h"
 #include "crypto.h"
 #include "log.h"
@@ -34,18 +35,6 @@ static int bad_usage(const char *fmt, const char *arg)
 	fputc('\n', stderr);
 	usage(stderr);
 	return 2;
-}
-
-static bool ifname_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (!n || n >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (; *s; s++)
-		if (*s == '/' || *s == ':' || *s <= ' ' || *s > '~')
-			return false;
-	return true;
 }
 
 static int parse_lanes(const char *s, unsigned int *out)
@@ -114,7 +103,7 @@ static int parse_args(int argc, char **argv, struct args *a,
 		return bad_usage("%s", optind >= argc ? "missing IFNAME" :
 						      "too many arguments");
 	o->ifname = argv[optind];
-	if (!ifname_valid(o->ifname))
+	if (!config_ifname_valid(o->ifname, strlen(o->ifname)))
 		return bad_usage("invalid interface name \"%s\"", o->ifname);
 	o->lanes = 1;
 	if (a->lanes && parse_lanes(a->lanes, &o->lanes) < 0)
