@@ -116,7 +116,7 @@ start
 sock=/var/run/wireguard/$IFN.sock
 uapi() { TL_T=10 nsx "$NS_A" "$TL_PY" "$TL_TOOL" uapi "$sock" "$1" -W 5; }
 reqs=('set=1\nlisten_port=99999\n\n' 'set=1\nprivate_key=zz\n\n' 'set=1\nbogus_key=1\n\n')
-# tunlaned parses a whole request before applying any of it (src/uapi.h), so
+# tunlaned parses a whole request before applying any of it (src/wg/uapi.h), so
 # a bad line later in a request must undo nothing; wireguard-go applies
 # line by line, so these two only run against tunlaned.
 if ((TL_IS_TUNLANED)); then

@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "crypto.h"
+#include "messages.h"
 #include "ratelimiter.h"
 
 #define START_MONO (1000 * NSEC_PER_SEC)

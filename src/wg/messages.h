@@ -8,11 +8,12 @@
 #define TUNLANE_MESSAGES_H
 
 #include <stdint.h>
+#include "clock.h"
 
 /* Key and primitive sizes (whitepaper 5.4). */
 #define NOISE_PUBLIC_KEY_LEN      32
 #define NOISE_SYMMETRIC_KEY_LEN   32
-#define NOISE_TIMESTAMP_LEN       12 /* TAI64N: 8 bytes seconds, 4 bytes nanoseconds */
+#define NOISE_TIMESTAMP_LEN       CLOCK_TAI64N_LEN /* TAI64N: 8 bytes seconds, 4 bytes nanoseconds */
 #define NOISE_AUTHTAG_LEN         16
 #define NOISE_HASH_LEN            32
 #define NOISE_NONCE_LEN           12
@@ -32,7 +33,6 @@
 #define NOISE_LANE_LABEL      "tunlane lane "
 
 /* Timers and limits (whitepaper 6.1), in nanoseconds where they are times. */
-#define NSEC_PER_SEC              1000000000ULL
 #define NSEC_PER_MSEC             1000000ULL
 #define REKEY_AFTER_MESSAGES      (1ULL << 60)
 #define REJECT_AFTER_MESSAGES     (UINT64_MAX - COUNTER_WINDOW_SIZE - 1)

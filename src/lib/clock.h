@@ -8,7 +8,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "messages.h"
 
 /* Monotonic nanoseconds (CLOCK_BOOTTIME, so suspend counts as elapsed). */
 uint64_t clock_now(void);
@@ -20,7 +19,9 @@ static inline bool clock_expired(uint64_t birthdate, uint64_t lifetime)
 
 /* Wall clock as TAI64N (whitepaper 5.4.2), big-endian seconds since 1970
  * plus 2^62 + 10, then nanoseconds, so initiations order strictly. */
-void clock_tai64n(uint8_t out[NOISE_TIMESTAMP_LEN]);
+#define NSEC_PER_SEC 1000000000ULL
+#define CLOCK_TAI64N_LEN 12
+void clock_tai64n(uint8_t out[CLOCK_TAI64N_LEN]);
 /* Wall clock seconds/nanoseconds for last_handshake_time. */
 void clock_realtime(int64_t *sec, int64_t *nsec);
 

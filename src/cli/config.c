@@ -908,24 +908,6 @@ static int check_peers(struct parser *p)
 
 /* ---- the file ---- */
 
-bool config_ifname_valid(const char *s, size_t n)
-{
-	size_t i;
-
-	/* The kernel's dev_valid_name() refuses these two. */
-	if (n < 1 || n > 15 || (n == 1 && s[0] == '.') ||
-	    (n == 2 && s[0] == '.' && s[1] == '.'))
-		return false;
-	for (i = 0; i < n; i++) {
-		char ch = s[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || strchr("_=+.-", ch)))
-			return false;
-	}
-	return true;
-}
-
 static bool ends_with_conf(const char *s, size_t n)
 {
 	return n >= 5 && !strcmp(s + n - 5, ".conf");
@@ -941,7 +923,7 @@ int config_path(const char *arg, char *out, size_t len)
 	size_t n = strlen(arg);
 	int r;
 
-	if (strchr(arg, '/') || ends_with_conf(arg, n) || !config_ifname_valid(arg, n))
+	if (strchr(arg, '/') || ends_with_conf(arg, n) || !ifname_valid(arg, n))
 		r = snprintf(out, len, "%s", arg);
 	else
 		r = snprintf(out, len, "%s/%s.conf", CONFIG_DIR, arg);
@@ -962,7 +944,7 @@ static int set_ifname(struct parser *p)
 	if (!ends_with_conf(base, n))
 		return fail(p, -EINVAL, "the file name must be IFNAME.conf");
 	n -= 5;
-	if (!config_ifname_valid(base, n)) {
+	if (!ifname_valid(base, n)) {
 		snprintf(name, sizeof(name), "%.*s",
 			 (int)(n <= ECHO_MAX ? n : ECHO_MAX + 1), base);
 		return fail(p, -EINVAL,

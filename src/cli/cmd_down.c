@@ -28,7 +28,7 @@ static int ifname_of(const char *arg, char *out, size_t len)
 	n = strlen(base);
 	if (n > 5 && !strcmp(base + n - 5, ".conf"))
 		n -= 5;
-	if (n >= len || !config_ifname_valid(base, n))
+	if (n >= len || !ifname_valid(base, n))
 		return -EINVAL;
 	memcpy(out, base, n);
 	out[n] = '\0';

@@ -33,7 +33,7 @@ void clock_realtime(int64_t *sec, int64_t *nsec)
 	*nsec = (int64_t)(ns % NSEC_PER_SEC);
 }
 
-void clock_tai64n(uint8_t out[NOISE_TIMESTAMP_LEN])
+void clock_tai64n(uint8_t out[CLOCK_TAI64N_LEN])
 {
 	uint64_t ns = real_ns();
 	/* TAI64 label: 2^62 + 10 leap-second offset + seconds since epoch. */

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "endpoint.h"
+#include "ifname.h"
 
 /* Where a bare IFNAME argument is looked up, as IFNAME.conf. */
 #ifndef CONFIG_DIR
@@ -83,9 +84,6 @@ int config_load(struct config *c, const char *arg, char *err, size_t errlen);
 
 /* Frees *c and wipes its keys (crypto_wipe). Safe on a zeroed struct. */
 void config_free(struct config *c);
-/* Interface names as wg-quick allows them: 1-15 of [a-zA-Z0-9_=+.-],
- * not "." or "..". */
-bool config_ifname_valid(const char *s, size_t n);
 
 /*
  * The UAPI "set" request that applies c: set=1, private_key (hex),

@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "ifname.h"
 #include "cpulist.h"
 #include "crypto.h"
 #include "log.h"
@@ -103,7 +103,7 @@ static int parse_args(int argc, char **argv, struct args *a,
 		return bad_usage("%s", optind >= argc ? "missing IFNAME" :
 						      "too many arguments");
 	o->ifname = argv[optind];
-	if (!config_ifname_valid(o->ifname, strlen(o->ifname)))
+	if (!ifname_valid(o->ifname, strlen(o->ifname)))
 		return bad_usage("invalid interface name \"%s\"", o->ifname);
 	o->lanes = 1;
 	if (a->lanes && parse_lanes(a->lanes, &o->lanes) < 0)
