@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -62,6 +63,29 @@ static int master_open_first_queue(struct master *m)
 	return tun_open_queue(m->opts.ifname, false);
 }
 
+/*
+ * A tun with no owner and no group lets anyone who can open /dev/net/tun
+ * (mode 0666 on most distributions) attach one more queue by name, and
+ * read or inject plaintext (issue 9). With owner and group root, the
+ * kernel refuses the attach to everyone but root or a holder of
+ * CAP_NET_ADMIN (tun_not_capable() in drivers/net/tun.c). Every queue is
+ * open by now and respawned lanes reuse theirs, so nobody ever needs to
+ * attach again.
+ */
+static int master_lock_queues(struct master *m)
+{
+	int fd = m->lane[0].tun_fd;
+
+	if (ioctl(fd, TUNSETOWNER, 0UL) < 0 || ioctl(fd, TUNSETGROUP, 0UL) < 0) {
+		int ret = -errno;
+
+		log_err("cannot restrict %s to root: %s", m->opts.ifname,
+			strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
 static int master_open_queues(struct master *m)
 {
 	const char *ifname = m->opts.ifname;
@@ -77,7 +101,7 @@ static int master_open_queues(struct master *m)
 		}
 		m->lane[i].tun_fd = fd;
 	}
-	return 0;
+	return master_lock_queues(m);
 }
 
 static int master_open_sockets(struct master *m)
