@@ -126,6 +126,7 @@ static int master_open_sockets(struct master *m)
 static void lane_child(struct master *m, unsigned int i, int ctl_fd)
 {
 	struct wg_device *dev = &m->dev;
+	pid_t master = getppid();
 	char prefix[IFNAMSIZ + 16];
 	sigset_t none;
 	int ret;
@@ -133,9 +134,8 @@ static void lane_child(struct master *m, unsigned int i, int ctl_fd)
 	snprintf(prefix, sizeof(prefix), "%s: lane %u: ", m->opts.ifname, i);
 	log_set_prefix(prefix);
 
-	/* A lane must not outlive its master and must not hold the others'
-	 * fds, so a crash of one cannot disturb another's queue. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* A lane must not hold the others' fds, so a crash of one cannot
+	 * disturb another's queue. */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (unsigned int j = 0; j < m->opts.lanes; j++) {
@@ -171,6 +171,12 @@ static void lane_child(struct master *m, unsigned int i, int ctl_fd)
 		log_err("cannot drop privileges: %s", strerror(-ret));
 		_exit(LANE_EXIT_ERROR);
 	}
+	/* A lane must not outlive its master (it would keep the tun and
+	 * leave the socket and stats page stale). Armed only now: the uid
+	 * change clears it. A master that died before this line left us to
+	 * another parent. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != master)
+		_exit(LANE_EXIT_ERROR);
 	_exit(lane_run(dev, ctl_fd));
 }
 
