@@ -4,14 +4,21 @@
  * (OpenVPN, for one) attach as one more queue of a shared multi-queue tun.
  *
  * With TUNSHARE_DEV=NAME in the environment:
- *  - TUNSETIFF for NAME gets IFF_MULTI_QUEUE added (and IFF_TUN_EXCL
- *    removed), so it joins the device tunshare(8) created instead of
- *    failing with EINVAL/EBUSY. A tun request with an empty name or a
+ *  - TUNSETIFF for NAME hands the program the queue tunshare(8) opened for
+ *    this lane (the descriptor TUNSHARE_FD, dup'ed onto the program's own),
+ *    instead of failing with EINVAL/EBUSY. The device belongs to root, so
+ *    that nobody can attach to it by name; the lane needs no privilege.
+ *    Without TUNSHARE_FD (a program started by hand), the call attaches
+ *    one more queue instead, with IFF_MULTI_QUEUE added and IFF_TUN_EXCL
+ *    removed, which only root can do. A tun request with an empty name or a
  *    pattern ("tun%d") is pointed at NAME too: a lane has exactly one
  *    tun to use, and this lets "--dev tun" configurations work unchanged.
  *    Any other explicit name, and any tap request, is left alone. The
  *    shim never creates NAME: without the supervisor's device the call
  *    fails with ENODEV.
+ *  - An open of /dev/net/tun that the kernel refuses (a lane run as a user
+ *    who may not open it) returns a copy of the queue instead, which the
+ *    program's TUNSETIFF then keeps.
  *  - TUNSETPERSIST, TUNSETOWNER and TUNSETGROUP on a descriptor attached to
  *    NAME succeed without effect: the supervisor owns the device's
  *    lifetime and ownership, and one lane must not change them for all.
@@ -22,8 +29,12 @@
  * nothing, and it logs (to stderr, with write(2)) only if TUNSHARE_DEBUG is
  * set.
  */
+/* The shim defines open() and friends itself, which the fortified inline
+ * versions in <fcntl.h> would clash with. */
+#undef _FORTIFY_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <pthread.h>
@@ -35,9 +46,14 @@
 #include <unistd.h>
 
 typedef int (*ioctl_fn)(int, unsigned long, ...);
+typedef int (*open_fn)(const char *, int, ...);
+typedef int (*openat_fn)(int, const char *, int, ...);
 
 static ioctl_fn real_ioctl;
+static open_fn real_open, real_open64;
+static openat_fn real_openat, real_openat64;
 static char share_dev[IFNAMSIZ];	/* empty: the shim is inactive */
+static int share_fd = -1;		/* the lane's queue, from tunshare */
 static int debug;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -47,10 +63,27 @@ static void tunshare_init(void)
 {
 	const char *dev = getenv("TUNSHARE_DEV");
 
+	const char *fd = getenv("TUNSHARE_FD");
+	char *end;
+	long v;
+
 	real_ioctl = (ioctl_fn)dlsym(RTLD_NEXT, "ioctl");
+	real_open = (open_fn)dlsym(RTLD_NEXT, "open");
+	real_open64 = (open_fn)dlsym(RTLD_NEXT, "open64");
+	real_openat = (openat_fn)dlsym(RTLD_NEXT, "openat");
+	real_openat64 = (openat_fn)dlsym(RTLD_NEXT, "openat64");
 	debug = getenv("TUNSHARE_DEBUG") != NULL;
 	if (dev && *dev && strlen(dev) < IFNAMSIZ && !strchr(dev, '%'))
 		strcpy(share_dev, dev);
+	if (!share_dev[0] || !fd)
+		return;
+	errno = 0;
+	v = strtol(fd, &end, 10);
+	/* Kept open (a program may reopen its tun) but not handed on to
+	 * what the program runs in turn. */
+	if (!errno && end != fd && !*end && v > STDERR_FILENO && v < 65536 &&
+	    fcntl((int)v, F_SETFD, FD_CLOEXEC) == 0)
+		share_fd = (int)v;
 }
 
 __attribute__((constructor)) static void tunshare_ctor(void)
@@ -99,6 +132,49 @@ static int wants_shared(const struct ifreq *ifr)
  * framing would misparse every packet, so it is detached and refused. */
 #define FRAMING (IFF_TUN | IFF_TAP | IFF_NO_PI | IFF_VNET_HDR)
 
+/* Is share_fd (still) a queue of the shared device? Fills ifr. */
+static int share_fd_valid(struct ifreq *ifr)
+{
+	int saved = errno;
+
+	memset(ifr, 0, sizeof(*ifr));
+	if (share_fd < 0 || real_ioctl(share_fd, TUNGETIFF, ifr) < 0 ||
+	    strncmp(ifr->ifr_name, share_dev, IFNAMSIZ)) {
+		errno = saved;
+		return 0;
+	}
+	return 1;
+}
+
+/* The program's descriptor becomes a copy of the lane's queue, with the
+ * program's own close-on-exec and status flags. */
+static int handed_setiff(int fd, struct ifreq *user, const struct ifreq *q)
+{
+	int asked = user->ifr_flags & 0xffff;
+	int fdfl = fcntl(fd, F_GETFD), fl = fcntl(fd, F_GETFL);
+	struct ifreq ifr;
+
+	if (fdfl < 0 || fl < 0)
+		return -1;
+	if ((q->ifr_flags ^ asked) & FRAMING) {
+		dbg("%s has flags 0x%x, the program asked for 0x%x: refused",
+		    share_dev, q->ifr_flags & 0xffff, asked);
+		errno = EINVAL;
+		return -1;
+	}
+	if (fd != share_fd &&
+	    dup3(share_fd, fd, fdfl & FD_CLOEXEC ? O_CLOEXEC : 0) < 0)
+		return -1;
+	fcntl(fd, F_SETFL, fl);
+	memcpy(&ifr, user, sizeof(ifr));
+	memcpy(ifr.ifr_name, share_dev, IFNAMSIZ);
+	ifr.ifr_flags = (short)(q->ifr_flags & (asked & IFF_MULTI_QUEUE ?
+						 0xffff : ~IFF_MULTI_QUEUE));
+	memcpy(user, &ifr, sizeof(ifr));
+	dbg("fd %d is the queue tunshare opened for this lane", fd);
+	return 0;
+}
+
 static int shared_setiff(int fd, struct ifreq *user)
 {
 	int asked = user->ifr_flags & 0xffff;
@@ -111,6 +187,8 @@ static int shared_setiff(int fd, struct ifreq *user)
 		errno = ENODEV;
 		return -1;
 	}
+	if (share_fd_valid(&ifr))
+		return handed_setiff(fd, user, &ifr);
 	memcpy(&ifr, user, sizeof(ifr));
 	memcpy(ifr.ifr_name, share_dev, IFNAMSIZ);
 	/* EXCL would make the kernel refuse the existing device. */
@@ -194,3 +272,75 @@ int ioctl(int fd, unsigned long req, ...)
 	}
 	return real_ioctl(fd, req, arg);
 }
+
+/* A refused open of /dev/net/tun by a lane gets a copy of its queue: the
+ * lane may run as a user who cannot open the device (--user), and its
+ * TUNSETIFF then finds the queue in place. Anything else is left alone. */
+static int tun_denied(const char *path, int flags, int fd)
+{
+	struct ifreq ifr;
+	int err = errno;
+
+	if (fd >= 0 || (err != EACCES && err != EPERM) || !path ||
+	    strcmp(path, "/dev/net/tun") || !share_fd_valid(&ifr)) {
+		errno = err;
+		return fd;
+	}
+	fd = fcntl(share_fd, flags & O_CLOEXEC ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
+	if (fd < 0)
+		return -1;
+	fcntl(fd, F_SETFL, flags);
+	dbg("open of /dev/net/tun refused (%s): fd %d is the lane's queue",
+	    strerror(err), fd);
+	return fd;
+}
+
+static mode_t open_mode(int flags, va_list ap)
+{
+	return flags & (O_CREAT | O_TMPFILE) ? (mode_t)va_arg(ap, int) : 0;
+}
+
+#define OPEN_WRAPPER(name, real)					\
+int name(const char *path, int flags, ...)				\
+{									\
+	va_list ap;							\
+	mode_t mode;							\
+									\
+	va_start(ap, flags);						\
+	mode = open_mode(flags, ap);					\
+	va_end(ap);							\
+	pthread_once(&once, tunshare_init);				\
+	if (!real) {							\
+		errno = ENOSYS;						\
+		return -1;						\
+	}								\
+	return tun_denied(path, flags, real(path, flags, mode));	\
+}
+
+#define OPENAT_WRAPPER(name, real)					\
+int name(int dirfd, const char *path, int flags, ...)			\
+{									\
+	va_list ap;							\
+	mode_t mode;							\
+									\
+	va_start(ap, flags);						\
+	mode = open_mode(flags, ap);					\
+	va_end(ap);							\
+	pthread_once(&once, tunshare_init);				\
+	if (!real) {							\
+		errno = ENOSYS;						\
+		return -1;						\
+	}								\
+	return tun_denied(path, flags, real(dirfd, path, flags, mode));	\
+}
+
+OPEN_WRAPPER(open, real_open)
+OPEN_WRAPPER(open64, real_open64)
+OPENAT_WRAPPER(openat, real_openat)
+OPENAT_WRAPPER(openat64, real_openat64)
+
+/* What fortified programs call (_FORTIFY_SOURCE, no mode argument). */
+int __open_2(const char *path, int flags);
+int __open64_2(const char *path, int flags);
+int __open_2(const char *path, int flags) { return open(path, flags); }
+int __open64_2(const char *path, int flags) { return open64(path, flags); }

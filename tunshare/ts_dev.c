@@ -6,6 +6,10 @@
  * supervisor and its lanes are gone, the kernel deletes the device by
  * itself, even after a crash: nothing is left behind, as it would be with
  * TUNSETPERSIST.
+ *
+ * The supervisor also opens every lane's queue itself, as root, and the
+ * lane inherits it (TUNSHARE_FD): the device belongs to root, so nobody
+ * else, lanes included, can attach to it by name.
  */
 #include "tunshare.h"
 
@@ -16,46 +20,76 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-/* Lanes that are not root may attach when they own the device. */
-static int dev_set_owner(int fd, const struct ts_conf *c)
+/*
+ * Owner and group root: the kernel then refuses a queue attach by name to
+ * anyone but root or a holder of CAP_NET_ADMIN (tun_not_capable() in
+ * drivers/net/tun.c). Without them, any local user who can open
+ * /dev/net/tun could attach one more queue and read or inject plaintext;
+ * with the lanes' user as owner, any process of that user could. The
+ * lanes never attach: the supervisor opens their queues and hands them
+ * over (ts_dev_open_queue()).
+ */
+static int dev_lock(int fd)
 {
-	if (!c->user)
-		return 0;
-	if (ioctl(fd, TUNSETOWNER, (unsigned long)c->uid) < 0 ||
-	    ioctl(fd, TUNSETGROUP, (unsigned long)c->gid) < 0)
+	if (ioctl(fd, TUNSETOWNER, 0UL) < 0 || ioctl(fd, TUNSETGROUP, 0UL) < 0)
 		return -errno;
 	return 0;
 }
 
-int ts_dev_create(const struct ts_conf *c)
+static int dev_open(const char *dev, short flags)
 {
-	struct ifreq ifr = { .ifr_flags = 0 };
+	struct ifreq ifr = { .ifr_flags = flags };
 	int fd, ret;
 
-	/* CLOEXEC: lanes must not inherit the supervisor's queue. */
+	/* CLOEXEC: a lane inherits only its own queue (ts_lane_spawn()). */
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	memcpy(ifr.ifr_name, c->dev, IFNAMSIZ);
+	memcpy(ifr.ifr_name, dev, IFNAMSIZ);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/* Detached at once: a queue with no lane behind it would black-hole the
+ * flows the kernel hashes to it. */
+int ts_dev_open_queue(const struct ts_conf *c)
+{
+	int fd = dev_open(c->dev, IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE), ret;
+
+	if (fd >= 0 && (ret = ts_dev_queue(fd, false)) < 0) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+int ts_dev_queue(int fd, bool attach)
+{
+	struct ifreq ifr = { .ifr_flags = attach ? IFF_ATTACH_QUEUE :
+						    IFF_DETACH_QUEUE };
+
+	return ioctl(fd, TUNSETQUEUE, &ifr) < 0 ? -errno : 0;
+}
+
+int ts_dev_create(const struct ts_conf *c)
+{
+	int fd, ret;
+
 	/* IFF_NO_PI is what OpenVPN asks for; IFF_TUN_EXCL makes an existing
 	 * device an error instead of a silent attach to it. */
-	ifr.ifr_flags = (short)(IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE |
-				IFF_TUN_EXCL);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
-		goto fail;
-	if ((ret = dev_set_owner(fd, c)) < 0) {
-		errno = -ret;
-		goto fail;
+	fd = dev_open(c->dev, IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE |
+			      IFF_TUN_EXCL);
+	if (fd < 0)
+		return fd;
+	if ((ret = dev_lock(fd)) < 0 || (ret = ts_dev_queue(fd, false)) < 0) {
+		close(fd);
+		return ret;
 	}
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_DETACH_QUEUE;
-	if (ioctl(fd, TUNSETQUEUE, &ifr) < 0)
-		goto fail;
 	return fd;
-fail:
-	ret = -errno;
-	close(fd);
-	return ret;
 }
 
 int ts_dev_configure(const struct ts_conf *c)

@@ -6,6 +6,7 @@
 #include "tunshare.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -51,7 +52,7 @@ char *ts_subst(const char *arg, unsigned int lane, int port, int cpu)
 static int ours(const char *e)
 {
 	static const char *const names[] = {
-		"LD_PRELOAD=", "TUNSHARE_DEV=", "TUNSHARE_LANE=",
+		"LD_PRELOAD=", "TUNSHARE_DEV=", "TUNSHARE_FD=", "TUNSHARE_LANE=",
 		"TUNSHARE_PORT=", "TUNSHARE_CPU=",
 	};
 
@@ -87,7 +88,7 @@ static char **lane_env(const struct ts_conf *c, const struct ts_lane *l)
 
 	while (environ[n])
 		n++;
-	env = calloc(n + 6, sizeof(*env));
+	env = calloc(n + 7, sizeof(*env));
 	if (!env)
 		return NULL;
 	for (size_t i = 0; i < n && !ret; i++)
@@ -99,6 +100,8 @@ static char **lane_env(const struct ts_conf *c, const struct ts_lane *l)
 		ret = env_add(env, &k, "LD_PRELOAD=%s", c->preload);
 	if (!ret)
 		ret = env_add(env, &k, "TUNSHARE_DEV=%s", c->dev);
+	if (!ret)
+		ret = env_add(env, &k, "TUNSHARE_FD=%d", l->qfd);
 	if (!ret)
 		ret = env_add(env, &k, "TUNSHARE_LANE=%u", l->idx);
 	if (!ret && l->port >= 0)
@@ -135,13 +138,15 @@ static char **lane_argv(const struct ts_conf *c, const struct ts_lane *l)
 	return argv;
 }
 
-int ts_lanes_prepare(const struct ts_conf *c, struct ts_lane *lanes)
+int ts_lanes_prepare(const struct ts_conf *c, struct ts_lane *lanes,
+		     const int *qfds)
 {
 	for (unsigned int i = 0; i < c->lanes; i++) {
 		struct ts_lane *l = &lanes[i];
 
 		memset(l, 0, sizeof(*l));
 		l->idx = i;
+		l->qfd = qfds[i];
 		l->cpu = c->cpus[i];
 		l->port = c->base_port ? c->base_port + (int)i : -1;
 		l->backoff_ms = 100;
@@ -178,7 +183,7 @@ child_fail(const struct ts_lane *l, const char *what, int err)
 	_exit(127);
 }
 
-/* The child: pin, drop privileges, arm the parent-death signal, restore
+/* The child: pin, keep its queue open across exec, drop privileges, arm the parent-death signal, restore
  * the signal mask, exec. */
 static void __attribute__((noreturn))
 lane_exec(const struct ts_conf *c, const struct ts_lane *l,
@@ -193,6 +198,9 @@ lane_exec(const struct ts_conf *c, const struct ts_lane *l,
 	CPU_SET(l->cpu, &set);
 	if (l->cpu >= 0 && sched_setaffinity(0, sizeof(set), &set) < 0)
 		child_fail(l, "cannot pin to its CPU", errno);
+	/* Its queue, and no other lane's (those stay close-on-exec). */
+	if (fcntl(l->qfd, F_SETFD, 0) < 0)
+		child_fail(l, "cannot pass its queue", errno);
 	if (c->user && (setgroups((size_t)c->ngroups, c->groups) < 0 ||
 			setgid(c->gid) < 0 || setuid(c->uid) < 0))
 		child_fail(l, "cannot switch user", errno);
@@ -210,10 +218,18 @@ int ts_lane_spawn(const struct ts_conf *c, struct ts_lane *l,
 		  const sigset_t *childmask)
 {
 	pid_t parent = getpid(), pid;
+	int ret;
 
+	/* Attached again only now: while no lane ran, its flows went to
+	 * the others instead of into a queue nobody reads. */
+	if ((ret = ts_dev_queue(l->qfd, true)) < 0)
+		return ret;
 	pid = fork();
-	if (pid < 0)
-		return -errno;
+	if (pid < 0) {
+		ret = -errno;
+		ts_dev_queue(l->qfd, false);
+		return ret;
+	}
 	if (pid == 0)
 		lane_exec(c, l, childmask, parent);
 	l->pid = pid;

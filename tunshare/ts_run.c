@@ -53,10 +53,14 @@ static void lane_exited(struct ts_sup *s, struct ts_lane *l, int status)
 	uint64_t now = ts_now_ms(), up = now - l->started_ms;
 	unsigned int delay;
 	char what[80];
-	int pid = (int)l->pid;
+	int pid = (int)l->pid, ret;
 
 	describe(status, what, sizeof(what));
 	l->pid = 0;
+	/* Its flows go to the other lanes until it is back. */
+	if ((ret = ts_dev_queue(l->qfd, false)) < 0)
+		ts_log("lane %u: cannot detach its queue: %s", l->idx,
+		       strerror(-ret));
 	if (s->stopping) {
 		ts_log("lane %u (pid %d) %s", l->idx, pid, what);
 		return;
@@ -126,7 +130,8 @@ static int start_due(struct ts_sup *s)
 			ret = ts_lane_spawn(s->c, l, &s->childmask);
 			if (ret == 0)
 				continue;
-			ts_log("lane %u: fork: %s", l->idx, strerror(-ret));
+			ts_log("lane %u: cannot start: %s", l->idx,
+			       strerror(-ret));
 			l->due_ms = now + BACKOFF_MAX_MS;
 		}
 		if (l->due_ms < next)
@@ -214,33 +219,65 @@ static int supervise(struct ts_sup *s)
 	return ret;
 }
 
+static void close_queues(int *qfds, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (qfds[i] >= 0)
+			close(qfds[i]);
+}
+
+/* The device, then every lane's queue (see ts_dev.c); >= 0: the held fd. */
+static int open_device(const struct ts_conf *c, int *qfds)
+{
+	int fd = ts_dev_create(c);
+
+	if (fd < 0) {
+		ts_log("cannot create the tun device: %s%s", strerror(-fd),
+		       fd == -EBUSY ? " (does it exist already?)" : "");
+		return fd;
+	}
+	for (unsigned int i = 0; i < c->lanes; i++) {
+		qfds[i] = ts_dev_open_queue(c);
+		if (qfds[i] < 0) {
+			int ret = qfds[i];
+
+			ts_log("cannot open queue %u: %s", i, strerror(-ret));
+			close_queues(qfds, i);
+			ts_dev_remove(fd, c->dev);
+			return ret;
+		}
+	}
+	return fd;
+}
+
 int ts_run(const struct ts_conf *c)
 {
 	static struct ts_sup s;
-	int fd, ret;
+	int fd, ret, qfds[TS_MAX_LANES];
 
 	s.c = c;
 	if ((ret = signals_setup(&s)) < 0) {
 		ts_log("signalfd: %s", strerror(-ret));
 		return ret;
 	}
-	if ((ret = ts_lanes_prepare(c, s.lanes)) < 0) {
-		ts_log("out of memory");
-		return ret;
-	}
-	fd = ts_dev_create(c);
+	fd = open_device(c, qfds);
 	if (fd < 0) {
-		ts_log("cannot create the tun device: %s%s", strerror(-fd),
-		       fd == -EBUSY ? " (does it exist already?)" : "");
-		ts_lanes_free(s.lanes, c->lanes);
 		close(s.sfd);
 		return fd;
+	}
+	if ((ret = ts_lanes_prepare(c, s.lanes, qfds)) < 0) {
+		ts_log("out of memory");
+		close_queues(qfds, c->lanes);
+		ts_dev_remove(fd, c->dev);
+		close(s.sfd);
+		return ret;
 	}
 	ret = ts_dev_configure(c);
 	if (!ret && (ret = ts_state_write(c, s.lanes)) < 0)
 		ts_log("cannot write the state file: %s", strerror(-ret));
 	if (!ret)
 		ret = supervise(&s);
+	close_queues(qfds, c->lanes);
 	ts_dev_remove(fd, c->dev);
 	ts_state_remove(c->dev);
 	ts_lanes_free(s.lanes, c->lanes);

@@ -10,6 +10,7 @@
 
 #include <net/if.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
@@ -46,6 +47,7 @@ struct ts_lane {
 	unsigned int idx;
 	int cpu;
 	int port;			/* -1 without --base-port */
+	int qfd;			/* its queue, attached while it runs */
 	pid_t pid;			/* 0 while not running */
 	unsigned int starts;
 	uint64_t started_ms;		/* monotonic, for backoff */
@@ -64,9 +66,15 @@ extern const char *ts_log_dev;
 int ts_dev_create(const struct ts_conf *c);	/* >= 0: the held fd */
 int ts_dev_configure(const struct ts_conf *c);
 void ts_dev_remove(int fd, const char *dev);
+/* One more queue of the device, detached, close-on-exec: >= 0 the fd. */
+int ts_dev_open_queue(const struct ts_conf *c);
+/* Attaches (true) or detaches (false) a queue opened above. */
+int ts_dev_queue(int fd, bool attach);
 
 /* ts_lane.c */
-int ts_lanes_prepare(const struct ts_conf *c, struct ts_lane *lanes);
+/* qfds[i]: lane i's queue, which lanes[i] takes over. */
+int ts_lanes_prepare(const struct ts_conf *c, struct ts_lane *lanes,
+		     const int *qfds);
 void ts_lanes_free(struct ts_lane *lanes, unsigned int n);
 char *ts_subst(const char *arg, unsigned int lane, int port, int cpu);
 /* Forks and execs one lane; the child never returns. */

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "ipc.h"
 #include "netlink.h"
+#include "stale.h"
 #include "stats.h"
 #include "subcommands.h"
 
@@ -104,6 +105,12 @@ int cmd_down(int argc, char **argv)
 		return 2;
 	}
 	pid = master_pid(ifname);
+	if (pid <= 0 && stale_cleanup(ifname) > 0) {
+		fprintf(stderr, "%s: %s: removed what a dead daemon left behind\n",
+			prog, ifname);
+		if (nl_link_index(ifname) < 0)
+			return 0;
+	}
 	if (pid <= 0 && nl_link_index(ifname) < 0) {
 		fprintf(stderr, "%s: %s is not up\n", prog, ifname);
 		return 1;

@@ -21,6 +21,7 @@
 #include "crypto.h"
 #include "ipc.h"
 #include "netlink.h"
+#include "stale.h"
 #include "stats.h"
 #include "subcommands.h"
 
@@ -232,6 +233,9 @@ static int up(const struct config *c)
 
 	if (check_default_route(c) < 0)
 		return 1;
+	if (stale_cleanup(c->ifname) > 0)
+		fprintf(stderr, "%s: %s: removed what a dead daemon left behind\n",
+			prog, c->ifname);
 	if (nl_link_index(c->ifname) > 0) {
 		fprintf(stderr, "%s: %s already exists\n", prog, c->ifname);
 		return 1;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -62,6 +63,29 @@ static int master_open_first_queue(struct master *m)
 	return tun_open_queue(m->opts.ifname, false);
 }
 
+/*
+ * A tun with no owner and no group lets anyone who can open /dev/net/tun
+ * (mode 0666 on most distributions) attach one more queue by name, and
+ * read or inject plaintext (issue 9). With owner and group root, the
+ * kernel refuses the attach to everyone but root or a holder of
+ * CAP_NET_ADMIN (tun_not_capable() in drivers/net/tun.c). Every queue is
+ * open by now and respawned lanes reuse theirs, so nobody ever needs to
+ * attach again.
+ */
+static int master_lock_queues(struct master *m)
+{
+	int fd = m->lane[0].tun_fd;
+
+	if (ioctl(fd, TUNSETOWNER, 0UL) < 0 || ioctl(fd, TUNSETGROUP, 0UL) < 0) {
+		int ret = -errno;
+
+		log_err("cannot restrict %s to root: %s", m->opts.ifname,
+			strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
 static int master_open_queues(struct master *m)
 {
 	const char *ifname = m->opts.ifname;
@@ -77,7 +101,7 @@ static int master_open_queues(struct master *m)
 		}
 		m->lane[i].tun_fd = fd;
 	}
-	return 0;
+	return master_lock_queues(m);
 }
 
 static int master_open_sockets(struct master *m)
@@ -102,6 +126,7 @@ static int master_open_sockets(struct master *m)
 static void lane_child(struct master *m, unsigned int i, int ctl_fd)
 {
 	struct wg_device *dev = &m->dev;
+	pid_t master = getppid();
 	char prefix[IFNAMSIZ + 16];
 	sigset_t none;
 	int ret;
@@ -109,9 +134,8 @@ static void lane_child(struct master *m, unsigned int i, int ctl_fd)
 	snprintf(prefix, sizeof(prefix), "%s: lane %u: ", m->opts.ifname, i);
 	log_set_prefix(prefix);
 
-	/* A lane must not outlive its master and must not hold the others'
-	 * fds, so a crash of one cannot disturb another's queue. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* A lane must not hold the others' fds, so a crash of one cannot
+	 * disturb another's queue. */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (unsigned int j = 0; j < m->opts.lanes; j++) {
@@ -147,6 +171,12 @@ static void lane_child(struct master *m, unsigned int i, int ctl_fd)
 		log_err("cannot drop privileges: %s", strerror(-ret));
 		_exit(LANE_EXIT_ERROR);
 	}
+	/* A lane must not outlive its master (it would keep the tun and
+	 * leave the socket and stats page stale). Armed only now: the uid
+	 * change clears it. A master that died before this line left us to
+	 * another parent. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != master)
+		_exit(LANE_EXIT_ERROR);
 	_exit(lane_run(dev, ctl_fd));
 }
 

@@ -4,6 +4,7 @@
  * queue of a multi-queue tun. Drop-in for wireguard-go under wg-quick
  * (WG_QUICK_USERSPACE_IMPLEMENTATION=tunlaned).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -160,6 +162,28 @@ static void detach_stdio(void)
 		close(fd);
 }
 
+/* Descriptors a shell or service manager left open (fd 10, fd 255...)
+ * would reach every lane: keep only stdin, stdout and stderr. Nothing is
+ * passed to us on purpose; the daemonize pipe is made later. */
+static void close_inherited_fds(void)
+{
+	DIR *d;
+	struct dirent *e;
+
+	if (close_range(3, ~0U, 0) == 0)
+		return;
+	d = opendir("/proc/self/fd");
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		int fd = atoi(e->d_name);
+
+		if (fd > STDERR_FILENO && fd != dirfd(d))
+			close(fd);
+	}
+	closedir(d);
+}
+
 int main(int argc, char **argv)
 {
 	static struct master m;
@@ -168,6 +192,11 @@ int main(int argc, char **argv)
 	int ret, notify_fd = -1;
 	char prefix[IFNAMSIZ + 4];
 
+	/* First of all: the master holds the private key, which a core dump
+	 * would write to disk, and which others of our uid could read
+	 * through /proc or ptrace. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	close_inherited_fds();
 	if ((ret = parse_args(argc, argv, &a, &o)) != 0)
 		return ret;
 	snprintf(prefix, sizeof(prefix), "%s: ", o.ifname);

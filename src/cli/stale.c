@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "stale.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "netlink.h"
+#include "stats.h"
+#include "uapi.h"
+
+/* Is pid a running tunlaned? A pid can be reused, and a master killed
+ * with SIGKILL can stay a zombie for a while: neither counts. */
+static bool daemon_running(int pid)
+{
+	char path[64], buf[256], *p;
+	bool running = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+		running = !strncmp(buf + strcspn(buf, "("), "(tunlaned)", 10) &&
+			  p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	fclose(f);
+	return running;
+}
+
+/* The master the stats page names; 0 without a page. */
+static int page_master(const char *ifname, bool *alive)
+{
+	const struct stats_page *sp;
+	size_t len;
+	int pid;
+
+	*alive = false;
+	if (stats_open(&sp, &len, ifname) < 0)
+		return 0;
+	pid = sp->master_pid;
+	munmap((void *)sp, len);
+	*alive = pid > 0 && daemon_running(pid);
+	return pid > 0 ? pid : 0;
+}
+
+/* Removes the socket file if nobody listens on it (ECONNREFUSED). */
+static int sock_unlink_stale(const char *ifname)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), ret;
+
+	if (fd < 0)
+		return 0;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s.sock",
+		 UAPI_SOCK_DIR, ifname);
+	ret = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	return ret < 0 && errno == ECONNREFUSED && unlink(sun.sun_path) == 0;
+}
+
+static bool is_tun(const char *ifname)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/tun_flags", ifname);
+	return access(path, F_OK) == 0;
+}
+
+int stale_cleanup(const char *ifname)
+{
+	bool alive;
+	int pid = page_master(ifname, &alive), n;
+
+	if (alive)
+		return 0;
+	n = sock_unlink_stale(ifname);
+	if (!pid)
+		return n;
+	/* Only with a page of ours (a root-only directory) naming a dead
+	 * master is a tun of that name a leftover of ours. */
+	stats_unlink(ifname);
+	n++;
+	if (is_tun(ifname) && nl_link_delete(ifname) == 0)
+		n++;
+	return n;
+}
