@@ -160,7 +160,7 @@ static int set_cpus(struct ts_conf *c, const char *list)
 	return ret < 0 ? fail("cannot assign CPUs: %s", strerror(-ret)) : 0;
 }
 
-static int add_prefix(struct nl_prefix *p, const char **text,
+static int add_prefix(struct prefix *p, const char **text,
 		      unsigned int *n, const char *s, const char *what)
 {
 	char why[64];
@@ -169,7 +169,7 @@ static int add_prefix(struct nl_prefix *p, const char **text,
 		snprintf(why, sizeof(why), "too many %s options", what);
 		return usage(why);
 	}
-	if (nl_prefix_parse(&p[*n], s) < 0) {
+	if (prefix_parse(&p[*n], s, false) < 0) {
 		snprintf(why, sizeof(why), "bad %s (want ADDR/PREFIX)", what);
 		return usage(why);
 	}

@@ -15,21 +15,21 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "defaults.h"
 #include "netlink.h"
 
-/* A multi-queue tun has at most 256 queues; the supervisor holds one. */
-#define TS_MAX_LANES 255
+/* One tun queue per lane (LANES_MAX in all); the supervisor holds one. */
+#define TS_MAX_LANES (LANES_MAX - 1)
 #define TS_MAX_ADDRS 32
-#define TS_STATE_DIR "/run/tunshare"
 
 struct ts_conf {
 	char dev[IFNAMSIZ];
 	unsigned int lanes;
 	int cpus[TS_MAX_LANES];		/* lane i runs on cpus[i] */
 	int base_port;			/* 0: no --base-port */
-	struct nl_prefix addrs[TS_MAX_ADDRS];
+	struct prefix addrs[TS_MAX_ADDRS];
 	const char *addr_text[TS_MAX_ADDRS];	/* as given, for messages */
-	struct nl_prefix routes[TS_MAX_ADDRS];	/* via the device, main table */
+	struct prefix routes[TS_MAX_ADDRS];	/* via the device, main table */
 	const char *route_text[TS_MAX_ADDRS];
 	unsigned int nroutes;
 	unsigned int naddrs;

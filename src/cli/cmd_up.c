@@ -149,7 +149,7 @@ static int check_default_route(const struct config *c)
 }
 
 static void route_exists_warning(const struct config *c,
-				 const struct config_prefix *p)
+				 const struct prefix *p)
 {
 	char buf[INET6_ADDRSTRLEN];
 
@@ -168,11 +168,9 @@ static int add_routes(const struct config *c)
 		return 0;
 	for (size_t i = 0; i < c->n_peers; i++)
 		for (size_t j = 0; j < c->peers[i].n_allowed; j++) {
-			const struct config_prefix *p = &c->peers[i].allowed[j];
-			struct nl_prefix np = { .family = p->family, .cidr = p->cidr };
+			const struct prefix *p = &c->peers[i].allowed[j];
 
-			memcpy(np.addr, p->addr, sizeof(np.addr));
-			ret = nl_route_add(c->ifname, &np, table);
+			ret = nl_route_add(c->ifname, p, table);
 			/* Like `ip route add`: an existing route (ours from an
 			 * Address, or another interface's) is left alone. */
 			if (ret == -EEXIST) {
@@ -191,13 +189,9 @@ static int set_network(const struct config *c)
 	int ret;
 
 	ret = report(c->ifname, "set MTU", nl_link_set_mtu(c->ifname, c->mtu));
-	for (size_t i = 0; i < c->n_addresses && ret == 0; i++) {
-		struct nl_prefix np = { .family = c->addresses[i].family,
-					.cidr = c->addresses[i].cidr };
-
-		memcpy(np.addr, c->addresses[i].addr, sizeof(np.addr));
-		ret = report(c->ifname, "add address", nl_addr_add(c->ifname, &np));
-	}
+	for (size_t i = 0; i < c->n_addresses && ret == 0; i++)
+		ret = report(c->ifname, "add address",
+			     nl_addr_add(c->ifname, &c->addresses[i]));
 	if (ret == 0)
 		ret = report(c->ifname, "set link up", nl_link_set_up(c->ifname, true));
 	if (ret == 0)

@@ -33,7 +33,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "crypto.h"
+#include "text.h"
 
 /*
  * Writes "FILE:LINE: message" (or "FILE: message") to err. Control bytes
@@ -66,93 +68,17 @@ int config_fail(struct parser *p, int ret, const char *fmt, ...)
 	return ret;
 }
 
-static bool is_base64_char(char ch)
-{
-	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-	       (ch >= '0' && ch <= '9') || ch == '+' || ch == '/';
-}
-
-/*
- * A key pasted in the wrong place (a private key as a line of its own, as
- * an AllowedIPs item...) must not end up in a message or a log either.
- */
-static bool looks_like_key(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == CRYPTO_KEY_B64_LEN - 1 && s[n - 1] == '=')
-		n--;
-	if (n != CRYPTO_KEY_B64_LEN - 2)
-		return false;
-	for (i = 0; i < n; i++) {
-		if (!is_base64_char(s[i]))
-			return false;
-	}
-	return true;
-}
-
-/* Untrusted text fit to quote: printable ASCII only, cut short. */
-const char *config_echo(char buf[ECHO_BUF], const char *s)
-{
-	size_t i;
-
-	if (looks_like_key(s))
-		return "(hidden: looks like a key)";
-	for (i = 0; s[i] && i < ECHO_MAX; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		buf[i] = (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\') ?
-			 '?' : (char)ch;
-	}
-	buf[i] = '\0';
-	if (s[i])
-		strcpy(buf + i, "...");
-	return buf;
-}
-
-/* Whitespace as wg-quick's [[:space:]] in the C locale. */
-bool config_is_space(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\v' ||
-	       ch == '\f' || ch == '\n';
-}
-
-char *config_trim(char *s)
-{
-	size_t n;
-
-	while (config_is_space(*s))
-		s++;
-	n = strlen(s);
-	while (n && config_is_space(s[n - 1]))
-		s[--n] = '\0';
-	return s;
-}
-
 /*
  * Makes room for element n of an array whose capacity is implied by n
- * (8, then doubling), so callers keep only a count. Arrays that hold keys
- * are moved by hand, so the old copy is wiped before it is freed.
+ * (8, then doubling; see array_grow), so the config keeps only a count.
  */
 int config_grow(void **arr, size_t n, size_t size, bool secret)
 {
-	size_t ncap = n ? n * 2 : 8;
-	void *na;
+	size_t cap = n ? 8 : 0;
 
-	if (n && (n < 8 || (n & (n - 1))))
-		return 0;
-	if (ncap > SIZE_MAX / size)
-		return -ENOMEM;
-	na = secret ? malloc(ncap * size) : realloc(*arr, ncap * size);
-	if (!na)
-		return -ENOMEM;
-	if (secret && *arr) {
-		memcpy(na, *arr, n * size);
-		crypto_wipe(*arr, n * size);
-		free(*arr);
-	}
-	*arr = na;
-	return 0;
+	while (cap && cap < n)
+		cap *= 2;
+	return array_grow(arr, &cap, n, size, SIZE_MAX / size, secret);
 }
 
 static int add_peer(struct parser *p)
@@ -181,9 +107,9 @@ static int parse_section(struct parser *p, char *s)
 
 	if (s[n - 1] != ']')
 		return config_fail(p, -EINVAL, "invalid section header \"%s\"",
-			    config_echo(buf, s));
+			    text_echo(buf, sizeof(buf), s));
 	s[n - 1] = '\0';
-	name = config_trim(s + 1);
+	name = text_trim(s + 1);
 	memset(p->seen, 0, sizeof(p->seen));
 	if (!strcasecmp(name, "Interface")) {
 		if (p->iface_line)
@@ -198,7 +124,8 @@ static int parse_section(struct parser *p, char *s)
 		p->sec = SEC_PEER;
 		return add_peer(p);
 	}
-	return config_fail(p, -EINVAL, "unknown section \"[%s]\"", config_echo(buf, name));
+	return config_fail(p, -EINVAL, "unknown section \"[%s]\"",
+			   text_echo(buf, sizeof(buf), name));
 }
 
 static int parse_line(struct parser *p, char *line)
@@ -207,7 +134,7 @@ static int parse_line(struct parser *p, char *line)
 
 	if (hash)
 		*hash = '\0';
-	line = config_trim(line);
+	line = text_trim(line);
 	if (!*line)
 		return 0;
 	if (*line == '[')
@@ -217,10 +144,10 @@ static int parse_line(struct parser *p, char *line)
 		return config_fail(p, -EINVAL,
 			    "expected \"Key = Value\" or \"[Section]\"");
 	*eq = '\0';
-	key = config_trim(line);
+	key = text_trim(line);
 	if (!*key)
 		return config_fail(p, -EINVAL, "missing key before \"=\"");
-	return config_dispatch(p, key, config_trim(eq + 1));
+	return config_dispatch(p, key, text_trim(eq + 1));
 }
 
 /* buf is NUL-terminated at len; lines are cut in place. */
@@ -288,7 +215,7 @@ static int set_ifname(struct parser *p)
 			 (int)(n <= ECHO_MAX ? n : ECHO_MAX + 1), base);
 		return config_fail(p, -EINVAL,
 			    "invalid interface name \"%s\" (1-15 characters of [a-zA-Z0-9_=+.-])",
-			    config_echo(buf, name));
+			    text_echo(buf, sizeof(buf), name));
 	}
 	memcpy(p->c->ifname, base, n);
 	p->c->ifname[n] = '\0';
@@ -375,7 +302,7 @@ static int read_config(struct parser *p, char **buf, size_t *cap,
 static void set_defaults(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->mtu = CONFIG_DEFAULT_MTU;
+	c->mtu = DEFAULT_MTU;
 	c->lanes = 1;
 	c->table_mode = CONFIG_TABLE_AUTO;
 }

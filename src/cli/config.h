@@ -15,24 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "defaults.h"
 #include "endpoint.h"
 #include "ifname.h"
+#include "prefix.h"
 
-/* Where a bare IFNAME argument is looked up, as IFNAME.conf. */
-#ifndef CONFIG_DIR
-#define CONFIG_DIR "/etc/tunlane"
-#endif
-
-#define CONFIG_DEFAULT_MTU 1420
-#define CONFIG_MAX_LANES 256
 #define CONFIG_TABLE_MAIN 254	/* RT_TABLE_MAIN, what Table = main means */
-
-/* host bits kept for Address, masked for AllowedIPs routes */
-struct config_prefix {
-	int family;			/* AF_INET or AF_INET6 */
-	uint8_t addr[16];		/* network order */
-	uint8_t cidr;
-};
 
 struct config_peer {
 	uint8_t public_key[32];
@@ -41,7 +29,7 @@ struct config_peer {
 	bool has_endpoint;
 	union endpoint endpoint;	/* resolved; lane i adds i to its port */
 	uint16_t keepalive;		/* seconds, 0 = off */
-	struct config_prefix *allowed;
+	struct prefix *allowed;		/* host bits cleared */
 	size_t n_allowed;
 	unsigned int line;		/* of its [Peer] header, for messages */
 };
@@ -52,11 +40,11 @@ struct config {
 	uint8_t private_key[32];
 	bool has_listen_port;		/* absent: the daemon picks one */
 	uint16_t listen_port;
-	struct config_prefix *addresses;
+	struct prefix *addresses;	/* host bits kept */
 	size_t n_addresses;
 	unsigned int mtu;
 	unsigned int lanes;
-	int cpus[256];
+	int cpus[LANES_MAX];
 	int n_cpus;			/* n_cpus 0 = default placement */
 	bool has_user;
 	char user[64];

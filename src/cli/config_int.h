@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "text.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -21,7 +22,7 @@
 #define CONFIG_MAX_FILE (8U << 20)
 /* How much of an offending value is quoted back in a message. */
 #define ECHO_MAX 64
-#define ECHO_BUF (ECHO_MAX + sizeof("..."))
+#define ECHO_BUF TEXT_ECHO_BUF(ECHO_MAX)
 #define N_KEYS_MAX 32
 #define IPV6_MIN_MTU 1280	/* RFC 8200 section 5 */
 #define IPV4_MIN_MTU 576	/* RFC 791: every host must take 576 */
@@ -56,12 +57,6 @@ struct parser {
  */
 int config_fail(struct parser *p, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Untrusted text fit to quote: printable ASCII only, cut short. */
-const char *config_echo(char buf[ECHO_BUF], const char *s);
-/* Whitespace as wg-quick's [[:space:]] in the C locale. */
-bool config_is_space(char ch);
-/* Cuts leading and trailing whitespace, in place. */
-char *config_trim(char *s);
 /* Room for element n of an array of capacity implied by n (config.c). */
 int config_grow(void **arr, size_t n, size_t size, bool secret);
 

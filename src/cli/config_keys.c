@@ -17,103 +17,10 @@
 
 #include "cpulist.h"
 #include "crypto.h"
+#include "text.h"
 
-/* Decimal digits only (no sign, space or "0x"), within min..max. */
-static int parse_uint(const char *s, uint64_t min, uint64_t max,
-		      uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (!*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		unsigned int d = (unsigned int)(*s - '0');
-
-		if (d > 9 || v > (max - d) / 10)
-			return -EINVAL;
-		v = v * 10 + d;
-	}
-	if (v < min)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int hex_digit(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* Decimal, or hex after "0x", as wg(8) takes FwMark; up to 2^32-1. */
-static int parse_u32(const char *s, uint32_t *out)
-{
-	uint64_t v = 0;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		if (!s[2])
-			return -EINVAL;
-		for (s += 2; *s; s++) {
-			int d = hex_digit(*s);
-
-			if (d < 0 || v > (UINT32_MAX >> 4))
-				return -EINVAL;
-			v = v << 4 | (unsigned int)d;
-		}
-	} else if (parse_uint(s, 0, UINT32_MAX, &v)) {
-		return -EINVAL;
-	}
-	*out = (uint32_t)v;
-	return 0;
-}
-
-/* Keeps bits up to cidr, as the kernel stores a route's prefix. */
-static void mask_prefix(uint8_t *addr, unsigned int bytes, unsigned int cidr)
-{
-	unsigned int i;
-
-	for (i = 0; i < bytes; i++) {
-		unsigned int bits = cidr > i * 8 ? cidr - i * 8 : 0;
-
-		if (bits < 8)
-			addr[i] &= (uint8_t)(0xff00U >> bits);
-	}
-}
-
-/* "addr[/cidr]"; no cidr means one host (/32 or /128). */
-static int parse_prefix(struct config_prefix *out, const char *s, bool mask)
-{
-	char addr[INET6_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
-	uint64_t cidr;
-
-	memset(out, 0, sizeof(*out));
-	if (!alen || alen >= sizeof(addr))
-		return -EINVAL;
-	memcpy(addr, s, alen);
-	addr[alen] = '\0';
-	out->family = memchr(addr, ':', alen) ? AF_INET6 : AF_INET;
-	if (inet_pton(out->family, addr, out->addr) != 1)
-		return -EINVAL;
-	cidr = out->family == AF_INET ? 32 : 128;
-	if (slash && (strlen(slash + 1) > 3 ||
-		      parse_uint(slash + 1, 0, cidr, &cidr)))
-		return -EINVAL;
-	out->cidr = (uint8_t)cidr;
-	if (mask)
-		mask_prefix(out->addr, out->family == AF_INET ? 4 : 16,
-			    out->cidr);
-	return 0;
-}
-
-static int add_prefix(struct config_prefix **arr, size_t *n,
-		      const struct config_prefix *pfx)
+static int add_prefix(struct prefix **arr, size_t *n,
+		      const struct prefix *pfx)
 {
 	int ret = config_grow((void **)arr, *n, sizeof(**arr), false);
 
@@ -143,7 +50,7 @@ static int key_listen_port(struct parser *p, const char *v)
 {
 	uint64_t n;
 
-	if (parse_uint(v, 1, UINT16_MAX, &n))
+	if (text_parse_uint(v, 1, UINT16_MAX, &n))
 		return -EINVAL;
 	p->c->has_listen_port = true;
 	p->c->listen_port = (uint16_t)n;
@@ -154,9 +61,9 @@ static int key_listen_port(struct parser *p, const char *v)
 /* Interface addresses keep their host bits: 10.0.0.1/24 is the host. */
 static int key_address(struct parser *p, const char *v)
 {
-	struct config_prefix pfx;
+	struct prefix pfx;
 
-	if (parse_prefix(&pfx, v, false))
+	if (prefix_parse(&pfx, v, false))
 		return -EINVAL;
 	return add_prefix(&p->c->addresses, &p->c->n_addresses, &pfx);
 }
@@ -166,7 +73,7 @@ static int key_mtu(struct parser *p, const char *v)
 {
 	uint64_t n;
 
-	if (parse_uint(v, IPV4_MIN_MTU, UINT16_MAX, &n))
+	if (text_parse_uint(v, IPV4_MIN_MTU, UINT16_MAX, &n))
 		return -EINVAL;
 	p->c->mtu = (unsigned int)n;
 	p->mtu_line = p->line;
@@ -178,7 +85,7 @@ static int key_lanes(struct parser *p, const char *v)
 {
 	uint64_t n;
 
-	if (parse_uint(v, 1, CONFIG_MAX_LANES, &n))
+	if (text_parse_uint(v, 1, LANES_MAX, &n))
 		return -EINVAL;
 	p->c->lanes = (unsigned int)n;
 	return 0;
@@ -192,7 +99,7 @@ static int key_cpus(struct parser *p, const char *v)
 	int ret;
 
 	for (i = 0; v[i]; i++) {
-		if (config_is_space(v[i]))
+		if (text_is_space(v[i]))
 			continue;
 		if (n + 1 >= sizeof(buf))
 			return -EINVAL;
@@ -214,7 +121,8 @@ static int key_user(struct parser *p, const char *v)
 	if (!*v || strlen(v) >= sizeof(p->c->user))
 		return -EINVAL;
 	if (!getpwnam(v))
-		return config_fail(p, -EINVAL, "unknown User \"%s\"", config_echo(buf, v));
+		return config_fail(p, -EINVAL, "unknown User \"%s\"",
+				   text_echo(buf, sizeof(buf), v));
 	strcpy(p->c->user, v);
 	p->c->has_user = true;
 	return 0;
@@ -226,7 +134,7 @@ static int key_fwmark(struct parser *p, const char *v)
 		p->c->fwmark = 0;
 		return 0;
 	}
-	return parse_u32(v, &p->c->fwmark);
+	return text_parse_u32(v, &p->c->fwmark);
 }
 
 /* wg-quick: "off" adds no routes, "auto" picks, else a table for them. */
@@ -241,7 +149,7 @@ static int key_route_table(struct parser *p, const char *v)
 	} else if (!strcasecmp(v, "main")) {
 		p->c->table_mode = CONFIG_TABLE_ID;
 		p->c->table = CONFIG_TABLE_MAIN;
-	} else if (!parse_uint(v, 1, UINT32_MAX, &n)) {
+	} else if (!text_parse_uint(v, 1, UINT32_MAX, &n)) {
 		p->c->table_mode = CONFIG_TABLE_ID;
 		p->c->table = (uint32_t)n;
 	} else {
@@ -327,17 +235,17 @@ static int resolve_endpoint(struct parser *p, union endpoint *ep,
 		return -EINVAL;
 	strcpy(copy, v);
 	if (split_host_port(copy, &host, &port) ||
-	    parse_uint(port, 1, UINT16_MAX, &n))
+	    text_parse_uint(port, 1, UINT16_MAX, &n))
 		return -EINVAL;
 	ret = getaddrinfo(host, port, &hints, &res);
 	if (ret)
 		return config_fail(p, -EINVAL, "cannot resolve Endpoint \"%s\": %s",
-			    config_echo(buf, v), gai_strerror(ret));
+			    text_echo(buf, sizeof(buf), v), gai_strerror(ret));
 	ret = copy_addrinfo(ep, res);
 	freeaddrinfo(res);
 	if (ret)
 		return config_fail(p, -EINVAL, "Endpoint \"%s\" has no IP address",
-			    config_echo(buf, v));
+			    text_echo(buf, sizeof(buf), v));
 	return 0;
 }
 
@@ -362,9 +270,9 @@ static int key_endpoint(struct parser *p, const char *v)
 static int key_allowed_ips(struct parser *p, const char *v)
 {
 	struct config_peer *peer = cur_peer(p);
-	struct config_prefix pfx;
+	struct prefix pfx;
 
-	if (parse_prefix(&pfx, v, true))
+	if (prefix_parse(&pfx, v, true))
 		return -EINVAL;
 	return add_prefix(&peer->allowed, &peer->n_allowed, &pfx);
 }
@@ -373,7 +281,7 @@ static int key_keepalive(struct parser *p, const char *v)
 {
 	uint64_t n = 0;
 
-	if (strcasecmp(v, "off") && parse_uint(v, 0, UINT16_MAX, &n))
+	if (strcasecmp(v, "off") && text_parse_uint(v, 0, UINT16_MAX, &n))
 		return -EINVAL;
 	cur_peer(p)->keepalive = (uint16_t)n;
 	return 0;
@@ -448,7 +356,8 @@ static int parse_value(struct parser *p, const struct key_handler *h,
 		return config_fail(p, ret, "%s: %s", h->name, strerror(-ret));
 	if (h->flags & KEY_SECRET)
 		return config_fail(p, ret, "invalid %s", h->name);
-	return config_fail(p, ret, "invalid %s \"%s\"", h->name, config_echo(buf, v));
+	return config_fail(p, ret, "invalid %s \"%s\"", h->name,
+			   text_echo(buf, sizeof(buf), v));
 }
 
 /* "a, b,c": each item trimmed; an empty item is an error. */
@@ -464,7 +373,7 @@ static int parse_list(struct parser *p, const struct key_handler *h,
 		comma = strchr(item, ',');
 		if (comma)
 			*comma = '\0';
-		ret = parse_value(p, h, config_trim(item));
+		ret = parse_value(p, h, text_trim(item));
 		if (ret || !comma)
 			return ret;
 	}
@@ -493,10 +402,10 @@ int config_dispatch(struct parser *p, const char *key, char *value)
 	if (p->sec == SEC_NONE)
 		return config_fail(p, -EINVAL,
 			    "key \"%s\" before any [Interface] or [Peer] section",
-			    config_echo(buf, key));
+			    text_echo(buf, sizeof(buf), key));
 	if (!h)
 		return config_fail(p, -EINVAL, "unknown key \"%s\" in %s",
-			    config_echo(buf, key), section_name(p->sec));
+			    text_echo(buf, sizeof(buf), key), section_name(p->sec));
 	if (!h->parse)
 		return config_fail(p, -EINVAL,
 			    "tunlane does not support the wg-quick key %s",

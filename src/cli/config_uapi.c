@@ -65,7 +65,7 @@ static void put_peer(struct writer *w, const struct config_peer *peer)
 	put(w, "persistent_keepalive_interval=%u\n", peer->keepalive);
 	put(w, "replace_allowed_ips=true\n");
 	for (i = 0; i < peer->n_allowed; i++) {
-		const struct config_prefix *a = &peer->allowed[i];
+		const struct prefix *a = &peer->allowed[i];
 
 		inet_ntop(a->family, a->addr, addr, sizeof(addr));
 		put(w, "allowed_ip=%s/%u\n", addr, a->cidr);

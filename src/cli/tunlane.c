@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "defaults.h"
 #include "noise.h"
 #include "subcommands.h"
 #include "version.h"
@@ -15,7 +16,8 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } subcommands[] = {
-	{ "up", cmd_up, "Starts an interface from CONFIG or /etc/tunlane/IFNAME.conf" },
+	{ "up", cmd_up,
+	  "Starts an interface from CONFIG or " CONFIG_DIR "/IFNAME.conf" },
 	{ "down", cmd_down, "Stops an interface and removes it" },
 	{ "show", cmd_show, "Shows interfaces, lanes and peers" },
 	{ "genkey", cmd_genkey, "Generates a new private key and writes it to stdout" },

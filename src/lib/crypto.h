@@ -106,6 +106,8 @@ int crypto_xaead_decrypt(uint8_t *dst, const uint8_t *src, size_t srclen,
 #define CRYPTO_KEY_B64_LEN 45
 void crypto_key_to_base64(char out[CRYPTO_KEY_B64_LEN], const uint8_t key[32]);
 int crypto_key_from_base64(uint8_t key[32], const char *in);
+/* True when s is 43 base64 characters, with or without a final '='. */
+bool crypto_key_looks_base64(const char *s);
 /* Lowercase hex of a 32-byte key (64 chars + NUL) and back, for the UAPI. */
 #define CRYPTO_KEY_HEX_LEN 65
 void crypto_key_to_hex(char out[CRYPTO_KEY_HEX_LEN], const uint8_t key[32]);

@@ -32,6 +32,27 @@ static int b64_value(uint8_t b)
 	return v;
 }
 
+/*
+ * A key pasted in the wrong place (a private key as a line of its own, as
+ * an AllowedIPs item...) must not end up in a message or a log: this
+ * spots one, with or without its '='. Not constant time: it is meant for
+ * text that failed to parse as what it should have been.
+ */
+bool crypto_key_looks_base64(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == CRYPTO_KEY_B64_LEN - 1 && s[n - 1] == '=')
+		n--;
+	if (n != CRYPTO_KEY_B64_LEN - 2)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (b64_value((uint8_t)s[i]) < 0)
+			return false;
+	}
+	return true;
+}
+
 /* Inverse of b64_value for v in 0..63: start from 'A' + v and shift each
  * later alphabet range into place ((k - v) >> 8 is -1 when v > k). */
 static char b64_char(unsigned int bits)

@@ -15,37 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-int nl_prefix_parse(struct nl_prefix *p, const char *s)
-{
-	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
-	long cidr;
-
-	memset(p, 0, sizeof(*p));
-	if (strlen(s) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (slash)
-		*slash = '\0';
-	if (inet_pton(AF_INET, buf, p->addr) == 1)
-		p->family = AF_INET;
-	else if (inet_pton(AF_INET6, buf, p->addr) == 1)
-		p->family = AF_INET6;
-	else
-		return -EINVAL;
-	cidr = p->family == AF_INET ? 32 : 128;
-	if (slash) {
-		long max = cidr;
-
-		errno = 0;
-		cidr = strtol(slash + 1, &end, 10);
-		if (errno || end == slash + 1 || *end || cidr < 0 || cidr > max)
-			return -EINVAL;
-	}
-	p->cidr = (uint8_t)cidr;
-	return 0;
-}
-
 int nl_link_index(const char *ifname)
 {
 	unsigned int idx = if_nametoindex(ifname);
@@ -137,7 +106,7 @@ int nl_link_delete(const char *ifname)
 	return nl_talk(link_msg(buf, RTM_DELLINK, 0, idx));
 }
 
-int nl_addr_add(const char *ifname, const struct nl_prefix *p)
+int nl_addr_add(const char *ifname, const struct prefix *p)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	int idx = nl_link_index(ifname);
@@ -161,7 +130,7 @@ int nl_addr_add(const char *ifname, const struct nl_prefix *p)
 	return nl_talk(nlh);
 }
 
-int nl_route_add(const char *ifname, const struct nl_prefix *p, uint32_t table)
+int nl_route_add(const char *ifname, const struct prefix *p, uint32_t table)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	int idx = nl_link_index(ifname);

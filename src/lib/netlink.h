@@ -10,14 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct nl_prefix {
-	int family;			/* AF_INET or AF_INET6 */
-	uint8_t addr[16];
-	uint8_t cidr;
-};
-
-/* Parses "10.0.0.1/24" or "fd00::1/64" (no /: full length). 0/-EINVAL. */
-int nl_prefix_parse(struct nl_prefix *p, const char *s);
+#include "prefix.h"
 
 int nl_link_index(const char *ifname);	/* > 0, or -ENODEV */
 int nl_link_set_mtu(const char *ifname, unsigned int mtu);
@@ -25,10 +18,10 @@ int nl_link_set_up(const char *ifname, bool up);
 int nl_link_delete(const char *ifname);
 /* Adds an address (IPv6 with IFA_F_NODAD: a tunnel has no neighbours to
  * collide with, and DAD would delay the address by a second). */
-int nl_addr_add(const char *ifname, const struct nl_prefix *p);
+int nl_addr_add(const char *ifname, const struct prefix *p);
 /* Adds a route for prefix via ifname in table (0 = main); -EEXIST when
  * that route exists already (it is not replaced). */
-int nl_route_add(const char *ifname, const struct nl_prefix *p,
+int nl_route_add(const char *ifname, const struct prefix *p,
 		 uint32_t table);
 /* Sets tx queue i's XPS CPU mask through sysfs (no netlink for it). */
 int nl_set_xps(const char *ifname, unsigned int queue, int cpu);

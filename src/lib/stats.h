@@ -11,10 +11,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "defaults.h"
+
 #define STATS_MAGIC     0x544c5354u	/* "TLST" */
 #define STATS_VERSION   1
-#define LANES_MAX       256
-#define STATS_DIR       "/run/tunlane"	/* root only: not /dev/shm */
 
 enum stats_drop {
 	DROP_SHORT,		/* wrong length for its message type */

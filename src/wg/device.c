@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "crypto.h"
+#include "defaults.h"
 #include "log.h"
 #include "uapi.h"
 
@@ -110,7 +111,7 @@ static int peer_apply_allowedips(struct wg_peer *peer,
 	if (up->replace_allowed_ips)
 		allowedips_remove_by_peer(&dev->allowedips, peer);
 	for (size_t i = 0; i < up->n_allowedips; i++) {
-		const struct uapi_allowedip *a = &up->allowedips[i];
+		const struct prefix *a = &up->allowedips[i];
 
 		ret = allowedips_insert(&dev->allowedips, a->family, a->addr,
 					a->cidr, peer);

@@ -74,7 +74,6 @@
 #define HANDSHAKE_LOAD_LIMIT      (UNDER_LOAD_THRESHOLD / 8)
 
 #define MAX_PEERS                 (1U << 20)
-#define DEFAULT_MTU               1420
 #define MESSAGE_PADDING_MULTIPLE  16
 #define MESSAGE_MAX_SIZE          65535
 

@@ -26,7 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "crypto.h"
+#include "text.h"
 
 /*
  * The longest valid line is a scoped IPv6 endpoint, well under 128 bytes;
@@ -37,8 +39,7 @@
 #define UAPI_MAX_PEERS (1U << 20)
 #define UAPI_MAX_ALLOWEDIPS (1U << 20)
 /* How much of an offending value is echoed back in err. */
-#define UAPI_ECHO_MAX 32
-#define UAPI_ECHO_BUF (UAPI_ECHO_MAX + sizeof("..."))
+#define UAPI_ECHO_BUF TEXT_ECHO_BUF(32)
 #define UAPI_HEX_KEY_LEN 64
 
 struct parser {
@@ -92,45 +93,6 @@ static int fail(struct parser *p, int ret, const char *fmt, ...)
 }
 
 /*
- * A copy of untrusted text fit to quote in a one-line message: bytes that
- * are not printable ASCII (and quotes and backslashes) become '?', and long
- * text is cut short with "...".
- */
-static const char *echo(char buf[UAPI_ECHO_BUF], const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] && i < UAPI_ECHO_MAX; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		buf[i] = (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') ?
-			 '?' : (char)c;
-	}
-	buf[i] = '\0';
-	if (s[i])
-		strcpy(buf + i, "...");
-	return buf;
-}
-
-/* Decimal digits only: no sign, no space, no "0x"; 0 or -EINVAL. */
-static int parse_dec(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (!*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		unsigned int d = (unsigned int)(*s - '0');
-
-		if (d > 9 || v > (max - d) / 10)
-			return -EINVAL;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
-}
-
-/*
  * The spec documents the boolean keys only as "=true" (replace_peers=true,
  * remove=true, ...) and has no way to say false: the key is simply left
  * out. So "true" is the only value; "false" is refused like any junk, as
@@ -156,37 +118,6 @@ static int parse_hex_key(uint8_t key[32], const char *s)
 	return 0;
 }
 
-/*
- * Makes room for element n of an array with room for *cap, doubling up to
- * limit elements (-E2BIG beyond). Arrays that hold keys are moved by hand so
- * that the old copy can be wiped before it goes back to the allocator.
- */
-static int grow(void **arr, size_t *cap, size_t n, size_t size, size_t limit,
-		bool secret)
-{
-	size_t ncap;
-	void *na;
-
-	if (n < *cap)
-		return 0;
-	if (n >= limit)
-		return -E2BIG;
-	ncap = *cap ? *cap * 2 : 8;
-	if (ncap > limit)
-		ncap = limit;
-	na = secret ? malloc(ncap * size) : realloc(*arr, ncap * size);
-	if (!na)
-		return -ENOMEM;
-	if (secret && *arr) {
-		memcpy(na, *arr, n * size);
-		crypto_wipe(*arr, *cap * size);
-		free(*arr);
-	}
-	*arr = na;
-	*cap = ncap;
-	return 0;
-}
-
 static struct uapi_peer *cur_peer(struct parser *p)
 {
 	return &p->set->peers[p->set->n_peers - 1];
@@ -209,7 +140,7 @@ static int key_listen_port(struct parser *p, const char *v)
 {
 	uint64_t n;
 
-	if (parse_dec(v, UINT16_MAX, &n))
+	if (text_parse_uint(v, 0, UINT16_MAX, &n))
 		return -EINVAL;
 	p->set->has_listen_port = true;
 	p->set->listen_port = (uint16_t)n;
@@ -221,7 +152,7 @@ static int key_fwmark(struct parser *p, const char *v)
 {
 	uint64_t n;
 
-	if (parse_dec(v, UINT32_MAX, &n))
+	if (text_parse_uint(v, 0, UINT32_MAX, &n))
 		return -EINVAL;
 	p->set->has_fwmark = true;
 	p->set->fwmark = (uint32_t)n;
@@ -245,10 +176,10 @@ static int key_public_key(struct parser *p, const char *v)
 
 	if (parse_hex_key(key, v))
 		return -EINVAL;
-	ret = grow((void **)&s->peers, &s->cap_peers, s->n_peers,
+	ret = array_grow((void **)&s->peers, &s->cap_peers, s->n_peers,
 		   sizeof(*s->peers), UAPI_MAX_PEERS, true);
 	if (!ret)
-		ret = grow((void **)&p->peer_lines, &p->cap_lines, s->n_peers,
+		ret = array_grow((void **)&p->peer_lines, &p->cap_lines, s->n_peers,
 			   sizeof(*p->peer_lines), UAPI_MAX_PEERS, false);
 	if (ret)
 		return ret;
@@ -303,7 +234,7 @@ static int key_keepalive(struct parser *p, const char *v)
 	struct uapi_peer *peer = cur_peer(p);
 	uint64_t n;
 
-	if (parse_dec(v, UINT16_MAX, &n))
+	if (text_parse_uint(v, 0, UINT16_MAX, &n))
 		return -EINVAL;
 	peer->has_persistent_keepalive = true;
 	peer->persistent_keepalive = (uint16_t)n;
@@ -321,14 +252,14 @@ static int key_replace_allowed_ips(struct parser *p, const char *v)
 static int key_allowed_ip(struct parser *p, const char *v)
 {
 	struct uapi_peer *peer = cur_peer(p);
-	struct uapi_allowedip aip;
+	struct prefix aip;
 	int ret;
 
-	if (uapi_parse_allowedip(&aip, v))
+	if (prefix_parse(&aip, v, true))
 		return -EINVAL;
 	if (p->total_allowedips >= UAPI_MAX_ALLOWEDIPS)
 		return -E2BIG;
-	ret = grow((void **)&peer->allowedips, &peer->cap_allowedips,
+	ret = array_grow((void **)&peer->allowedips, &peer->cap_allowedips,
 		   peer->n_allowedips, sizeof(aip), UAPI_MAX_ALLOWEDIPS, false);
 	if (ret)
 		return ret;
@@ -418,7 +349,8 @@ static int dispatch(struct parser *p, const char *key, const char *value)
 	int ret;
 
 	if (!h)
-		return fail(p, -EPROTO, "unknown key \"%s\"", echo(buf, key));
+		return fail(p, -EPROTO, "unknown key \"%s\"",
+			    text_echo(buf, sizeof(buf), key));
 	ret = check_scope(p, h);
 	if (ret)
 		return ret;
@@ -430,10 +362,10 @@ static int dispatch(struct parser *p, const char *key, const char *value)
 		if (h->secret)
 			return fail(p, ret, "invalid %s", h->name);
 		return fail(p, ret, "invalid %s \"%s\"", h->name,
-			    echo(buf, value));
+			    text_echo(buf, sizeof(buf), value));
 	case -EPROTO:
 		return fail(p, ret, "unsupported %s \"%s\"", h->name,
-			    echo(buf, value));
+			    text_echo(buf, sizeof(buf), value));
 	case -E2BIG:
 		return fail(p, ret, "too many %s lines", h->name);
 	default:
@@ -583,45 +515,4 @@ void uapi_set_free(struct uapi_set *s)
 		free(s->peers);
 	}
 	crypto_wipe(s, sizeof(*s));	/* leaves it zeroed */
-}
-
-/* Clears the bits past cidr, as the kernel does when it stores a prefix. */
-static void mask_prefix(uint8_t *addr, size_t bytes, unsigned int cidr)
-{
-	size_t i;
-
-	for (i = 0; i < bytes; i++) {
-		unsigned int bits = cidr > i * 8 ? cidr - (unsigned int)i * 8 : 0;
-
-		if (bits < 8)
-			addr[i] &= (uint8_t)(0xff00U >> bits);
-	}
-}
-
-int uapi_parse_allowedip(struct uapi_allowedip *out, const char *s)
-{
-	char addr[INET6_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
-	uint64_t cidr;
-	int family;
-
-	memset(out, 0, sizeof(*out));
-	if (!alen || alen >= sizeof(addr))
-		return -EINVAL;
-	memcpy(addr, s, alen);
-	addr[alen] = '\0';
-	family = memchr(addr, ':', alen) ? AF_INET6 : AF_INET;
-	if (inet_pton(family, addr, out->addr) != 1)
-		goto bad;
-	cidr = family == AF_INET ? 32 : 128;
-	if (slash && parse_dec(slash + 1, cidr, &cidr))
-		goto bad;
-	mask_prefix(out->addr, family == AF_INET ? 4 : 16, (unsigned int)cidr);
-	out->family = family;
-	out->cidr = (uint8_t)cidr;
-	return 0;
-bad:
-	memset(out, 0, sizeof(*out));
-	return -EINVAL;
 }

@@ -11,17 +11,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "defaults.h"
 #include "endpoint.h"
 #include "messages.h"
+#include "prefix.h"
 
-#define UAPI_SOCK_DIR "/var/run/wireguard"
 #define UAPI_MAX_REQUEST (8U << 20)	/* refuse requests beyond 8 MiB */
-
-struct uapi_allowedip {
-	int family;			/* AF_INET or AF_INET6 */
-	uint8_t addr[16];		/* network order, masked to cidr */
-	uint8_t cidr;
-};
 
 struct uapi_peer {
 	uint8_t public_key[NOISE_PUBLIC_KEY_LEN];
@@ -36,7 +31,7 @@ struct uapi_peer {
 	bool replace_allowed_ips;
 	size_t n_allowedips;
 	size_t cap_allowedips;
-	struct uapi_allowedip *allowedips;
+	struct prefix *allowedips;	/* masked to cidr */
 };
 
 struct uapi_set {
@@ -63,8 +58,5 @@ int uapi_parse_set(struct uapi_set *out, const char *text, size_t len,
 		   char *err, size_t errlen);
 /* Frees and wipes keys. Safe on a zeroed struct. */
 void uapi_set_free(struct uapi_set *s);
-
-/* Parses "addr/cidr" (cidr optional: /32 or /128) and masks host bits. */
-int uapi_parse_allowedip(struct uapi_allowedip *out, const char *s);
 
 #endif

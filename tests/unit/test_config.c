@@ -124,7 +124,7 @@ static void load_ok(struct config *c, const char *text)
 	assert_string_equal(err, "");
 }
 
-static void assert_prefix(const struct config_prefix *p, int family,
+static void assert_prefix(const struct prefix *p, int family,
 			  const char *addr, unsigned int cidr)
 {
 	uint8_t want[16] = { 0 };

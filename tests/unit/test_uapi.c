@@ -53,7 +53,7 @@ static void assert_zeroed(const struct uapi_set *s)
 	assert_memory_equal(s, &zero, sizeof(zero));
 }
 
-static void assert_aip(const struct uapi_allowedip *a, int family,
+static void assert_aip(const struct prefix *a, int family,
 		       const char *addr, unsigned int cidr)
 {
 	uint8_t want[16] = { 0 };
@@ -496,19 +496,19 @@ static const char *const bad_aips[] = {
 
 static void test_parse_allowedip(void **state)
 {
-	struct uapi_allowedip a;
-	static const struct uapi_allowedip zero;
+	struct prefix a;
+	static const struct prefix zero;
 
 	for (size_t i = 0; i < sizeof(good_aips) / sizeof(good_aips[0]); i++) {
 		memset(&a, 0xa5, sizeof(a));
-		if (uapi_parse_allowedip(&a, good_aips[i].in))
+		if (prefix_parse(&a, good_aips[i].in, true))
 			fail_msg("rejected \"%s\"", good_aips[i].in);
 		assert_aip(&a, good_aips[i].family, good_aips[i].addr,
 			   good_aips[i].cidr);
 	}
 	for (size_t i = 0; i < sizeof(bad_aips) / sizeof(bad_aips[0]); i++) {
 		memset(&a, 0xa5, sizeof(a));
-		if (uapi_parse_allowedip(&a, bad_aips[i]) != -EINVAL)
+		if (prefix_parse(&a, bad_aips[i], true) != -EINVAL)
 			fail_msg("accepted \"%s\"", bad_aips[i]);
 		assert_memory_equal(&a, &zero, sizeof(a));
 	}
@@ -610,7 +610,7 @@ static void fuzz_one(const char *buf, size_t len, size_t *accepted)
 	(*accepted)++;
 	for (size_t i = 0; i < s.n_peers; i++) {
 		for (size_t j = 0; j < s.peers[i].n_allowedips; j++) {
-			const struct uapi_allowedip *a = &s.peers[i].allowedips[j];
+			const struct prefix *a = &s.peers[i].allowedips[j];
 
 			assert_true(a->cidr <= (a->family == AF_INET ? 32 : 128));
 		}
@@ -630,12 +630,12 @@ static void test_fuzz(void **state)
 		size_t len = (i & 1) ? gen_tokens(buf, CAP) : gen_mutant(buf, CAP);
 		char aip[64];
 		size_t alen = len < sizeof(aip) - 1 ? len : sizeof(aip) - 1;
-		struct uapi_allowedip a;
+		struct prefix a;
 
 		fuzz_one(buf, len, &accepted);
 		memcpy(aip, buf, alen);
 		aip[alen] = '\0';
-		(void)uapi_parse_allowedip(&a, aip);
+		(void)prefix_parse(&a, aip, true);
 	}
 	/* The fuzzer must reach the success path too, or it tests little. */
 	assert_true(accepted > 100);
