@@ -37,7 +37,7 @@ INC_lib     := -Isrc/lib
 INC_offload := $(INC_lib) -Isrc/offload
 INC_wg      := $(INC_offload) -Isrc/wg
 INC_daemon  := $(INC_wg) -Isrc/daemon
-INC_cli     := $(INC_lib) -Isrc/wg -Isrc/cli
+INC_cli     := $(INC_lib) -Isrc/cli
 INC_ts      := $(INC_lib) -Itunshare
 LAYERS := lib offload wg daemon cli
 
@@ -71,8 +71,7 @@ $(BUILD)/tunlaned: $(BUILD)/daemon/tunlaned.o $(BUILD)/libdaemon.a \
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tunlane: $(BUILD)/cli/tunlane.o $(BUILD)/libcli.a $(BUILD)/libwg.a \
-		  $(BUILD)/liboffload.a $(BUILD)/liblib.a
+$(BUILD)/tunlane: $(BUILD)/cli/tunlane.o $(BUILD)/libcli.a $(BUILD)/liblib.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -14,10 +14,10 @@
 #include <time.h>
 
 #include "crypto.h"
+#include "defaults.h"
 #include "ipc.h"
 #include "stats.h"
 #include "subcommands.h"
-#include "uapi.h"
 
 static const char *bytes_h(uint64_t b, char *buf, size_t len)
 {

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "crypto.h"
-#include "uapi.h"
+#include "defaults.h"
 
 static int ipc_connect(const char *ifname)
 {
@@ -113,7 +113,7 @@ static int add_peer(struct ipc_device *d, const char *hex)
 static int ipc_line(struct ipc_device *d, const char *k, const char *v)
 {
 	struct ipc_peer *p = d->n_peers ? &d->peers[d->n_peers - 1] : NULL;
-	uint8_t priv[NOISE_PUBLIC_KEY_LEN];
+	uint8_t priv[CRYPTO_X25519_LEN];
 	int ret = 0;
 
 	if (!strcmp(k, "private_key")) {

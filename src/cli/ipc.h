@@ -5,11 +5,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "crypto.h"
 #include "endpoint.h"
-#include "messages.h"
 
 struct ipc_peer {
-	uint8_t public_key[NOISE_PUBLIC_KEY_LEN];
+	uint8_t public_key[CRYPTO_X25519_LEN];
 	union endpoint endpoint;
 	int64_t last_handshake_sec;
 	uint64_t rx_bytes, tx_bytes;
@@ -19,7 +19,7 @@ struct ipc_peer {
 };
 
 struct ipc_device {
-	uint8_t public_key[NOISE_PUBLIC_KEY_LEN];
+	uint8_t public_key[CRYPTO_X25519_LEN];
 	int has_key;
 	unsigned int listen_port;
 	uint32_t fwmark;

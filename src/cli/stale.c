@@ -10,9 +10,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "defaults.h"
 #include "netlink.h"
 #include "stats.h"
-#include "uapi.h"
 
 /* Is pid a running tunlaned? A pid can be reused, and a master killed
  * with SIGKILL can stay a zombie for a while: neither counts. */

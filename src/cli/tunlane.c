@@ -5,7 +5,6 @@
 
 #include "crypto.h"
 #include "defaults.h"
-#include "noise.h"
 #include "subcommands.h"
 #include "version.h"
 
@@ -51,7 +50,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: cannot initialise libcrypto\n", prog);
 		return 1;
 	}
-	noise_init();
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		if (!strcmp(argv[1], subcommands[i].name))
 			return subcommands[i].fn(argc - 1, argv + 1);

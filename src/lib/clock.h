@@ -17,9 +17,11 @@ static inline bool clock_expired(uint64_t birthdate, uint64_t lifetime)
 	return birthdate + lifetime <= clock_now();
 }
 
+#define NSEC_PER_SEC 1000000000ULL
+#define NSEC_PER_MSEC 1000000ULL
+
 /* Wall clock as TAI64N (whitepaper 5.4.2), big-endian seconds since 1970
  * plus 2^62 + 10, then nanoseconds, so initiations order strictly. */
-#define NSEC_PER_SEC 1000000000ULL
 #define CLOCK_TAI64N_LEN 12
 void clock_tai64n(uint8_t out[CLOCK_TAI64N_LEN]);
 /* Wall clock seconds/nanoseconds for last_handshake_time. */

@@ -33,7 +33,6 @@
 #define NOISE_LANE_LABEL      "tunlane lane "
 
 /* Timers and limits (whitepaper 6.1), in nanoseconds where they are times. */
-#define NSEC_PER_MSEC             1000000ULL
 #define REKEY_AFTER_MESSAGES      (1ULL << 60)
 #define REJECT_AFTER_MESSAGES     (UINT64_MAX - COUNTER_WINDOW_SIZE - 1)
 #define REKEY_TIMEOUT             (5 * NSEC_PER_SEC)
