@@ -23,8 +23,9 @@
 #include "offload.h"
 #include "tun.h"
 #include "uapi.h"
+#include "udp.h"
 
-#define LANE_BATCH 64
+#define LANE_BATCH UDP_BATCH
 #define LANE_BUF   (MESSAGE_DATA_HEADER_LEN + MESSAGE_MAX_SIZE + 64)
 /* Segments of one super-packet: each needs its headers (at most 60 + 60
  * bytes for IPv4/TCP, more for IPv6 with extension headers), the WireGuard
@@ -43,10 +44,7 @@ struct lane {
 	int epfd;
 	int ctl_fd;
 	uint8_t *bufs;			/* LANE_BATCH buffers of LANE_BUF */
-	struct mmsghdr msgs[LANE_BATCH];
-	struct iovec iovs[LANE_BATCH];
-	union endpoint srcs[LANE_BATCH];
-	char cmsg[LANE_BATCH][CMSG_SPACE(sizeof(int))];
+	struct udp_batch udp;		/* headers for reads into bufs */
 	struct tx_batch txb;
 	struct rx_batch rxb;
 	uint8_t *segs;			/* SEG_AREA for cut super-packets */
@@ -152,12 +150,12 @@ static void lane_read_tun(struct lane *l)
 
 	for (int i = 0; i < LANE_BATCH; i++) {
 		uint8_t *buf = l->bufs + (size_t)i * LANE_BUF;
-		ssize_t n = read(dev->tun_fd, buf + MESSAGE_DATA_HEADER_LEN - hdr,
-				 MESSAGE_MAX_SIZE + hdr);
+		ssize_t n = tun_read(dev, buf + MESSAGE_DATA_HEADER_LEN - hdr,
+				     MESSAGE_MAX_SIZE + hdr);
 
 		if (n < 0) {
 			/* EBADFD/EIO: the interface was deleted under us. */
-			if (errno == EBADFD || errno == EIO)
+			if (n == -EBADFD || n == -EIO)
 				l->gone = true;
 			break;
 		}
@@ -171,47 +169,16 @@ static void lane_read_tun(struct lane *l)
 	send_flush(dev);
 }
 
-/* The segment size the kernel reports for a UDP_GRO-coalesced buffer. */
-static size_t gro_size(struct msghdr *mh, size_t len)
-{
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
-		if (cm->cmsg_level == IPPROTO_UDP && cm->cmsg_type == UDP_GRO) {
-			int seg;
-
-			memcpy(&seg, CMSG_DATA(cm), sizeof(seg));
-			return seg > 0 ? (size_t)seg : len;
-		}
-	return len;
-}
-
-static void lane_prepare_rx(struct lane *l)
-{
-	for (int i = 0; i < LANE_BATCH; i++) {
-		struct msghdr *mh = &l->msgs[i].msg_hdr;
-
-		l->iovs[i].iov_base = l->bufs + (size_t)i * LANE_BUF;
-		l->iovs[i].iov_len = MESSAGE_MAX_SIZE;
-		mh->msg_iov = &l->iovs[i];
-		mh->msg_iovlen = 1;
-		mh->msg_name = &l->srcs[i];
-		mh->msg_namelen = sizeof(l->srcs[i]);
-		mh->msg_control = l->cmsg[i];
-		mh->msg_controllen = sizeof(l->cmsg[i]);
-		mh->msg_flags = 0;
-	}
-}
-
 static void lane_read_udp(struct lane *l)
 {
 	struct wg_device *dev = l->dev;
 	int n;
 
-	lane_prepare_rx(l);
-	n = recvmmsg(dev->udp_fd, l->msgs, LANE_BATCH, MSG_DONTWAIT, NULL);
+	n = udp_recv_batch(dev, &l->udp, l->bufs, LANE_BUF);
 	for (int i = 0; i < n; i++) {
-		struct msghdr *mh = &l->msgs[i].msg_hdr;
-		size_t len = l->msgs[i].msg_len, seg = gro_size(mh, len);
-		uint8_t *p = l->iovs[i].iov_base;
+		struct msghdr *mh = &l->udp.msgs[i].msg_hdr;
+		size_t len = l->udp.msgs[i].msg_len, seg = udp_gro_size(mh, len);
+		uint8_t *p = l->udp.iovs[i].iov_base;
 
 		/* A truncated datagram is larger than any valid message. */
 		if (mh->msg_flags & MSG_TRUNC) {
@@ -221,19 +188,9 @@ static void lane_read_udp(struct lane *l)
 		/* UDP GRO glued same-size datagrams from one source together. */
 		for (size_t off = 0; off < len; off += seg)
 			receive_packet(dev, p + off, len - off < seg ? len - off : seg,
-				       &l->srcs[i]);
+				       &l->udp.srcs[i]);
 	}
 	receive_flush(dev);	/* before the buffers are read into again */
-}
-
-/* Ask the kernel to coalesce datagrams for us (udp(7) UDP_GRO); a kernel
- * without it simply hands them over one by one. */
-static void lane_enable_gro(struct wg_device *dev)
-{
-	int one = 1;
-
-	if (setsockopt(dev->udp_fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)) < 0)
-		log_debug("UDP GRO unavailable: %s", strerror(errno));
 }
 
 static void lane_swap_socket(struct lane *l, int fd)
@@ -244,7 +201,7 @@ static void lane_swap_socket(struct lane *l, int fd)
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, dev->udp_fd, NULL);
 	close(dev->udp_fd);
 	dev->udp_fd = fd;
-	lane_enable_gro(dev);
+	udp_enable_gro(dev);
 	epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
@@ -370,7 +327,7 @@ int lane_run(struct wg_device *dev, int ctl_fd)
 	l.txb.gso = true;
 	dev->txb = &l.txb;
 	dev->rxb = &l.rxb;
-	lane_enable_gro(dev);
+	udp_enable_gro(dev);
 	l.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (!l.bufs || !l.segs || !l.rxb.scratch || l.epfd < 0 ||
 	    crypto_init() < 0)

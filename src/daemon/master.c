@@ -123,7 +123,7 @@ static int master_open_sockets(struct master *m)
 	return 0;
 }
 
-static void lane_child(struct master *m, unsigned int i, int ctl_fd)
+static void master_become_lane(struct master *m, unsigned int i, int ctl_fd)
 {
 	struct wg_device *dev = &m->dev;
 	pid_t master = getppid();
@@ -200,7 +200,7 @@ static int master_spawn(struct master *m, unsigned int i)
 		return -errno;
 	}
 	if (pid == 0)
-		lane_child(m, i, sv[1]);
+		master_become_lane(m, i, sv[1]);
 	close(sv[1]);
 	s->pid = pid;
 	s->started = clock_now();

@@ -37,6 +37,10 @@ struct uapi_client {
 
 static struct uapi_client *clients[MAX_CLIENTS];
 
+/* Handles one complete request; *reply is malloc'd. */
+static void master_uapi_request(struct master *m, const char *req, size_t len,
+				char **reply, size_t *rlen);
+
 static int uapi_sock_busy(const struct sockaddr_un *sun)
 {
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -427,7 +431,7 @@ out:
 	return ret;
 }
 
-void master_uapi_request(struct master *m, const char *req, size_t len,
+static void master_uapi_request(struct master *m, const char *req, size_t len,
 			 char **reply, size_t *rlen)
 {
 	char *body = NULL;

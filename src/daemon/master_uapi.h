@@ -16,8 +16,5 @@ void master_uapi_client_event(struct master *m, struct uapi_client *c,
 void master_uapi_close_clients(struct master *m);
 /* Keeps what a dead lane had counted in the peers' totals. */
 void master_uapi_lane_died(struct master *m, unsigned int lane);
-/* Handles one complete request; *reply is malloc'd. */
-void master_uapi_request(struct master *m, const char *req, size_t len,
-			 char **reply, size_t *rlen);
 
 #endif

@@ -7,7 +7,7 @@
 
 #include "text.h"
 
-void prefix_mask(struct prefix *p)
+static void prefix_mask(struct prefix *p)
 {
 	unsigned int i, bytes = p->family == AF_INET ? 4 : 16;
 

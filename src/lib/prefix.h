@@ -25,7 +25,5 @@ struct prefix {
  */
 int prefix_parse(struct prefix *out, const char *s, bool mask);
 
-/* Clears the bits of addr past cidr. */
-void prefix_mask(struct prefix *p);
 
 #endif

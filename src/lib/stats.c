@@ -25,7 +25,7 @@ const char *const stats_drop_names[DROP_MAX] = {
 	[DROP_TX_ERROR] = "tx_error",
 };
 
-void stats_path(char *out, size_t len, const char *ifname)
+static void stats_path(char *out, size_t len, const char *ifname)
 {
 	snprintf(out, len, "%s/%s.stats", STATS_DIR, ifname);
 }

@@ -62,6 +62,5 @@ int stats_create(struct stats_page **out, const char *ifname, unsigned lanes);
 int stats_open(const struct stats_page **out, size_t *len, const char *ifname);
 void stats_unlink(const char *ifname);
 uint64_t stats_drops_total(const struct lane_stats *l);
-void stats_path(char *out, size_t len, const char *ifname);
 
 #endif

@@ -50,8 +50,6 @@
 uint32_t offload_csum_partial(const void *buf, size_t len, uint32_t sum);
 /* Folds to 16 bits and complements: the value to store in a header. */
 uint16_t offload_csum_fold(uint32_t sum);
-/* One's complement addition of two partial sums. */
-uint32_t offload_csum_add(uint32_t a, uint32_t b);
 /*
  * Partial sum of the TCP/UDP pseudo-header (RFC 9293 section 3.1,
  * RFC 8200 section 8.1) over the source and destination addresses (alen 4

@@ -68,7 +68,7 @@ uint16_t offload_csum_fold(uint32_t sum)
 	return (uint16_t)~sum;
 }
 
-uint32_t offload_csum_add(uint32_t a, uint32_t b)
+static uint32_t offload_csum_add(uint32_t a, uint32_t b)
 {
 	return fold64((uint64_t)a + b);
 }

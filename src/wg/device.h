@@ -185,8 +185,6 @@ void send_keepalive(struct wg_peer *peer);
 void send_staged_packets(struct wg_peer *peer);
 /* A packet read from the tun: route it and encrypt it, or stage it. */
 void send_tun_packet(struct wg_device *dev, uint8_t *pkt, size_t len);
-/* Low-level datagram send to a peer (applies the lane's port offset). */
-int send_to_peer(struct wg_peer *peer, const void *buf, size_t len);
 /* Sends what the tx batch holds. */
 void send_flush(struct wg_device *dev);
 

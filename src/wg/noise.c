@@ -498,7 +498,7 @@ out:
 	return ret;
 }
 
-void noise_keypair_free(struct noise_keypair *kp, struct index_table *t)
+static void noise_keypair_free(struct noise_keypair *kp, struct index_table *t)
 {
 	if (!kp)
 		return;

@@ -139,7 +139,5 @@ void noise_keypairs_clear(struct noise_keypairs *keypairs,
 /* Marks current's sending key invalid (used on key expiry). */
 void noise_expire_current_peer_keypairs(struct noise_keypairs *keypairs);
 
-/* Frees one keypair (wiping it) and unregisters its index. */
-void noise_keypair_free(struct noise_keypair *kp, struct index_table *t);
 
 #endif

@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "crypto.h"
 #include "log.h"
+#include "tun.h"
 
 /*
  * Under load (kernel receive.c): once handshakes arrive faster than
@@ -234,20 +235,7 @@ static void deliver(struct wg_peer *peer, const uint8_t *p, size_t len)
 		dev->rxb->pkt[dev->rxb->n++].len = l;
 		return;
 	}
-	if (write(dev->tun_fd, p, l) != (ssize_t)l)
-		device_count_drop(dev, DROP_TX_ERROR);
-}
-
-static void tun_write(struct wg_device *dev, struct offload_out *o)
-{
-	struct iovec iov[2] = {
-		{ .iov_base = &o->vh, .iov_len = OFFLOAD_VNET_HDR_LEN },
-		{ .iov_base = (void *)o->data, .iov_len = o->len },
-	};
-	int first = dev->vnet_hdr ? 0 : 1;
-
-	if (writev(dev->tun_fd, iov + first, 2 - first) < 0)
-		device_count_drop(dev, DROP_TX_ERROR);
+	tun_write(dev, &(struct offload_out){ .data = p, .len = l });
 }
 
 /*

@@ -19,77 +19,18 @@
 #include "clock.h"
 #include "crypto.h"
 #include "log.h"
+#include "udp.h"
 
 /* Kernel limits on one UDP_SEGMENT send (net/ipv4/udp.c). */
 #ifndef UDP_MAX_SEGMENTS
 #define UDP_MAX_SEGMENTS 64
 #endif
 #define GSO_MAX_BYTES (65535 - 40 - 8)	/* IPv6 header + UDP header */
-#define SEND_RETRIES 3
-#define SEND_WAIT_MS 5
-#define SEND_WAITS   4
+#define SEND_WAITS   4	/* waits for socket room per flush (udp.c) */
 
 /* Room for a header in front and padding plus tag behind any packet. */
 static uint8_t scratch[MESSAGE_DATA_HEADER_LEN + MESSAGE_MAX_SIZE +
 		       MESSAGE_PADDING_MULTIPLE + NOISE_AUTHTAG_LEN];
-
-/* Build the destination in the socket's family: a dual-stack socket wants
- * IPv4 peers as v4-mapped IPv6 addresses. */
-static socklen_t lane_dest(const struct wg_device *dev, const union endpoint *ep,
-			   union endpoint *out)
-{
-	uint16_t port = (uint16_t)(endpoint_port(ep) + dev->lane);
-
-	*out = *ep;
-	if (dev->udp_family == AF_INET6 && ep->sa.sa_family == AF_INET) {
-		memset(&out->in6, 0, sizeof(out->in6));
-		out->in6.sin6_family = AF_INET6;
-		out->in6.sin6_addr.s6_addr[10] = 0xff;
-		out->in6.sin6_addr.s6_addr[11] = 0xff;
-		memcpy(&out->in6.sin6_addr.s6_addr[12], &ep->in.sin_addr, 4);
-	}
-	endpoint_set_port(out, port);
-	return endpoint_len(out);
-}
-
-static int send_gso(struct wg_peer *peer, struct iovec *iov, unsigned int n)
-{
-	struct wg_device *dev = peer->dev;
-	char cbuf[CMSG_SPACE(sizeof(uint16_t))];
-	union endpoint dst;
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = n };
-	struct cmsghdr *cm;
-	uint16_t seg = (uint16_t)iov[0].iov_len;
-
-	mh.msg_namelen = lane_dest(dev, &peer->endpoint, &dst);
-	mh.msg_name = &dst;
-	if (!mh.msg_namelen || dev->udp_fd < 0)
-		return -EDESTADDRREQ;
-	if (n > 1) {
-		memset(cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = IPPROTO_UDP;
-		cm->cmsg_type = UDP_SEGMENT;
-		cm->cmsg_len = CMSG_LEN(sizeof(seg));
-		memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
-	}
-	for (int tries = 0;; tries++) {
-		struct pollfd pfd = { .fd = dev->udp_fd, .events = POLLOUT };
-
-		if (sendmsg(dev->udp_fd, &mh, MSG_DONTWAIT) >= 0)
-			return 0;
-		/* A full socket buffer is back-pressure, not loss: wait a
-		 * little for room rather than drop a whole GSO batch, but no
-		 * more than SEND_WAITS times per flush, so a stuck socket
-		 * cannot starve the lane's receive side and timers. */
-		if (errno != EAGAIN || tries == SEND_RETRIES || !dev->send_waits)
-			return -errno;
-		dev->send_waits--;
-		poll(&pfd, 1, SEND_WAIT_MS);
-	}
-}
 
 static void account(struct wg_peer *peer, const struct iovec *iov,
 		    unsigned int n, int err)
@@ -105,10 +46,10 @@ static void account(struct wg_peer *peer, const struct iovec *iov,
 	}
 }
 
-int send_to_peer(struct wg_peer *peer, const void *buf, size_t len)
+static int send_to_peer(struct wg_peer *peer, const void *buf, size_t len)
 {
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	int ret = send_gso(peer, &iov, 1);
+	int ret = udp_send(peer, &iov, 1);
 
 	account(peer, &iov, 1, ret);
 	return ret;
@@ -167,8 +108,7 @@ void send_handshake_cookie(struct wg_device *dev, const void *msg, size_t len,
 				  &dev->cookie_checker, &src->sa) < 0)
 		return;
 	/* Reply to the exact source: no lane offset, it is not a peer yet. */
-	if (sendto(dev->udp_fd, &reply, sizeof(reply), MSG_DONTWAIT, &src->sa,
-		   endpoint_len(src)) == (ssize_t)sizeof(reply)) {
+	if (udp_send_reply(dev, &reply, sizeof(reply), src) == 0) {
 		dev->stats->tx_bytes += sizeof(reply);
 		dev->stats->tx_packets++;
 	}
@@ -261,7 +201,7 @@ static void send_singly(struct wg_peer *peer, struct iovec *iov,
 			unsigned int n)
 {
 	for (unsigned int k = 0; k < n; k++)
-		account(peer, &iov[k], 1, send_gso(peer, &iov[k], 1));
+		account(peer, &iov[k], 1, udp_send(peer, &iov[k], 1));
 }
 
 void send_flush(struct wg_device *dev)
@@ -273,7 +213,7 @@ void send_flush(struct wg_device *dev)
 	dev->send_waits = SEND_WAITS;
 	while (b && i < b->n) {
 		run = gso_run(b, i);
-		err = send_gso(b->peer[i], &b->iov[i], run);
+		err = udp_send(b->peer[i], &b->iov[i], run);
 		/* Devices without UDP GSO support refuse the whole send: fall
 		 * back to one datagram per call from now on. */
 		if (run > 1 && (err == -EIO || err == -EINVAL ||

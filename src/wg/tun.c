@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The tun queues, both directions: opening a queue and its offloads (the
+ * master), reading packets to send and writing received ones (the lanes).
+ */
 #include "tun.h"
+#include "device.h"
 #include "offload.h"
 
 #include <errno.h>
@@ -66,4 +71,23 @@ int tun_get_mtu(const char *ifname)
 	ret = ioctl(fd, SIOCGIFMTU, &ifr) < 0 ? -errno : ifr.ifr_mtu;
 	close(fd);
 	return ret;
+}
+
+ssize_t tun_read(struct wg_device *dev, void *buf, size_t len)
+{
+	ssize_t n = read(dev->tun_fd, buf, len);
+
+	return n < 0 ? -errno : n;
+}
+
+void tun_write(struct wg_device *dev, struct offload_out *o)
+{
+	struct iovec iov[2] = {
+		{ .iov_base = &o->vh, .iov_len = OFFLOAD_VNET_HDR_LEN },
+		{ .iov_base = (void *)o->data, .iov_len = o->len },
+	};
+	int first = dev->vnet_hdr ? 0 : 1;
+
+	if (writev(dev->tun_fd, iov + first, 2 - first) < 0)
+		device_count_drop(dev, DROP_TX_ERROR);
 }

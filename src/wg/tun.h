@@ -8,6 +8,11 @@
 #define TUNLANE_TUN_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct offload_out;
+struct wg_device;
 
 /* Opens one queue of ifname, creating the interface on the first call.
  * With vnet_hdr every read and write carries a struct virtio_net_hdr.
@@ -22,5 +27,15 @@ int tun_open_queue(const char *ifname, bool vnet_hdr);
 int tun_set_offload(int fd);
 /* The interface MTU, or -errno. */
 int tun_get_mtu(const char *ifname);
+
+/*
+ * Reads one packet from dev's queue into buf (behind its virtio_net_hdr
+ * when dev->vnet_hdr). Bytes read, or -errno: -EAGAIN when none waits,
+ * -EBADFD or -EIO when the interface was deleted.
+ */
+ssize_t tun_read(struct wg_device *dev, void *buf, size_t len);
+/* Writes o to dev's queue, with o->vh in front when dev->vnet_hdr; a
+ * refused write counts as DROP_TX_ERROR. */
+void tun_write(struct wg_device *dev, struct offload_out *o);
 
 #endif

@@ -1,15 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The lanes' UDP sockets, in both directions: opening them (the master),
+ * reading batches of datagrams with UDP GRO, and sending with UDP GSO and
+ * to a lane's port (the lanes). Everything that touches a socket is here;
+ * what the datagrams mean is receive.c's and send.c's business.
+ */
 #include "udp.h"
 
 #include <errno.h>
+#include <linux/udp.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "crypto.h"
+#include "device.h"
+#include "log.h"
 
 #define UDP_SOCKET_BUFFER (4 << 20)
+/* A full socket buffer on send: how often to wait, and how long. */
+#define SEND_RETRIES 3
+#define SEND_WAIT_MS 5
 
 int udp_set_fwmark(int fd, uint32_t mark)
 {
@@ -120,4 +133,117 @@ void udp_close_all(int *fds, unsigned int n)
 			close(fds[i]);
 			fds[i] = -1;
 		}
+}
+
+/* Build the destination in the socket's family: a dual-stack socket wants
+ * IPv4 peers as v4-mapped IPv6 addresses. */
+static socklen_t udp_dest(const struct wg_device *dev, const union endpoint *ep,
+			  union endpoint *out)
+{
+	uint16_t port = (uint16_t)(endpoint_port(ep) + dev->lane);
+
+	*out = *ep;
+	if (dev->udp_family == AF_INET6 && ep->sa.sa_family == AF_INET) {
+		memset(&out->in6, 0, sizeof(out->in6));
+		out->in6.sin6_family = AF_INET6;
+		out->in6.sin6_addr.s6_addr[10] = 0xff;
+		out->in6.sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&out->in6.sin6_addr.s6_addr[12], &ep->in.sin_addr, 4);
+	}
+	endpoint_set_port(out, port);
+	return endpoint_len(out);
+}
+
+int udp_send(struct wg_peer *peer, struct iovec *iov, unsigned int n)
+{
+	struct wg_device *dev = peer->dev;
+	char cbuf[CMSG_SPACE(sizeof(uint16_t))];
+	union endpoint dst;
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = n };
+	struct cmsghdr *cm;
+	uint16_t seg = (uint16_t)iov[0].iov_len;
+
+	mh.msg_namelen = udp_dest(dev, &peer->endpoint, &dst);
+	mh.msg_name = &dst;
+	if (!mh.msg_namelen || dev->udp_fd < 0)
+		return -EDESTADDRREQ;
+	if (n > 1) {
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = IPPROTO_UDP;
+		cm->cmsg_type = UDP_SEGMENT;
+		cm->cmsg_len = CMSG_LEN(sizeof(seg));
+		memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+	}
+	for (int tries = 0;; tries++) {
+		struct pollfd pfd = { .fd = dev->udp_fd, .events = POLLOUT };
+
+		if (sendmsg(dev->udp_fd, &mh, MSG_DONTWAIT) >= 0)
+			return 0;
+		/* A full socket buffer is back-pressure, not loss: wait a
+		 * little for room rather than drop a whole GSO batch, but no
+		 * more than SEND_WAITS times per flush, so a stuck socket
+		 * cannot starve the lane's receive side and timers. */
+		if (errno != EAGAIN || tries == SEND_RETRIES || !dev->send_waits)
+			return -errno;
+		dev->send_waits--;
+		poll(&pfd, 1, SEND_WAIT_MS);
+	}
+}
+
+size_t udp_gro_size(struct msghdr *mh, size_t len)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
+		if (cm->cmsg_level == IPPROTO_UDP && cm->cmsg_type == UDP_GRO) {
+			int seg;
+
+			memcpy(&seg, CMSG_DATA(cm), sizeof(seg));
+			return seg > 0 ? (size_t)seg : len;
+		}
+	return len;
+}
+
+static void udp_prepare_rx(struct udp_batch *b, uint8_t *bufs, size_t stride)
+{
+	for (int i = 0; i < UDP_BATCH; i++) {
+		struct msghdr *mh = &b->msgs[i].msg_hdr;
+
+		b->iovs[i].iov_base = bufs + (size_t)i * stride;
+		b->iovs[i].iov_len = MESSAGE_MAX_SIZE;
+		mh->msg_iov = &b->iovs[i];
+		mh->msg_iovlen = 1;
+		mh->msg_name = &b->srcs[i];
+		mh->msg_namelen = sizeof(b->srcs[i]);
+		mh->msg_control = b->cmsg[i];
+		mh->msg_controllen = sizeof(b->cmsg[i]);
+		mh->msg_flags = 0;
+	}
+}
+
+int udp_recv_batch(struct wg_device *dev, struct udp_batch *b, uint8_t *bufs,
+		   size_t stride)
+{
+	int n;
+
+	udp_prepare_rx(b, bufs, stride);
+	n = recvmmsg(dev->udp_fd, b->msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
+	return n < 0 ? -errno : n;
+}
+void udp_enable_gro(struct wg_device *dev)
+{
+	int one = 1;
+
+	if (setsockopt(dev->udp_fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)) < 0)
+		log_debug("UDP GRO unavailable: %s", strerror(errno));
+}
+
+int udp_send_reply(struct wg_device *dev, const void *buf, size_t len,
+		   const union endpoint *dst)
+{
+	if (sendto(dev->udp_fd, buf, len, MSG_DONTWAIT, &dst->sa,
+		   endpoint_len(dst)) != (ssize_t)len)
+		return -errno;
+	return 0;
 }
