@@ -30,7 +30,7 @@ else
 Q := @
 endif
 
-# Layers, lowest first (docs/design.md, "Source layout"). Each folder sees
+# Layers, lowest first (docs/design.md section 7, "Source layout"). Each folder sees
 # only its own headers and those of the layers below it, so an include
 # that points upwards is a compile error.
 INC_lib     := -Isrc/lib

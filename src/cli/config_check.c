@@ -35,7 +35,7 @@ int config_check_interface(struct parser *p)
 		return config_fail(p, -EINVAL, "no [Interface] section");
 	if (!p->has_private_key)
 		return config_fail(p, -EINVAL, "[Interface] has no PrivateKey");
-	/* Lane i listens on ListenPort+i (design section 1). */
+	/* Lane i listens on ListenPort+i (docs/design.md section 1). */
 	p->line = p->listen_port_line;
 	if (c->has_listen_port && c->listen_port + c->lanes - 1 > UINT16_MAX)
 		return config_fail(p, -EINVAL,
@@ -64,7 +64,7 @@ static int check_peer(struct parser *p, size_t i, const uint8_t own[32])
 		return config_fail(p, -EINVAL,
 			    "PublicKey is this interface's own public key");
 	p->line = p->meta[i].endpoint_line;
-	/* Lane i sends to the peer's port+i (design section 1). */
+	/* Lane i sends to the peer's port+i (docs/design.md section 1). */
 	if (peer->has_endpoint && port + p->c->lanes - 1 > UINT16_MAX)
 		return config_fail(p, -EINVAL,
 			    "Endpoint port %u leaves no port for lane %u of %u",

@@ -95,7 +95,7 @@ static int lane_epoll_add(struct lane *l, int fd, uint32_t tag)
 /*
  * A read with a vnet header: a plain packet is sent from where it lies; a
  * TSO/USO super-packet (or one whose checksum the kernel left to us) is cut
- * into MTU-sized segments first (design.md section 4), each with room for
+ * into MTU-sized segments first (docs/design.md section 4), each with room for
  * the WireGuard header in front and padding and tag behind.
  */
 static void lane_tun_vnet(struct lane *l, uint8_t *slot, size_t n)

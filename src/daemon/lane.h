@@ -2,7 +2,7 @@
 /*
  * A lane: one unprivileged, single-threaded process owning one tun queue
  * and one UDP socket, running its own WireGuard sessions with the peer's
- * lane of the same number (design.md section 2).
+ * lane of the same number (docs/design.md section 2).
  */
 #ifndef TUNLANE_LANE_H
 #define TUNLANE_LANE_H

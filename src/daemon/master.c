@@ -43,7 +43,7 @@ static void log_offloads(int flags)
 }
 
 /* The first queue decides: with a virtio-net header and offloads where the
- * kernel grants them (design.md section 4), else plain packets. */
+ * kernel grants them (docs/design.md section 4), else plain packets. */
 static int master_open_first_queue(struct master *m)
 {
 	int fd, flags;

@@ -6,7 +6,7 @@
  * a lane is one single-threaded process, and the AEAD runs per packet, so
  * the hot path must not allocate. The flip side is that nothing here is
  * thread-safe; a process that wants crypto on two threads needs two
- * processes (which is the design, section 2).
+ * processes (docs/design.md section 2).
  *
  * XChaCha20-Poly1305 is in crypto_xchacha.c, key encodings in
  * crypto_key.c.

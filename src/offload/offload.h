@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Packet manipulation for the tun offload fast path (design.md section 4):
+ * Packet manipulation for the tun offload fast path (docs/design.md section 4):
  * TSO/USO segmentation of the super-packets a tun opened with IFF_VNET_HDR
  * hands us, TCP coalescing (GRO) of decrypted packets before they are
  * written back, and the RFC 1071 Internet checksum helpers both need.

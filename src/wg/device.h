@@ -81,7 +81,7 @@ struct wg_peer {
 	struct noise_keypairs keypairs;
 	struct cookie latest_cookie;
 	/* Endpoint as configured or last roamed to, in lane-0 terms: lane i
-	 * sends to port + i (design.md section 1). sa_family 0 = unknown. */
+	 * sends to port + i (docs/design.md section 1). sa_family 0 = unknown. */
 	union endpoint endpoint;
 	union endpoint last_src;	/* raw source of the last packet */
 	uint16_t persistent_keepalive;	/* seconds, 0 = off */

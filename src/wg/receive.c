@@ -239,7 +239,7 @@ static void deliver(struct wg_peer *peer, const uint8_t *p, size_t len)
 }
 
 /*
- * GRO for the tun (design.md section 4): consecutive in-order segments of
+ * GRO for the tun (docs/design.md section 4): consecutive in-order segments of
  * one TCP flow become one super-packet, so the kernel's TCP stack handles
  * one 64 KiB packet instead of 45 small ones. Without a vnet header the
  * packets are written one by one.

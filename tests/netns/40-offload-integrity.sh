@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # shellcheck disable=SC2153 # IF_A, PID_A etc. come from lib.sh
-# Data integrity through the offload fast path (design.md section 4, issue 4):
+# Data integrity through the offload fast path (docs/design.md section 4, issue 4):
 # two tunlaned pairs with 2 lanes each between the same two namespaces, one
 # with tun offloads (TSO/USO split on send, UDP GSO/GRO, TCP GRO written back
 # as super-packets) and one with --no-offload / TUNLANE_OFFLOAD=off. Over

@@ -77,7 +77,7 @@ static void test_blake2s_kat(void **state)
 			    "37458b209ed63a294d999b4c86675982");
 }
 
-/* design.md section 3 / whitepaper 5.4.1: C0 and H0 of the handshake. */
+/* docs/design.md section 3 / whitepaper 5.4.1: C0 and H0 of the handshake. */
 static void test_blake2s_wireguard_initial_values(void **state)
 {
 	static const char construction[] =
