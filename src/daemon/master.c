@@ -355,6 +355,12 @@ int master_setup(struct master *m, const struct master_opts *opts)
 	 * bytes of IPv6 + UDP + WireGuard overhead under a 1500-byte path. */
 	if ((ret = nl_link_set_mtu(opts->ifname, DEFAULT_MTU)) < 0)
 		log_warn("cannot set MTU %u: %s", DEFAULT_MTU, strerror(-ret));
+	/* No link-local address, no router solicitations into the tunnel,
+	 * as the kernel's WireGuard device has none either. */
+	if ((ret = nl_link_set_addrgenmode_none(opts->ifname)) < 0 &&
+	    ret != -EAFNOSUPPORT)
+		log_warn("cannot turn off IPv6 address generation: %s",
+			 strerror(-ret));
 	m->ep_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (m->ep_fd < 0)
 		return -errno;

@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
+#include <linux/fib_rules.h>
 #include <linux/if_addr.h>
+#include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -155,6 +157,232 @@ int nl_route_add(const char *ifname, const struct prefix *p, uint32_t table)
 	if (table >= 256)
 		mnl_attr_put_u32(nlh, RTA_TABLE, table);
 	return nl_talk(nlh);
+}
+
+int nl_link_set_addrgenmode_none(const char *ifname)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	int idx = nl_link_index(ifname);
+	struct nlmsghdr *nlh;
+	struct nlattr *spec, *inet6;
+
+	if (idx < 0)
+		return idx;
+	nlh = link_msg(buf, RTM_NEWLINK, 0, idx);
+	spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	inet6 = mnl_attr_nest_start(nlh, AF_INET6);
+	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+	mnl_attr_nest_end(nlh, inet6);
+	mnl_attr_nest_end(nlh, spec);
+	return nl_talk(nlh);
+}
+
+/*
+ * Sends a dump request and feeds every answer to cb until NLMSG_DONE.
+ * cb returns MNL_CB_OK to go on, MNL_CB_STOP to end early (then the rest
+ * of the dump is dropped with the socket). 0 or -errno.
+ */
+static int nl_dump(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl;
+	unsigned int seq, portid;
+	ssize_t n;
+	int ret;
+
+	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq = (unsigned int)time(NULL);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ret = MNL_CB_OK;
+	while (ret == MNL_CB_OK &&
+	       (n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0)
+		ret = mnl_cb_run(buf, (size_t)n, seq, portid, cb, data);
+	ret = ret < 0 ? -errno : 0;
+out:
+	mnl_socket_close(nl);
+	return ret;
+}
+
+static struct nlmsghdr *rule_msg(char *buf, uint16_t type, uint16_t flags,
+				 const struct nl_rule *r)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct fib_rule_hdr *frh;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
+	frh->family = (uint8_t)r->family;
+	frh->action = FR_ACT_TO_TBL;
+	frh->table = r->table < 256 ? (uint8_t)r->table : RT_TABLE_UNSPEC;
+	if (r->invert)
+		frh->flags |= FIB_RULE_INVERT;
+	mnl_attr_put_u32(nlh, FRA_TABLE, r->table);
+	if (r->priority)
+		mnl_attr_put_u32(nlh, FRA_PRIORITY, r->priority);
+	/* The kernel matches the whole mark when no mask is given. */
+	if (r->fwmark)
+		mnl_attr_put_u32(nlh, FRA_FWMARK, r->fwmark);
+	if (r->suppress_prefixlen >= 0)
+		mnl_attr_put_u32(nlh, FRA_SUPPRESS_PREFIXLEN,
+				 (uint32_t)r->suppress_prefixlen);
+	return nlh;
+}
+
+int nl_rule_add(const struct nl_rule *r)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
+	return nl_talk(rule_msg(buf, RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, r));
+}
+
+int nl_rule_del(const struct nl_rule *r)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
+	return nl_talk(rule_msg(buf, RTM_DELRULE, 0, r));
+}
+
+static int min_prio_cb(const struct nlmsghdr *nlh, void *data)
+{
+	uint32_t *min = data, prio = 0;
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct fib_rule_hdr))
+		if (mnl_attr_get_type(a) == FRA_PRIORITY &&
+		    mnl_attr_get_payload_len(a) == 4)
+			prio = mnl_attr_get_u32(a);
+	if (prio && prio < *min)
+		*min = prio;
+	return MNL_CB_OK;
+}
+
+int nl_rule_min_priority(int family, uint32_t *prio)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct fib_rule_hdr *frh;
+	uint32_t min = UINT32_MAX;
+	int ret;
+
+	nlh->nlmsg_type = RTM_GETRULE;
+	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
+	frh->family = (uint8_t)family;
+	ret = nl_dump(nlh, min_prio_cb, &min);
+	if (ret < 0)
+		return ret;
+	*prio = min == UINT32_MAX ? 32766 : min;
+	return 0;
+}
+
+struct table_find {
+	uint32_t table;
+	bool found;
+};
+
+static int table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct table_find *t = data;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	uint32_t table = rtm->rtm_table;
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(*rtm))
+		if (mnl_attr_get_type(a) == RTA_TABLE &&
+		    mnl_attr_get_payload_len(a) == 4)
+			table = mnl_attr_get_u32(a);
+	if (table == t->table) {
+		t->found = true;
+		return MNL_CB_STOP;
+	}
+	return MNL_CB_OK;
+}
+
+int nl_table_in_use(uint32_t table)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	struct table_find t = { .table = table };
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
+	for (size_t i = 0; i < 2 && !t.found; i++) {
+		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+		struct rtmsg *rtm;
+		int ret;
+
+		nlh->nlmsg_type = RTM_GETROUTE;
+		rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+		rtm->rtm_family = (uint8_t)families[i];
+		ret = nl_dump(nlh, table_cb, &t);
+		if (ret < 0 && ret != -EAFNOSUPPORT)
+			return ret;
+	}
+	return t.found;
+}
+
+struct addr_walk {
+	int ifindex;
+	int (*cb)(const struct nl_prefix *p, void *arg);
+	void *arg;
+	int ret;
+};
+
+static int addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct addr_walk *w = data;
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	size_t alen = ifa->ifa_family == AF_INET ? 4 : 16;
+	struct nl_prefix p = { .family = ifa->ifa_family,
+			       .cidr = ifa->ifa_prefixlen };
+	const struct nlattr *a;
+	bool have = false;
+
+	if ((int)ifa->ifa_index != w->ifindex ||
+	    (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
+		return MNL_CB_OK;
+	/* IFA_LOCAL is ours; IFA_ADDRESS is the far end on a point-to-point
+	 * address, and the only one on IPv6. */
+	mnl_attr_for_each(a, nlh, sizeof(*ifa)) {
+		uint16_t type = mnl_attr_get_type(a);
+
+		if ((type == IFA_LOCAL || (type == IFA_ADDRESS && !have)) &&
+		    mnl_attr_get_payload_len(a) == alen) {
+			memcpy(p.addr, mnl_attr_get_payload(a), alen);
+			have = true;
+		}
+	}
+	if (have && (w->ret = w->cb(&p, w->arg)) != 0)
+		return MNL_CB_STOP;
+	return MNL_CB_OK;
+}
+
+int nl_addr_list(const char *ifname,
+		 int (*cb)(const struct nl_prefix *p, void *arg), void *arg)
+{
+	struct addr_walk w = { .ifindex = nl_link_index(ifname), .cb = cb,
+			       .arg = arg };
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifaddrmsg *ifa;
+	int ret;
+
+	if (w.ifindex < 0)
+		return w.ifindex;
+	nlh->nlmsg_type = RTM_GETADDR;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_UNSPEC;
+	ret = nl_dump(nlh, addr_cb, &w);
+	return ret < 0 ? ret : w.ret;
 }
 
 /* The cpumask text format: 32-bit hex words, most significant first,
