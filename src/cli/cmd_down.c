@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* tunlane down IFNAME|CONFIG: stop the daemon; it removes the interface,
- * its socket and its stats page as it exits. */
+ * its socket and its stats page as it exits. Around that, in wg-quick's
+ * order: PreDown hooks, SaveConfig, then (daemon gone) the full-tunnel
+ * rules and DNS that `up` recorded, and PostDown hooks. The hooks come
+ * from the file `up` read (or CONFIG when given). */
 #include <errno.h>
 #include <stdbool.h>
 #include <signal.h>
@@ -13,6 +16,7 @@
 #include "config.h"
 #include "ipc.h"
 #include "netlink.h"
+#include "quick.h"
 #include "stale.h"
 #include "stats.h"
 #include "subcommands.h"
@@ -90,8 +94,69 @@ static bool is_tun(const char *ifname)
 	return access(path, F_OK) == 0;
 }
 
+/* The configuration for the hooks and SaveConfig: CONFIG when a file was
+ * named, else the one `up` recorded. false when there is none. */
+static bool down_config(struct config *c, const char *arg,
+			const struct quick_state *st, bool have_state)
+{
+	const char *path = strchr(arg, '/') || strstr(arg, ".conf") ? arg :
+			   have_state && *st->config ? st->config : NULL;
+	char err[4096];
+
+	if (!path)
+		return false;
+	if (config_load(c, path, err, sizeof(err)) == 0)
+		return true;
+	*strchrnul(err, '\n') = '\0';
+	fprintf(stderr, "%s: %s; no hooks or SaveConfig\n", prog, err);
+	return false;
+}
+
+static int stop(const char *ifname, pid_t pid)
+{
+	if (pid > 0 && kill(pid, SIGTERM) < 0 && errno != ESRCH) {
+		fprintf(stderr, "%s: %s: cannot stop pid %d: %s\n", prog, ifname,
+			(int)pid, strerror(errno));
+		return 1;
+	}
+	if (pid <= 0)
+		nl_link_delete(ifname);	/* no daemon of ours: just the link */
+	if (!wait_gone(pid, ifname)) {
+		fprintf(stderr, "%s: %s: daemon did not exit\n", prog, ifname);
+		return 1;
+	}
+	return 0;
+}
+
+static int down(const char *ifname, const char *arg, pid_t pid)
+{
+	struct quick_state st;
+	bool have_state = quick_state_load(ifname, &st) == 0;
+	struct config c;
+	bool have_conf = down_config(&c, arg, &st, have_state);
+	int ret;
+
+	if (have_conf && quick_hooks(&c, CONFIG_PRE_DOWN) < 0)
+		fprintf(stderr, "%s: %s: going down all the same\n", prog, ifname);
+	if (have_conf && c.save_config) {
+		ret = quick_save_config(&c);
+		if (ret < 0)
+			fprintf(stderr, "%s: %s: cannot save the configuration to %s: %s\n",
+				prog, ifname, c.path, strerror(-ret));
+	}
+	ret = stop(ifname, pid);
+	if (ret == 0 && have_state)
+		quick_undo(ifname, &st);
+	if (ret == 0 && have_conf && quick_hooks(&c, CONFIG_POST_DOWN) < 0)
+		ret = 1;
+	if (have_conf)
+		config_free(&c);
+	return ret;
+}
+
 int cmd_down(int argc, char **argv)
 {
+	struct quick_state st;
 	char ifname[16];
 	pid_t pid;
 
@@ -108,10 +173,20 @@ int cmd_down(int argc, char **argv)
 	if (pid <= 0 && stale_cleanup(ifname) > 0) {
 		fprintf(stderr, "%s: %s: removed what a dead daemon left behind\n",
 			prog, ifname);
-		if (nl_link_index(ifname) < 0)
+		if (nl_link_index(ifname) < 0) {
+			if (quick_state_load(ifname, &st) == 0)
+				quick_undo(ifname, &st);
 			return 0;
+		}
 	}
 	if (pid <= 0 && nl_link_index(ifname) < 0) {
+		/* A daemon that died left its rules: remove them now. */
+		if (quick_state_load(ifname, &st) == 0) {
+			fprintf(stderr, "%s: %s was not running; removing what it "
+				"left behind\n", prog, ifname);
+			quick_undo(ifname, &st);
+			return 0;
+		}
 		fprintf(stderr, "%s: %s is not up\n", prog, ifname);
 		return 1;
 	}
@@ -119,16 +194,5 @@ int cmd_down(int argc, char **argv)
 		fprintf(stderr, "%s: %s is not a tunlane interface\n", prog, ifname);
 		return 1;
 	}
-	if (pid > 0 && kill(pid, SIGTERM) < 0 && errno != ESRCH) {
-		fprintf(stderr, "%s: %s: cannot stop pid %d: %s\n", prog, ifname,
-			(int)pid, strerror(errno));
-		return 1;
-	}
-	if (pid <= 0)
-		nl_link_delete(ifname);	/* no daemon of ours: just the link */
-	if (!wait_gone(pid, ifname)) {
-		fprintf(stderr, "%s: %s: daemon did not exit\n", prog, ifname);
-		return 1;
-	}
-	return 0;
+	return down(ifname, argv[1], pid);
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * tunlane up CONFIG|IFNAME: start tunlaned, apply the configuration over
- * the UAPI socket, then addresses, MTU, link and routes over rtnetlink.
- * Any failure after the daemon started deletes the interface again, so a
- * failed `up` leaves nothing behind.
+ * the UAPI socket, then addresses, MTU, link and routes over rtnetlink,
+ * with wg-quick's hooks, DNS and full-tunnel rules in wg-quick's order
+ * (quick.h). Any failure after the daemon started deletes the interface
+ * again and undoes the rest, so a failed `up` leaves nothing behind.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include "crypto.h"
 #include "ipc.h"
 #include "netlink.h"
+#include "quick.h"
 #include "stale.h"
 #include "stats.h"
 #include "subcommands.h"
@@ -127,27 +129,6 @@ static int report(const char *ifname, const char *what, int ret)
 	return ret;
 }
 
-/*
- * A default route in the main table would send the tunnel's own UDP
- * packets into the tunnel. wg-quick solves that with fwmark policy rules;
- * until tunlane does too, refuse rather than cut the host off.
- */
-static int check_default_route(const struct config *c)
-{
-	if (c->table_mode == CONFIG_TABLE_OFF ||
-	    (c->table_mode == CONFIG_TABLE_ID && c->table != CONFIG_TABLE_MAIN))
-		return 0;
-	for (size_t i = 0; i < c->n_peers; i++)
-		for (size_t j = 0; j < c->peers[i].n_allowed; j++)
-			if (c->peers[i].allowed[j].cidr == 0) {
-				fprintf(stderr, "%s: %s: a /0 AllowedIPs in the main table "
-					"would route the tunnel into itself; use "
-					"Table = off or a table number\n", prog, c->ifname);
-				return -EINVAL;
-			}
-	return 0;
-}
-
 static void route_exists_warning(const struct config *c,
 				 const struct prefix *p)
 {
@@ -158,7 +139,18 @@ static void route_exists_warning(const struct config *c,
 		prog, c->ifname, buf, p->cidr);
 }
 
-static int add_routes(const struct config *c)
+/* wg-quick's add_default, once per family that has a /0. */
+static int add_default(const struct config *c, int family,
+		       struct quick_state *st)
+{
+	for (size_t i = 0; i < st->n_rules; i++)
+		if (st->rules[i].family == family)
+			return 0;
+	return report(c->ifname, "add the full-tunnel rules",
+		      quick_add_default(c->ifname, family, c->fwmark, st));
+}
+
+static int add_routes(const struct config *c, struct quick_state *st)
 {
 	uint32_t table = c->table_mode == CONFIG_TABLE_ID ? c->table : 0;
 	char what[64];
@@ -170,6 +162,11 @@ static int add_routes(const struct config *c)
 		for (size_t j = 0; j < c->peers[i].n_allowed; j++) {
 			const struct prefix *p = &c->peers[i].allowed[j];
 
+			if (p->cidr == 0 && c->table_mode == CONFIG_TABLE_AUTO) {
+				if ((ret = add_default(c, p->family, st)) < 0)
+					return ret;
+				continue;
+			}
 			ret = nl_route_add(c->ifname, p, table);
 			/* Like `ip route add`: an existing route (ours from an
 			 * Address, or another interface's) is left alone. */
@@ -184,7 +181,7 @@ static int add_routes(const struct config *c)
 	return 0;
 }
 
-static int set_network(const struct config *c)
+static int set_network(const struct config *c, struct quick_state *st)
 {
 	int ret;
 
@@ -194,8 +191,10 @@ static int set_network(const struct config *c)
 			     nl_addr_add(c->ifname, &c->addresses[i]));
 	if (ret == 0)
 		ret = report(c->ifname, "set link up", nl_link_set_up(c->ifname, true));
+	if (ret == 0 && quick_dns_set(c, st) < 0)
+		ret = -EIO;
 	if (ret == 0)
-		ret = add_routes(c);
+		ret = add_routes(c, st);
 	return ret;
 }
 
@@ -221,12 +220,60 @@ static int wait_lanes(const char *ifname)
 	return ret;
 }
 
-static int up(const struct config *c)
+/* What a daemon that died without `down` left: its rules and DNS. */
+static void clean_stale(const char *ifname)
+{
+	struct quick_state st;
+
+	if (quick_state_load(ifname, &st) == -ENOENT)
+		return;
+	fprintf(stderr, "%s: %s: removing what an earlier run left behind\n",
+		prog, ifname);
+	quick_undo(ifname, &st);
+}
+
+/* The fwmark and table of a full tunnel, picked before the daemon gets
+ * its configuration, so that its sockets are marked from the start. */
+static int pick_fwmark(struct config *c)
+{
+	long t;
+
+	if (!quick_full_tunnel(c))
+		return 0;
+	t = quick_pick_table(c);
+	if (t < 0)
+		return report(c->ifname, "pick a routing table", (int)t);
+	c->fwmark = (uint32_t)t;
+	return 0;
+}
+
+static int up_daemon(struct config *c, struct quick_state *st)
 {
 	int ret;
 
-	if (check_default_route(c) < 0)
-		return 1;
+	if (start_daemon(c) < 0) {
+		fprintf(stderr, "%s: %s: tunlaned failed to start\n", prog, c->ifname);
+		return -ECHILD;
+	}
+	ret = pick_fwmark(c);
+	if (ret == 0)
+		ret = apply_uapi(c);
+	if (ret == 0)
+		ret = set_network(c, st);
+	if (ret == 0 && (ret = wait_lanes(c->ifname)) < 0)
+		report(c->ifname, "see every lane running", ret);
+	if (ret == 0 && quick_hooks(c, CONFIG_POST_UP) < 0)
+		ret = -ECANCELED;
+	if (ret < 0)	/* Deleting the link makes the daemon exit. */
+		nl_link_delete(c->ifname);
+	return ret;
+}
+
+static int up(struct config *c)
+{
+	struct quick_state st = { 0 };
+	int ret;
+
 	if (stale_cleanup(c->ifname) > 0)
 		fprintf(stderr, "%s: %s: removed what a dead daemon left behind\n",
 			prog, c->ifname);
@@ -234,18 +281,16 @@ static int up(const struct config *c)
 		fprintf(stderr, "%s: %s already exists\n", prog, c->ifname);
 		return 1;
 	}
-	if (start_daemon(c) < 0) {
-		fprintf(stderr, "%s: %s: tunlaned failed to start\n", prog, c->ifname);
-		return 1;
-	}
-	ret = apply_uapi(c);
+	clean_stale(c->ifname);
+	snprintf(st.config, sizeof(st.config), "%s", c->path);
+	ret = report(c->ifname, "write its state file",
+		     quick_state_save(c->ifname, &st));
+	if (ret == 0 && quick_hooks(c, CONFIG_PRE_UP) < 0)
+		ret = -ECANCELED;
 	if (ret == 0)
-		ret = set_network(c);
-	if (ret == 0 && (ret = wait_lanes(c->ifname)) < 0)
-		report(c->ifname, "see every lane running", ret);
+		ret = up_daemon(c, &st);
 	if (ret < 0) {
-		/* Deleting the link makes the daemon exit and clean up. */
-		nl_link_delete(c->ifname);
+		quick_undo(c->ifname, &st);
 		return 1;
 	}
 	printf("%s: up with %u lane%s\n", c->ifname, c->lanes,
@@ -256,7 +301,7 @@ static int up(const struct config *c)
 int cmd_up(int argc, char **argv)
 {
 	struct config c;
-	char err[512];
+	char err[4096];
 	int ret;
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -268,9 +313,17 @@ int cmd_up(int argc, char **argv)
 		return 2;
 	}
 	if (config_load(&c, argv[1], err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s: %s\n", prog, err);
+		for (char *l = err, *nl; l; l = nl) {
+			if ((nl = strchr(l, '\n')))
+				*nl++ = '\0';
+			fprintf(stderr, "%s: %s\n", prog, l);
+		}
 		return 1;
 	}
+	if (strcmp(argv[1], c.path) && !strncmp(c.path, CONFIG_WG_DIR "/",
+						  sizeof(CONFIG_WG_DIR)))
+		fprintf(stderr, "%s: %s: using %s (there is no %s/%s.conf)\n",
+			prog, c.ifname, c.path, CONFIG_DIR, c.ifname);
 	if (c.world_readable)
 		fprintf(stderr, "%s: warning: %s is world accessible\n", prog, c.path);
 	ret = up(&c);

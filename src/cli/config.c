@@ -38,32 +38,40 @@
 #include "text.h"
 
 /*
- * Writes "FILE:LINE: message" (or "FILE: message") to err. Control bytes
- * (from a file name, say) become '?' so the message stays one line.
+ * Adds "FILE:LINE: message" (or "FILE: message") to err, on a line of its
+ * own after earlier ones. Control bytes (from a file name, say) become '?'
+ * so each message stays one line. What does not fit is cut.
  */
 int config_fail(struct parser *p, int ret, const char *fmt, ...)
 {
+	size_t i, off;
 	va_list ap;
-	size_t i;
+	char *e;
 	int n;
 
 	p->reported = true;
 	if (!p->err || !p->errlen)
 		return ret;
+	off = strlen(p->err);
+	if (p->n_errors++ && off + 2 < p->errlen)
+		p->err[off++] = '\n';
+	if (off + 1 >= p->errlen)
+		return ret;
+	e = p->err + off;
 	if (p->line)
-		n = snprintf(p->err, p->errlen, "%s:%u: ", p->file, p->line);
+		n = snprintf(e, p->errlen - off, "%s:%u: ", p->file, p->line);
 	else
-		n = snprintf(p->err, p->errlen, "%s: ", p->file);
-	if (n >= 0 && (size_t)n < p->errlen) {
+		n = snprintf(e, p->errlen - off, "%s: ", p->file);
+	if (n >= 0 && (size_t)n < p->errlen - off) {
 		va_start(ap, fmt);
-		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+		vsnprintf(e + n, p->errlen - off - (size_t)n, fmt, ap);
 		va_end(ap);
 	}
-	for (i = 0; p->err[i]; i++) {
+	for (i = 0; e[i]; i++) {
 		unsigned char ch = (unsigned char)p->err[i];
 
 		if (ch < 0x20 || ch == 0x7f)
-			p->err[i] = '?';
+			e[i] = '?';
 	}
 	return ret;
 }
@@ -105,12 +113,13 @@ static int parse_section(struct parser *p, char *s)
 	size_t n = strlen(s);
 	char buf[ECHO_BUF], *name;
 
+	memset(p->seen, 0, sizeof(p->seen));
+	p->sec = SEC_SKIP;
 	if (s[n - 1] != ']')
 		return config_fail(p, -EINVAL, "invalid section header \"%s\"",
 			    text_echo(buf, sizeof(buf), s));
 	s[n - 1] = '\0';
 	name = text_trim(s + 1);
-	memset(p->seen, 0, sizeof(p->seen));
 	if (!strcasecmp(name, "Interface")) {
 		if (p->iface_line)
 			return config_fail(p, -EINVAL,
@@ -150,26 +159,34 @@ static int parse_line(struct parser *p, char *line)
 	return config_dispatch(p, key, text_trim(eq + 1));
 }
 
-/* buf is NUL-terminated at len; lines are cut in place. */
+/*
+ * buf is NUL-terminated at len; lines are cut in place. A bad line is
+ * reported and the next one read, so one run names every problem; the
+ * first error is returned. Running out of memory ends it.
+ */
 static int parse_buffer(struct parser *p, char *buf, size_t len)
 {
 	char *line = buf, *end = buf + len;
-	int ret;
+	int ret, first = 0;
 
 	while (line < end) {
 		char *nl = memchr(line, '\n', (size_t)(end - line));
 		char *stop = nl ? nl : end;
 
 		p->line++;
-		if (memchr(line, '\0', (size_t)(stop - line)))
-			return config_fail(p, -EINVAL, "NUL byte in line");
-		*stop = '\0';
-		ret = parse_line(p, line);
-		if (ret)
+		if (memchr(line, '\0', (size_t)(stop - line))) {
+			ret = config_fail(p, -EINVAL, "NUL byte in line");
+		} else {
+			*stop = '\0';
+			ret = parse_line(p, line);
+		}
+		if (ret == -ENOMEM)
 			return ret;
+		if (ret && !first)
+			first = ret;
 		line = stop + 1;
 	}
-	return 0;
+	return first;
 }
 
 /* ---- the file ---- */
@@ -187,14 +204,24 @@ static bool ends_with_conf(const char *s, size_t n)
 int config_path(const char *arg, char *out, size_t len)
 {
 	size_t n = strlen(arg);
+	bool bare = !strchr(arg, '/') && !ends_with_conf(arg, n) &&
+		    ifname_valid(arg, n);
 	int r;
 
-	if (strchr(arg, '/') || ends_with_conf(arg, n) || !ifname_valid(arg, n))
+	if (!bare)
 		r = snprintf(out, len, "%s", arg);
 	else
 		r = snprintf(out, len, "%s/%s.conf", CONFIG_DIR, arg);
 	if (r < 0 || (size_t)r >= len)
 		return -ENAMETOOLONG;
+	/* A WireGuard user's file is where wg-quick keeps it; ours wins. */
+	if (bare && access(out, F_OK) < 0 && errno == ENOENT) {
+		char wg[4096];
+
+		r = snprintf(wg, sizeof(wg), "%s/%s.conf", CONFIG_WG_DIR, arg);
+		if (r > 0 && (size_t)r < len && access(wg, F_OK) == 0)
+			memcpy(out, wg, (size_t)r + 1);
+	}
 	return 0;
 }
 
@@ -356,5 +383,9 @@ void config_free(struct config *c)
 		free(c->peers);
 	}
 	free(c->addresses);
+	config_strs_free(&c->dns);
+	config_strs_free(&c->dns_search);
+	for (i = 0; i < CONFIG_N_HOOKS; i++)
+		config_strs_free(&c->hooks[i]);
 	crypto_wipe(c, sizeof(*c));	/* leaves it zeroed */
 }

@@ -34,6 +34,16 @@ struct config_peer {
 	unsigned int line;		/* of its [Peer] header, for messages */
 };
 
+/* wg-quick's hooks, in the order it runs them (wg-quick(8)). */
+enum config_hook { CONFIG_PRE_UP, CONFIG_POST_UP, CONFIG_PRE_DOWN,
+		   CONFIG_POST_DOWN, CONFIG_N_HOOKS };
+
+/* A list of strings as written in the file (hook commands, DNS items). */
+struct config_strs {
+	char **v;
+	size_t n;
+};
+
 struct config {
 	char ifname[16];
 	char path[4096];		/* the file that was read */
@@ -54,18 +64,26 @@ struct config {
 	struct config_peer *peers;
 	size_t n_peers;
 	bool world_readable;		/* others may read it: warn, as wg-quick */
+	/* wg-quick's own keys, carried out by `tunlane up`/`down` */
+	bool has_mtu, has_table;	/* given: SaveConfig writes them back */
+	struct config_strs dns;		/* nameserver addresses */
+	struct config_strs dns_search;	/* DNS items that are not addresses */
+	struct config_strs hooks[CONFIG_N_HOOKS];
+	bool save_config;
 };
 
 /*
  * The file arg names: arg itself when it holds a '/' or ends in ".conf",
- * else (a valid interface name) CONFIG_DIR/arg.conf. 0 or -ENAMETOOLONG.
+ * else (a valid interface name) CONFIG_DIR/arg.conf, or CONFIG_WG_DIR/
+ * arg.conf when only that one exists. 0 or -ENAMETOOLONG.
  */
 int config_path(const char *arg, char *out, size_t len);
 
 /*
  * Reads and checks the file that arg names (see config_path). Returns 0, or
  * -EINVAL for a bad file, -errno when it cannot be read, -ENOMEM; then err
- * holds one line "FILE:LINE: message" (or "FILE: message") and *c is
+ * holds one line "FILE:LINE: message" (or "FILE: message") per problem,
+ * separated by '\n', every problem of the file in one go, and *c is
  * zeroed. Key material is never quoted in err. Free with config_free().
  */
 int config_load(struct config *c, const char *arg, char *err, size_t errlen);

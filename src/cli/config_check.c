@@ -129,8 +129,13 @@ int config_check_peers(struct parser *p)
 		p->line = p->iface_line;
 		return config_fail(p, -EINVAL, "invalid PrivateKey");
 	}
-	for (i = 0; i < p->c->n_peers && !ret; i++)
-		ret = check_peer(p, i, own);
+	/* Every peer is checked, so one run names every problem. */
+	for (i = 0; i < p->c->n_peers; i++) {
+		int r = check_peer(p, i, own);
+
+		if (r && !ret)
+			ret = r;
+	}
 	crypto_wipe(own, sizeof(own));
 	if (!ret)
 		ret = check_duplicates(p);

@@ -27,7 +27,9 @@
 #define IPV6_MIN_MTU 1280	/* RFC 8200 section 5 */
 #define IPV4_MIN_MTU 576	/* RFC 791: every host must take 576 */
 
-enum section { SEC_NONE, SEC_INTERFACE, SEC_PEER };
+/* SEC_SKIP: after a broken or repeated section header, whose keys are
+ * skipped rather than each reported again. */
+enum section { SEC_NONE, SEC_INTERFACE, SEC_PEER, SEC_SKIP };
 
 /* Where things were written, for messages about the file as a whole. */
 struct peer_meta {
@@ -49,16 +51,26 @@ struct parser {
 	char *err;
 	size_t errlen;
 	bool reported;			/* err already holds the message */
+	unsigned int n_errors;		/* messages written to err so far */
 };
 
 /*
- * Writes "FILE:LINE: message" (or "FILE: message") to p->err and returns
- * ret, for tail calls.
+ * Adds "FILE:LINE: message" (or "FILE: message") as one more line of
+ * p->err and returns ret, for tail calls.
  */
 int config_fail(struct parser *p, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Room for element n of an array of capacity implied by n (config.c). */
 int config_grow(void **arr, size_t n, size_t size, bool secret);
+
+/* wg-quick's own keys (config_quick.c). */
+int config_key_dns(struct parser *p, const char *v);
+int config_key_save_config(struct parser *p, const char *v);
+int config_key_pre_up(struct parser *p, const char *v);
+int config_key_post_up(struct parser *p, const char *v);
+int config_key_pre_down(struct parser *p, const char *v);
+int config_key_post_down(struct parser *p, const char *v);
+void config_strs_free(struct config_strs *s);
 
 /* One "Key = Value" line of the current section (config_keys.c). */
 int config_dispatch(struct parser *p, const char *key, char *value);

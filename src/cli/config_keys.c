@@ -76,6 +76,7 @@ static int key_mtu(struct parser *p, const char *v)
 	if (text_parse_uint(v, IPV4_MIN_MTU, UINT16_MAX, &n))
 		return -EINVAL;
 	p->c->mtu = (unsigned int)n;
+	p->c->has_mtu = true;
 	p->mtu_line = p->line;
 	return 0;
 }
@@ -155,6 +156,7 @@ static int key_route_table(struct parser *p, const char *v)
 	} else {
 		return -EINVAL;
 	}
+	p->c->has_table = true;
 	return 0;
 }
 
@@ -292,6 +294,7 @@ static int key_keepalive(struct parser *p, const char *v)
 #define KEY_SECRET 1U		/* never quote the value */
 #define KEY_LIST 2U		/* comma list, may repeat */
 #define KEY_EMPTY_OK 4U		/* "AllowedIPs =" is a peer with none */
+#define KEY_REPEAT 8U		/* may repeat, one value per line (hooks) */
 
 struct key_handler {
 	const char *name;
@@ -301,7 +304,6 @@ struct key_handler {
 	int (*parse)(struct parser *p, const char *value);
 };
 
-/* parse NULL: wg-quick hooks and DNS, which run shell or touch resolv. */
 static const struct key_handler key_table[] = {
 	{ "PrivateKey", SEC_INTERFACE, KEY_SECRET, key_private_key },
 	{ "ListenPort", SEC_INTERFACE, 0, key_listen_port },
@@ -312,12 +314,14 @@ static const struct key_handler key_table[] = {
 	{ "User", SEC_INTERFACE, 0, key_user },
 	{ "FwMark", SEC_INTERFACE, 0, key_fwmark },
 	{ "Table", SEC_INTERFACE, 0, key_route_table },
-	{ "DNS", SEC_INTERFACE, 0, NULL },
-	{ "PreUp", SEC_INTERFACE, 0, NULL },
-	{ "PostUp", SEC_INTERFACE, 0, NULL },
-	{ "PreDown", SEC_INTERFACE, 0, NULL },
-	{ "PostDown", SEC_INTERFACE, 0, NULL },
-	{ "SaveConfig", SEC_INTERFACE, 0, NULL },
+	{ "DNS", SEC_INTERFACE, KEY_LIST | KEY_EMPTY_OK, config_key_dns },
+	{ "PreUp", SEC_INTERFACE, KEY_REPEAT | KEY_EMPTY_OK, config_key_pre_up },
+	{ "PostUp", SEC_INTERFACE, KEY_REPEAT | KEY_EMPTY_OK, config_key_post_up },
+	{ "PreDown", SEC_INTERFACE, KEY_REPEAT | KEY_EMPTY_OK,
+	  config_key_pre_down },
+	{ "PostDown", SEC_INTERFACE, KEY_REPEAT | KEY_EMPTY_OK,
+	  config_key_post_down },
+	{ "SaveConfig", SEC_INTERFACE, KEY_EMPTY_OK, config_key_save_config },
 	{ "PublicKey", SEC_PEER, KEY_SECRET, key_public_key },
 	{ "PresharedKey", SEC_PEER, KEY_SECRET, key_preshared_key },
 	{ "Endpoint", SEC_PEER, 0, key_endpoint },
@@ -348,8 +352,10 @@ static int parse_value(struct parser *p, const struct key_handler *h,
 		       const char *v)
 {
 	char buf[ECHO_BUF];
-	int ret = h->parse(p, v);
+	int ret;
 
+	p->reported = false;
+	ret = h->parse(p, v);
 	if (!ret || p->reported)
 		return ret;
 	if (ret != -EINVAL)
@@ -384,7 +390,7 @@ static int check_repeat(struct parser *p, const struct key_handler *h)
 {
 	unsigned int *seen = &p->seen[h - key_table];
 
-	if (h->flags & KEY_LIST)
+	if (h->flags & (KEY_LIST | KEY_REPEAT))
 		return 0;
 	if (*seen)
 		return config_fail(p, -EINVAL, "duplicate %s (first on line %u)",
@@ -399,6 +405,8 @@ int config_dispatch(struct parser *p, const char *key, char *value)
 	char buf[ECHO_BUF];
 	int ret;
 
+	if (p->sec == SEC_SKIP)
+		return 0;
 	if (p->sec == SEC_NONE)
 		return config_fail(p, -EINVAL,
 			    "key \"%s\" before any [Interface] or [Peer] section",
@@ -406,10 +414,6 @@ int config_dispatch(struct parser *p, const char *key, char *value)
 	if (!h)
 		return config_fail(p, -EINVAL, "unknown key \"%s\" in %s",
 			    text_echo(buf, sizeof(buf), key), section_name(p->sec));
-	if (!h->parse)
-		return config_fail(p, -EINVAL,
-			    "tunlane does not support the wg-quick key %s",
-			    h->name);
 	if (h->sec != p->sec)
 		return config_fail(p, -EINVAL, "%s belongs in %s, not %s", h->name,
 			    section_name(h->sec), section_name(p->sec));
@@ -418,5 +422,7 @@ int config_dispatch(struct parser *p, const char *key, char *value)
 		return ret;
 	if (h->flags & KEY_LIST)
 		return parse_list(p, h, value);
+	if (!*value && (h->flags & KEY_EMPTY_OK))
+		return 0;
 	return parse_value(p, h, value);
 }

@@ -33,5 +33,7 @@
 #define TS_STATE_DIR	RUNSTATEDIR "/tunshare"
 /* Where `tunlane up IFNAME` looks for IFNAME.conf. */
 #define CONFIG_DIR	SYSCONFDIR "/tunlane"
+/* ...and, when CONFIG_DIR has none, where wg-quick keeps it. */
+#define CONFIG_WG_DIR	SYSCONFDIR "/wireguard"
 
 #endif

@@ -332,7 +332,7 @@ int nl_table_in_use(uint32_t table)
 
 struct addr_walk {
 	int ifindex;
-	int (*cb)(const struct nl_prefix *p, void *arg);
+	int (*cb)(const struct prefix *p, void *arg);
 	void *arg;
 	int ret;
 };
@@ -342,7 +342,7 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	struct addr_walk *w = data;
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 	size_t alen = ifa->ifa_family == AF_INET ? 4 : 16;
-	struct nl_prefix p = { .family = ifa->ifa_family,
+	struct prefix p = { .family = ifa->ifa_family,
 			       .cidr = ifa->ifa_prefixlen };
 	const struct nlattr *a;
 	bool have = false;
@@ -367,7 +367,7 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 int nl_addr_list(const char *ifname,
-		 int (*cb)(const struct nl_prefix *p, void *arg), void *arg)
+		 int (*cb)(const struct prefix *p, void *arg), void *arg)
 {
 	struct addr_walk w = { .ifindex = nl_link_index(ifname), .cb = cb,
 			       .arg = arg };

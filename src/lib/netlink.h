@@ -56,7 +56,7 @@ int nl_table_in_use(uint32_t table);
 /* Calls cb for each address on ifname (v4 and v6) until cb returns
  * non-zero, which is returned; 0 at the end, or -errno. */
 int nl_addr_list(const char *ifname,
-		 int (*cb)(const struct nl_prefix *p, void *arg), void *arg);
+		 int (*cb)(const struct prefix *p, void *arg), void *arg);
 
 /* Sets tx queue i's XPS CPU mask through sysfs (no netlink for it). */
 int nl_set_xps(const char *ifname, unsigned int queue, int cpu);

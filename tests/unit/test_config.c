@@ -605,12 +605,14 @@ static const struct error_case error_cases[] = {
 	{ NULL, IFACE "Table = 0\n", 0, ":3: invalid Table \"0\"" },
 	{ NULL, IFACE PEER1 "PersistentKeepalive = 65536\n", 0,
 	  ":5: invalid PersistentKeepalive \"65536\"" },
-	{ NULL, IFACE "DNS = 1.1.1.1\n", 0,
-	  ":3: tunlane does not support the wg-quick key DNS" },
-	{ NULL, IFACE "postup = echo hi\n", 0,
-	  ":3: tunlane does not support the wg-quick key PostUp" },
-	{ NULL, IFACE "SaveConfig = true\n", 0,
-	  ":3: tunlane does not support the wg-quick key SaveConfig" },
+	{ NULL, IFACE "DNS = 10.0.0.256\n", 0, ":3: invalid DNS \"10.0.0.256\"" },
+	{ NULL, IFACE "DNS = fd00::1::2\n", 0, ":3: invalid DNS \"fd00::1::2\"" },
+	{ NULL, IFACE "DNS = bad;name\n", 0, ":3: invalid DNS \"bad;name\"" },
+	{ NULL, IFACE "SaveConfig = yes\n", 0, ":3: invalid SaveConfig \"yes\"" },
+	{ NULL, IFACE "SaveConfig = true\nSaveConfig = false\n", 0,
+	  ":4: duplicate SaveConfig (first on line 3)" },
+	{ NULL, IFACE PEER1 "PostUp = echo\n", 0,
+	  ":5: PostUp belongs in [Interface], not [Peer]" },
 	{ "this-name-is-too-long.conf", IFACE, 0,
 	  ": invalid interface name \"this-name-is-too-long\" (1-15 characters of [a-zA-Z0-9_=+.-])" },
 	{ "tl:0.conf", IFACE, 0,
@@ -701,6 +703,64 @@ static void test_nul_byte(void **state)
 	assert_string_equal(err, want);
 }
 
+/* wg-quick's own keys: DNS split into servers and search domains on
+ * commas and spaces, hooks kept in order (repeats allowed, '%i' as is,
+ * empty ones skipped), SaveConfig true/false/empty. */
+static void test_wg_quick_keys(void **state)
+{
+	struct config c;
+
+	load_ok(&c, IFACE "DNS = 10.0.0.53, fd00::53 example.com,lan\n"
+		"DNS =\nPreUp = echo one %i\npreup = echo two\nPostUp =\n"
+		"PostDown = iptables -D FORWARD -i %i -j ACCEPT; true\n"
+		"SaveConfig = true\nMTU = 1400\nTable = auto\n");
+	assert_int_equal(c.dns.n, 2);
+	assert_string_equal(c.dns.v[0], "10.0.0.53");
+	assert_string_equal(c.dns.v[1], "fd00::53");
+	assert_int_equal(c.dns_search.n, 2);
+	assert_string_equal(c.dns_search.v[0], "example.com");
+	assert_string_equal(c.dns_search.v[1], "lan");
+	assert_int_equal(c.hooks[CONFIG_PRE_UP].n, 2);
+	assert_string_equal(c.hooks[CONFIG_PRE_UP].v[0], "echo one %i");
+	assert_string_equal(c.hooks[CONFIG_PRE_UP].v[1], "echo two");
+	assert_int_equal(c.hooks[CONFIG_POST_UP].n, 0);
+	assert_int_equal(c.hooks[CONFIG_PRE_DOWN].n, 0);
+	assert_string_equal(c.hooks[CONFIG_POST_DOWN].v[0],
+			    "iptables -D FORWARD -i %i -j ACCEPT; true");
+	assert_true(c.save_config && c.has_mtu && c.has_table);
+	config_free(&c);
+	load_ok(&c, IFACE "SaveConfig = false\n");
+	assert_false(c.save_config || c.has_mtu || c.has_table);
+	config_free(&c);
+	load_ok(&c, IFACE "SaveConfig =\n");
+	assert_false(c.save_config);
+	config_free(&c);
+}
+
+/* Every problem of a file in one run, one line each, in file order; the
+ * keys of a broken section header are not reported once more. */
+static void test_all_errors(void **state)
+{
+	static const struct config zero;
+	char err[2048], path[256], want[2048];
+	struct config c;
+
+	memset(&c, 0xa5, sizeof(c));
+	assert_int_equal(load_text_mode(&c, "tl0.conf", IFACE
+		"Foo = 1\nListenPort = x\n[Bogus]\nBar = 2\n" PEER1
+		"AllowedIPs = 10.0.0.0/8, junk\nEndpoint = 1.2.3.4\n",
+		0600, err, sizeof(err)), -EINVAL);
+	path_of(path, sizeof(path), "tl0.conf");
+	snprintf(want, sizeof(want),
+		 "%1$s:3: unknown key \"Foo\" in [Interface]\n"
+		 "%1$s:4: invalid ListenPort \"x\"\n"
+		 "%1$s:5: unknown section \"[Bogus]\"\n"
+		 "%1$s:9: invalid AllowedIPs \"junk\"\n"
+		 "%1$s:10: invalid Endpoint \"1.2.3.4\"", path);
+	assert_string_equal(err, want);
+	assert_memory_equal(&c, &zero, sizeof(c));
+}
+
 /* A short err buffer gets a cut message, never an overrun. */
 static void test_short_err(void **state)
 {
@@ -735,6 +795,8 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_short_err),
+		cmocka_unit_test(test_wg_quick_keys),
+		cmocka_unit_test(test_all_errors),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
