@@ -5,8 +5,9 @@
 # no interface, no tunlaned process, no UAPI socket, no stats page. Cases:
 # unknown keys, bad key lengths, bad CIDRs, bad ports, bad CPU lists,
 # Lanes = 0, a missing file. Also: `tunlane up` usage errors (exit 2),
-# `tunlane down` of an interface that is not up (exit 1), a /0 AllowedIPs
-# with the default Table (refused before anything starts), and a ListenPort
+# `tunlane down` of an interface that is not up (exit 1), a file with three
+# problems (all three reported, one line each), a failing PostUp after a
+# full tunnel came up (everything undone), and a ListenPort
 # taken by another program (the daemon starts, the config is refused, and
 # everything is torn down again).
 . "$(dirname "$0")/lib.sh"
@@ -140,20 +141,35 @@ TL_T=10 nsx "$NS_A" "$TL_CLI" down "$CIF" >"$TL_TMP/out" 2>"$TL_TMP/err" || rc=$
 [[ $(cat "$TL_TMP/err") = "tunlane: $CIF is not up" ]] || fail "'tunlane down $CIF': stderr '$(cat "$TL_TMP/err")', expected 'tunlane: $CIF is not up'"
 log "tunlane down of an unknown interface: exit 1, '$(cat "$TL_TMP/err")'"
 
-# --- /0 AllowedIPs with the default Table ----------------------------------
-# The exact wording is the CLI's; it must name the /0 and Table, exit 1,
-# start nothing, and add no route.
+# --- every problem of a file in one run ------------------------------------
 newconf
-{ iface; peer "" "0.0.0.0/0"; echo "Endpoint = 192.0.2.1:51820"; } | writeconf
+{ iface; echo "Bogus = 1"; echo "MTU = 1"; peer "" "10.9.0.2/32, junk"; } | writeconf
+up_fails 1 "tunlane: $CF:5: unknown key \"Bogus\" in [Interface]
+tunlane: $CF:6: invalid MTU \"1\"
+tunlane: $CF:10: invalid AllowedIPs \"junk\"" "three problems in one file"
+
+# --- a failing PostUp undoes the up ------------------------------------------
+# A full tunnel (rules, table 51820) and a PreUp that ran: after PostUp
+# fails, nothing of it is left, no rule, no route, no state file.
+newconf
+{ iface; echo "PreUp = echo pre-up %i"; echo "PostUp = echo post-up %i; exit 3"
+  peer "" "0.0.0.0/0"; echo "Endpoint = 192.0.2.1:51820"; } | writeconf
 rc=0
 TL_T=20 nsx "$NS_A" "$TL_CLI" up "$CF" >"$TL_TMP/out" 2>"$TL_TMP/err" || rc=$?
-err=$(cat "$TL_TMP/err")
-((rc == 1)) || fail "/0 AllowedIPs with default Table: exit $rc, expected 1 (stderr: $err)"
-[[ $(wc -l <"$TL_TMP/err") = 1 && $err = "tunlane: $CIF: "*/0*Table* ]] ||
-	fail "/0 AllowedIPs with default Table: stderr '$err', expected one line 'tunlane: $CIF: ... /0 ... Table ...'"
-nothing_left "$CIF" "/0 AllowedIPs"
-[[ -z $(ip -n "$NS_A" route show default) ]] || fail "/0 AllowedIPs: a default route was left: $(ip -n "$NS_A" route show default)"
-log "/0 AllowedIPs with default Table: exit 1, '$err'"
+((rc == 1)) || fail "failing PostUp: exit $rc, expected 1 (stderr: $(cat "$TL_TMP/err"))"
+want="[#] echo pre-up $CIF
+pre-up $CIF
+[#] echo post-up $CIF; exit 3
+post-up $CIF
+tunlane: $CIF: PostUp command failed: echo post-up $CIF; exit 3"
+got=$(grep -v '^\[#\] resolvconf' "$TL_TMP/out" "$TL_TMP/err" -h | sort)
+[[ $got = "$(sort <<<"$want")" ]] || fail "failing PostUp: output"$'\n'"$(cat "$TL_TMP/out" "$TL_TMP/err")"$'\n'"expected (in any order of stdout and stderr)"$'\n'"$want"
+nothing_left "$CIF" "failing PostUp"
+[[ -z $(ip -n "$NS_A" rule show | grep -v -e '^0:' -e 'lookup main$' -e 'lookup default$') ]] ||
+	fail "failing PostUp left rules: $(ip -n "$NS_A" rule show)"
+[[ -z $(ip -n "$NS_A" route show table all | grep 51820) ]] || fail "failing PostUp left routes in table 51820"
+[[ ! -e /run/tunlane/$CIF.up ]] || fail "failing PostUp left /run/tunlane/$CIF.up"
+log "failing PostUp: exit 1, interface, rules and state removed"
 
 # --- ListenPort busy: refused after the daemon started -----------------------
 # Lane 1 of 2 needs port 51821; a UDP socket (v4 and v6) holds it.
