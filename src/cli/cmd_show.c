@@ -33,22 +33,50 @@ static const char *bytes_h(uint64_t b, char *buf, size_t len)
 	return buf;
 }
 
+/* "1 year, 2 days, 1 minute, 5 seconds", as wg(8) writes a duration. */
+static size_t pretty_time(char *buf, size_t len, uint64_t left)
+{
+	static const struct { const char *name; uint64_t sec; } unit[] = {
+		{ "year", 365 * 24 * 3600 }, { "day", 24 * 3600 },
+		{ "hour", 3600 }, { "minute", 60 }, { "second", 1 },
+	};
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(unit) / sizeof(unit[0]); i++) {
+		uint64_t n = left / unit[i].sec;
+
+		left %= unit[i].sec;
+		if (n && off < len)
+			off += (size_t)snprintf(buf + off, len - off, "%s%llu %s%s",
+						off ? ", " : "", (unsigned long long)n,
+						unit[i].name, n == 1 ? "" : "s");
+	}
+	return off < len ? off : len - 1;
+}
+
+/* As wg(8): "Now", "N units ago", or a warning when the clock went back. */
 static const char *ago(int64_t sec, char *buf, size_t len)
 {
 	int64_t d = (int64_t)time(NULL) - sec;
 
 	if (!sec)
 		snprintf(buf, len, "never");
+	else if (d == 0)
+		snprintf(buf, len, "Now");
 	else if (d < 0)
-		snprintf(buf, len, "just now");
-	else
-		snprintf(buf, len, "%lld seconds ago", (long long)d);
+		snprintf(buf, len, "(System clock wound backward; connection problems may ensue.)");
+	else {
+		size_t n = pretty_time(buf, len, (uint64_t)d);
+
+		snprintf(buf + n, len - n, " ago");
+	}
 	return buf;
 }
 
 static void show_lanes_human(const struct stats_page *sp)
 {
-	char a[32], b[32], c[32];
+	char a[32], b[32], c[160];
 	uint64_t total = 0;
 
 	for (uint32_t i = 0; i < sp->lanes; i++)
@@ -69,16 +97,38 @@ static void show_lanes_human(const struct stats_page *sp)
 	}
 }
 
+/* Each lane's own endpoint, when they differ in more than the lane
+ * offset of the port (a NAT gives each lane's flow its own port). */
+static void show_lane_endpoints(const struct ipc_peer *p)
+{
+	char ep[ENDPOINT_STR_LEN];
+
+	if (p->n_lane_ep < 2)
+		return;
+	printf("  lane endpoints:");
+	for (unsigned int i = 0; i < p->n_lane_ep; i++) {
+		if (p->lane_ep[i].sa.sa_family)
+			endpoint_format(&p->lane_ep[i], ep, sizeof(ep));
+		else
+			snprintf(ep, sizeof(ep), "(none)");
+		printf("%s %u %s", i ? "," : "", i, ep);
+	}
+	printf("\n");
+}
+
 static void show_peer_human(const struct ipc_peer *p)
 {
-	char key[CRYPTO_KEY_B64_LEN], ep[ENDPOINT_STR_LEN], a[32], b[32], c[40];
+	char key[CRYPTO_KEY_B64_LEN], ep[ENDPOINT_STR_LEN], a[32], b[32], c[160];
 
 	crypto_key_to_base64(key, p->public_key);
 	printf("\npeer: %s\n", key);
+	if (p->has_psk)
+		printf("  preshared key: (hidden)\n");
 	if (p->endpoint.sa.sa_family) {
 		endpoint_format(&p->endpoint, ep, sizeof(ep));
 		printf("  endpoint: %s\n", ep);
 	}
+	show_lane_endpoints(p);
 	printf("  allowed ips: ");
 	for (size_t i = 0; i < p->n_allowed_ips; i++)
 		printf("%s%s", i ? ", " : "", p->allowed_ips[i]);
@@ -89,9 +139,10 @@ static void show_peer_human(const struct ipc_peer *p)
 		printf("  transfer: %s received, %s sent\n",
 		       bytes_h(p->rx_bytes, a, sizeof(a)),
 		       bytes_h(p->tx_bytes, b, sizeof(b)));
-	if (p->persistent_keepalive)
-		printf("  persistent keepalive: every %u seconds\n",
-		       p->persistent_keepalive);
+	if (p->persistent_keepalive) {
+		pretty_time(c, sizeof(c), p->persistent_keepalive);
+		printf("  persistent keepalive: every %s\n", c);
+	}
 }
 
 static void show_human(const char *ifname, const struct ipc_device *d,
@@ -129,6 +180,27 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
+/* "never" is null everywhere in the JSON, as a missing endpoint is. */
+static void json_time(int64_t sec)
+{
+	if (sec)
+		printf("%lld", (long long)sec);
+	else
+		printf("null");
+}
+
+static void json_endpoint(const union endpoint *e)
+{
+	char ep[ENDPOINT_STR_LEN];
+
+	if (!e->sa.sa_family) {
+		printf("null");
+		return;
+	}
+	endpoint_format(e, ep, sizeof(ep));
+	json_str(ep);
+}
+
 static void json_lane(const struct lane_stats *l, uint32_t i)
 {
 	printf("{\"lane\": %u, \"pid\": %d, \"cpu\": %d, \"listen_port\": %u, "
@@ -141,29 +213,33 @@ static void json_lane(const struct lane_stats *l, uint32_t i)
 	for (int r = 0; r < DROP_MAX; r++)
 		printf("%s\"%s\": %llu", r ? ", " : "", stats_drop_names[r],
 		       (unsigned long long)l->drops[r]);
-	printf("}, \"restarts\": %u, \"handshakes\": %llu, \"latest_handshake\": %lld}",
-	       l->restarts, (unsigned long long)l->handshakes,
-	       (long long)l->latest_handshake);
+	printf("}, \"restarts\": %u, \"handshakes\": %llu, \"latest_handshake\": ",
+	       l->restarts, (unsigned long long)l->handshakes);
+	json_time(l->latest_handshake);
+	printf("}");
 }
 
 static void json_peer(const struct ipc_peer *p)
 {
-	char key[CRYPTO_KEY_B64_LEN], ep[ENDPOINT_STR_LEN] = "";
+	char key[CRYPTO_KEY_B64_LEN];
 
 	crypto_key_to_base64(key, p->public_key);
-	if (p->endpoint.sa.sa_family)
-		endpoint_format(&p->endpoint, ep, sizeof(ep));
-	printf("{\"public_key\": \"%s\", \"endpoint\": ", key);
-	if (*ep)
-		printf("\"%s\"", ep);
-	else
-		printf("null");
-	printf(", \"allowed_ips\": [");
+	printf("{\"public_key\": \"%s\", \"preshared_key\": %s, \"endpoint\": ",
+	       key, p->has_psk ? "\"(hidden)\"" : "null");
+	json_endpoint(&p->endpoint);
+	printf(", \"lane_endpoints\": [");
+	for (unsigned int i = 0; i < p->n_lane_ep; i++) {
+		printf("%s", i ? ", " : "");
+		json_endpoint(&p->lane_ep[i]);
+	}
+	printf("], \"allowed_ips\": [");
 	for (size_t i = 0; i < p->n_allowed_ips; i++)
 		printf("%s\"%s\"", i ? ", " : "", p->allowed_ips[i]);
-	printf("], \"latest_handshake\": %lld, \"rx_bytes\": %llu, "
-	       "\"tx_bytes\": %llu, \"persistent_keepalive\": %u}",
-	       (long long)p->last_handshake_sec, (unsigned long long)p->rx_bytes,
+	printf("], \"latest_handshake\": ");
+	json_time(p->last_handshake_sec);
+	printf(", \"rx_bytes\": %llu, \"tx_bytes\": %llu, "
+	       "\"persistent_keepalive\": %u}",
+	       (unsigned long long)p->rx_bytes,
 	       (unsigned long long)p->tx_bytes, p->persistent_keepalive);
 }
 
@@ -213,6 +289,9 @@ static int show_one(const char *ifname, bool json, bool first)
 	}
 	if (stats_open(&sp, &splen, ifname) < 0)
 		sp = NULL;	/* not ours (e.g. wireguard-go): no lanes */
+	if (sp && ipc_get_lanes(ifname, &d, sp->lanes) < 0)
+		fprintf(stderr, "%s: %s: cannot read the lanes' endpoints\n",
+			prog, ifname);
 	if (json) {
 		printf("%s", first ? "" : ", ");
 		show_json(ifname, &d, sp);

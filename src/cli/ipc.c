@@ -141,6 +141,8 @@ static int ipc_line(struct ipc_device *d, const char *k, const char *v)
 		p->persistent_keepalive = (unsigned int)strtoul(v, NULL, 10);
 	} else if (!strcmp(k, "allowed_ip")) {
 		ret = add_allowed(p, v);
+	} else if (!strcmp(k, "preshared_key")) {
+		p->has_psk = strspn(v, "0") != strlen(v);
 	}
 	return ret;
 }
@@ -178,9 +180,76 @@ void ipc_device_free(struct ipc_device *d)
 		for (size_t j = 0; j < d->peers[i].n_allowed_ips; j++)
 			free(d->peers[i].allowed_ips[j]);
 		free(d->peers[i].allowed_ips);
+		free(d->peers[i].lane_ep);
 	}
 	free(d->peers);
 	memset(d, 0, sizeof(*d));
+}
+
+static int cmp_peer_key(const void *a, const void *b)
+{
+	const struct ipc_peer *const *x = a, *const *y = b;
+
+	return memcmp((*x)->public_key, (*y)->public_key, NOISE_PUBLIC_KEY_LEN);
+}
+
+/* Peers sorted by key once, so 20,000 peers times the lanes stay cheap. */
+static struct ipc_peer **sorted_peers(struct ipc_device *d, unsigned int lanes)
+{
+	struct ipc_peer **v = calloc(d->n_peers ? d->n_peers : 1, sizeof(*v));
+
+	for (size_t i = 0; v && i < d->n_peers; i++) {
+		v[i] = &d->peers[i];
+		free(v[i]->lane_ep);
+		v[i]->lane_ep = calloc(lanes, sizeof(*v[i]->lane_ep));
+		v[i]->n_lane_ep = lanes;
+		if (!v[i]->lane_ep) {
+			free(v);
+			return NULL;
+		}
+	}
+	if (v)
+		qsort(v, d->n_peers, sizeof(*v), cmp_peer_key);
+	return v;
+}
+
+static void lanes_line(struct ipc_peer **v, size_t n, unsigned int lanes,
+		       const char *line, unsigned int *lane,
+		       struct ipc_peer **cur)
+{
+	struct ipc_peer key, *kp = &key, **hit;
+
+	if (!strncmp(line, "lane=", 5)) {
+		*lane = (unsigned int)strtoul(line + 5, NULL, 10);
+		*cur = NULL;
+	} else if (!strncmp(line, "public_key=", 11)) {
+		*cur = NULL;
+		if (crypto_key_from_hex(key.public_key, line + 11) == 0 &&
+		    (hit = bsearch(&kp, v, n, sizeof(*v), cmp_peer_key)))
+			*cur = *hit;
+	} else if (!strncmp(line, "endpoint=", 9) && *cur && *lane < lanes) {
+		endpoint_parse(&(*cur)->lane_ep[*lane], line + 9);
+	}
+}
+
+int ipc_get_lanes(const char *ifname, struct ipc_device *d,
+		  unsigned int lanes)
+{
+	char *reply = NULL, *save = NULL, *line;
+	struct ipc_peer **v = sorted_peers(d, lanes), *cur = NULL;
+	unsigned int lane = 0;
+	size_t rlen = 0;
+	int ret;
+
+	if (!v)
+		return -ENOMEM;
+	ret = ipc_transact(ifname, "tunlane_lanes=1\n\n", &reply, &rlen);
+	for (line = ret == 0 ? strtok_r(reply, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save))
+		lanes_line(v, d->n_peers, lanes, line, &lane, &cur);
+	free(reply);
+	free(v);
+	return ret;
 }
 
 int ipc_daemon_pid(const char *ifname)

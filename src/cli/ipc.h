@@ -16,6 +16,9 @@ struct ipc_peer {
 	unsigned int persistent_keepalive;
 	char **allowed_ips;
 	size_t n_allowed_ips;
+	int has_psk;
+	union endpoint *lane_ep;	/* ipc_get_lanes: one per lane */
+	unsigned int n_lane_ep;
 };
 
 struct ipc_device {
@@ -35,6 +38,10 @@ int ipc_transact(const char *ifname, const char *req, char **reply,
 /* get=1 parsed. The private key is read only to derive the public one. */
 int ipc_get(const char *ifname, struct ipc_device *dev);
 void ipc_device_free(struct ipc_device *dev);
+/* tunlaned only: fills each peer's lane_ep[0..lanes-1] with the endpoint
+ * each lane talks to (family 0 = none yet). 0 or -errno. */
+int ipc_get_lanes(const char *ifname, struct ipc_device *dev,
+		  unsigned int lanes);
 /* The pid of the process serving IFNAME's socket, from the kernel
  * (SO_PEERCRED), so no file a user could forge names it. > 0 or -errno. */
 int ipc_daemon_pid(const char *ifname);

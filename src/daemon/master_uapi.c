@@ -344,6 +344,55 @@ static int master_get(struct master *m, char **out, size_t *olen)
 	return device_get(&m->dev, out, olen);
 }
 
+/* Appends line to *out (a growing, NUL-terminated buffer). 0 or -ENOMEM. */
+static int append(char **out, size_t *olen, const char *line)
+{
+	size_t n = strlen(line);
+	char *nb = realloc(*out, *olen + n + 2);
+
+	if (!nb)
+		return -ENOMEM;
+	memcpy(nb + *olen, line, n);
+	nb[*olen + n] = '\n';
+	nb[*olen + n + 1] = '\0';
+	*out = nb;
+	*olen += n + 1;
+	return 0;
+}
+
+/*
+ * "tunlane_lanes=1": tunlane's own request, which wg never sends. Each
+ * lane's peers with the endpoint that lane talks to, which behind a NAT
+ * differ in more than the lane offset of the port:
+ * "lane=I" then "public_key=HEX" and "endpoint=ADDR" lines. Nothing
+ * secret: the lanes' private_key and preshared_key lines are left out.
+ */
+static int master_get_lanes(struct master *m, char **out, size_t *olen)
+{
+	char head[32];
+	int ret = 0;
+
+	for (unsigned int i = 0; i < m->opts.lanes && !ret; i++) {
+		size_t rlen;
+		char *reply = lane_call(m, i, "get=1\n\n", 7, -1, &rlen);
+		char *save = NULL, *line;
+
+		snprintf(head, sizeof(head), "lane=%u", i);
+		ret = append(out, olen, head);
+		for (line = reply && !ret && reply_errno(reply) == 0 ?
+			    strtok_r(reply, "\n", &save) : NULL;
+		     line && !ret; line = strtok_r(NULL, "\n", &save))
+			if (!strncmp(line, "public_key=", 11) ||
+			    !strncmp(line, "endpoint=", 9))
+				ret = append(out, olen, line);
+		if (reply) {
+			crypto_wipe(reply, rlen);
+			free(reply);
+		}
+	}
+	return ret;
+}
+
 /* Opens the new sockets before anything changes, so a port in use fails
  * the whole request (nothing half-applied). */
 static int master_prepare_sockets(struct master *m, const struct uapi_set *set,
@@ -440,6 +489,8 @@ static void master_uapi_request(struct master *m, const char *req, size_t len,
 
 	if (len == 7 && !memcmp(req, "get=1\n\n", 7))
 		ret = master_get(m, &body, &blen);
+	else if (len == 17 && !memcmp(req, "tunlane_lanes=1\n\n", 17))
+		ret = master_get_lanes(m, &body, &blen);
 	else if (len >= 6 && !memcmp(req, "set=1\n", 6))
 		ret = master_set(m, req, len);
 	else

@@ -51,7 +51,7 @@ f=$TL_TMP/show.json
 tl_show_json "$NS_A" "$IF_A" "$f"
 n=$("$TL_PY" "$TL_TOOL" jget 'len(d["lanes"])' "$f")
 ((n == 1)) || fail "tunlane show --json lists $n lanes for Lanes = 1"
-read -r rx tx hs < <("$TL_PY" "$TL_TOOL" jget '"%d %d %d" % (d["lanes"][0]["rx_bytes"], d["lanes"][0]["tx_bytes"], d["lanes"][0]["latest_handshake"])' "$f")
+read -r rx tx hs < <("$TL_PY" "$TL_TOOL" jget '"%d %d %d" % (d["lanes"][0]["rx_bytes"], d["lanes"][0]["tx_bytes"], (d["lanes"][0]["latest_handshake"] or 0))' "$f")
 ((rx >= 64 << 20 && tx >= 64 << 20)) || fail "lane 0: rx_bytes $rx tx_bytes $tx, expected both >= 64 MiB"
 ((hs > 0)) || fail "lane 0: latest_handshake 0 after traffic"
 pass "Lanes = 1 tunlane <-> wireguard-go (wg setconf): ping and TCP both ways"

@@ -4,7 +4,7 @@
 # A's lane 1 sends to B's port + 1, where nothing listens, so it never
 # completes a handshake. After traffic on several flows (16 UDP flows, so
 # both of A's lanes get some), `tunlane show` (human) flags lane 1 with
-# "NONE" and not lane 0, and `show --json` has latest_handshake 0 for lane 1
+# "NONE" and not lane 0, and `show --json` has latest_handshake null for lane 1
 # (which did try: it sent initiations) and > 0 for lane 0, even though the
 # peer's latest_handshake (the newest of any lane) is > 0. B, whose only
 # lane works, shows no "NONE".
@@ -33,7 +33,7 @@ end=$((SECONDS + 20))
 while :; do
 	flows || fail "could not send UDP flows into $IF_A"
 	tl_show_json "$NS_A" "$IF_A" "$f"
-	read -r hs0 hs1 tx1 peer_hs < <("$TL_PY" "$TL_TOOL" jget '"%d %d %d %d" % (d["lanes"][0]["latest_handshake"], d["lanes"][1]["latest_handshake"], d["lanes"][1]["tx_packets"], d["peers"][0]["latest_handshake"])' "$f")
+	read -r hs0 hs1 tx1 peer_hs < <("$TL_PY" "$TL_TOOL" jget '"%d %d %d %d" % ((d["lanes"][0]["latest_handshake"] or 0), (d["lanes"][1]["latest_handshake"] or 0), d["lanes"][1]["tx_packets"], (d["peers"][0]["latest_handshake"] or 0))' "$f")
 	((hs0 > 0 && tx1 > 0)) && break
 	((SECONDS < end)) || fail "after 20 s of traffic: lane 0 latest_handshake $hs0, lane 1 tx_packets $tx1 (expected a handshake on lane 0 and initiations from lane 1)"
 	sleep 0.5
@@ -42,10 +42,13 @@ done
 sleep 2
 flows
 tl_show_json "$NS_A" "$IF_A" "$f"
-read -r hs0 hs1 tx1 rx1 peer_hs n < <("$TL_PY" "$TL_TOOL" jget '"%d %d %d %d %d %d" % (d["lanes"][0]["latest_handshake"], d["lanes"][1]["latest_handshake"], d["lanes"][1]["tx_packets"], d["lanes"][1]["rx_packets"], d["peers"][0]["latest_handshake"], len(d["lanes"]))' "$f")
+read -r hs0 hs1 tx1 rx1 peer_hs n < <("$TL_PY" "$TL_TOOL" jget '"%d %d %d %d %d %d" % ((d["lanes"][0]["latest_handshake"] or 0), (d["lanes"][1]["latest_handshake"] or 0), d["lanes"][1]["tx_packets"], d["lanes"][1]["rx_packets"], (d["peers"][0]["latest_handshake"] or 0), len(d["lanes"]))' "$f")
 ((n == 2)) || fail "$IF_A: show --json lists $n lanes, expected 2"
 ((hs0 > 0)) || fail "$IF_A lane 0: latest_handshake $hs0, expected > 0"
 ((hs1 == 0)) || fail "$IF_A lane 1: latest_handshake $hs1, expected 0 (the peer has one lane)"
+# "never" is null in the JSON, as for a peer without an endpoint.
+"$TL_PY" "$TL_TOOL" jget 'd["lanes"][1]["latest_handshake"] is None' "$f" | grep -qx 1 ||
+	fail "$IF_A lane 1: latest_handshake is not null in the JSON"
 ((peer_hs > 0)) || fail "$IF_A: peer latest_handshake $peer_hs, expected > 0 (newest of any lane)"
 log "$IF_A JSON: lane 0 latest_handshake $hs0; lane 1 latest_handshake 0 after $tx1 packets sent, $rx1 received"
 
@@ -61,4 +64,4 @@ row1=$(awk '$1 == "1" && NF > 5' <<<"$human")
 
 human_b=$(TL_T=10 nsx "$NS_B" "$TL_CLI" show "$IF_B") || fail "tunlane show $IF_B failed"
 [[ $human_b != *NONE* ]] || fail "tunlane show $IF_B (1 lane, working) says NONE:"$'\n'"$human_b"
-pass "2 lanes against 1: lane 1 flagged NONE in show, latest_handshake 0 in JSON"
+pass "2 lanes against 1: lane 1 flagged NONE in show, latest_handshake null in JSON"
