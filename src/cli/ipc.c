@@ -190,7 +190,7 @@ static int cmp_peer_key(const void *a, const void *b)
 {
 	const struct ipc_peer *const *x = a, *const *y = b;
 
-	return memcmp((*x)->public_key, (*y)->public_key, NOISE_PUBLIC_KEY_LEN);
+	return memcmp((*x)->public_key, (*y)->public_key, CRYPTO_X25519_LEN);
 }
 
 /* Peers sorted by key once, so 20,000 peers times the lanes stay cheap. */
