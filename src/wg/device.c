@@ -34,7 +34,9 @@ int device_init(struct wg_device *dev, const char *ifname, bool is_lane,
 	index_table_init(&dev->index);
 	allowedips_init(&dev->allowedips);
 	cookie_checker_init(&dev->cookie_checker, &dev->static_identity);
-	ret = ratelimiter_init(&dev->ratelimiter);
+	ret = peerhash_init(&dev->peerhash);
+	if (ret == 0)
+		ret = ratelimiter_init(&dev->ratelimiter);
 	return ret;
 }
 
@@ -43,6 +45,8 @@ void device_free(struct wg_device *dev)
 	while (dev->peers)
 		peer_remove(dev->peers);
 	allowedips_free(&dev->allowedips);
+	peerhash_free(&dev->peerhash);
+	timers_free(dev);
 	ratelimiter_free(&dev->ratelimiter);
 	crypto_wipe(&dev->static_identity, sizeof(dev->static_identity));
 	crypto_wipe(&dev->cookie_checker, sizeof(dev->cookie_checker));
@@ -51,11 +55,7 @@ void device_free(struct wg_device *dev)
 struct wg_peer *device_peer_by_key(struct wg_device *dev,
 				   const uint8_t key[NOISE_PUBLIC_KEY_LEN])
 {
-	for (struct wg_peer *p = dev->peers; p; p = p->next)
-		if (crypto_memeq(p->handshake.remote_static, key,
-				 NOISE_PUBLIC_KEY_LEN))
-			return p;
-	return NULL;
+	return peerhash_lookup(&dev->peerhash, key);
 }
 
 void device_count_drop(struct wg_device *dev, enum stats_drop why)

@@ -27,7 +27,14 @@ struct wg_peer *peer_create(struct wg_device *dev,
 			     public_key, NULL, peer);
 	cookie_init(&peer->latest_cookie);
 	cookie_precompute_peer_keys(&peer->latest_cookie, public_key);
+	if (peerhash_add(&dev->peerhash, peer) < 0) {
+		crypto_wipe(peer, sizeof(*peer));
+		free(peer);
+		return NULL;
+	}
 	peer->next = dev->peers;
+	if (dev->peers)
+		dev->peers->prev = peer;
 	dev->peers = peer;
 	dev->npeers++;
 	if (dev->is_lane && dev->lane == 0)
@@ -38,13 +45,15 @@ struct wg_peer *peer_create(struct wg_device *dev,
 void peer_remove(struct wg_peer *peer)
 {
 	struct wg_device *dev = peer->dev;
-	struct wg_peer **pp;
 
-	for (pp = &dev->peers; *pp; pp = &(*pp)->next)
-		if (*pp == peer) {
-			*pp = peer->next;
-			break;
-		}
+	if (peer->prev)
+		peer->prev->next = peer->next;
+	else
+		dev->peers = peer->next;
+	if (peer->next)
+		peer->next->prev = peer->prev;
+	peerhash_del(&dev->peerhash, peer);
+	timers_peer_removed(peer);
 	dev->npeers--;
 	if (dev->is_lane && dev->lane == 0)
 		log_info("peer %s: removed", peer_name(peer));
