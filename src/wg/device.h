@@ -157,6 +157,11 @@ void device_free(struct wg_device *dev);
 int device_apply(struct wg_device *dev, const struct uapi_set *set);
 /* Writes the "get" reply body (without errno) into a malloc'd buffer. */
 int device_get(struct wg_device *dev, char **out, size_t *outlen);
+/* The same for a lane's runtime figures only: public_key, endpoint,
+ * last_handshake_time_*, tx_bytes, rx_bytes per peer; at most
+ * DEVICE_STATS_PEER_MAX bytes per peer. */
+#define DEVICE_STATS_PEER_MAX 512
+int device_get_stats(struct wg_device *dev, char **out, size_t *outlen);
 
 struct wg_peer *device_peer_by_key(struct wg_device *dev,
 				   const uint8_t key[NOISE_PUBLIC_KEY_LEN]);

@@ -23,8 +23,8 @@ struct wg_peer *peer_create(struct wg_device *dev,
 	peer->id = ++dev->next_peer_id;
 	/* A low-order key still makes a peer (as in the kernel); it just can
 	 * never complete a handshake, which the noise layer enforces. */
-	noise_handshake_init(&peer->handshake, &dev->static_identity,
-			     public_key, NULL, peer);
+	noise_handshake_init_deferred(&peer->handshake, &dev->static_identity,
+				      public_key, peer);
 	cookie_init(&peer->latest_cookie);
 	cookie_precompute_peer_keys(&peer->latest_cookie, public_key);
 	if (peerhash_add(&dev->peerhash, peer) < 0) {
