@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static int write_all(int fd, const uint8_t *p, size_t len)
@@ -50,24 +51,43 @@ int ctl_send(int fd, const void *buf, size_t len, int pass_fd)
 	return write_all(fd, buf, len);
 }
 
-static int wait_readable(int fd, int timeout_ms)
+/* Real monotonic milliseconds: a deadline is wall time, whatever clock the
+ * protocol code runs on. */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Waits until fd is readable or the message's deadline (-1: none) passes.
+ * One deadline for the whole message, not one per read: a peer trickling a
+ * byte at a time must not hold the reader for longer than it allows.
+ */
+static int wait_readable(int fd, int64_t deadline)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	int n;
 
-	do
-		n = poll(&p, 1, timeout_ms);
-	while (n < 0 && errno == EINTR);
+	do {
+		int64_t left = deadline < 0 ? -1 : deadline - now_ms();
+
+		if (deadline >= 0 && left <= 0)
+			return -ETIMEDOUT;
+		n = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+	} while ((n < 0 && errno == EINTR) || (n == 0 && deadline < 0));
 	if (n < 0)
 		return -errno;
 	return n ? 0 : -ETIMEDOUT;
 }
 
-static int read_all(int fd, uint8_t *p, size_t len, int timeout_ms)
+static int read_all(int fd, uint8_t *p, size_t len, int64_t deadline)
 {
 	while (len) {
 		ssize_t n;
-		int ret = wait_readable(fd, timeout_ms);
+		int ret = wait_readable(fd, deadline);
 
 		if (ret < 0)
 			return ret;
@@ -84,7 +104,12 @@ static int read_all(int fd, uint8_t *p, size_t len, int timeout_ms)
 	return 0;
 }
 
-static int recv_header(int fd, uint32_t *hdr, int *recv_fd, int timeout_ms)
+/*
+ * The header and its fd come in one recvmsg when the sender wrote them in
+ * one sendmsg; a header split across reads (a sender that trickles) is
+ * finished by read_all, within the same deadline.
+ */
+static int recv_header(int fd, uint32_t *hdr, int *recv_fd, int64_t deadline)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { .iov_base = hdr, .iov_len = sizeof(*hdr) };
@@ -92,15 +117,18 @@ static int recv_header(int fd, uint32_t *hdr, int *recv_fd, int timeout_ms)
 			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm;
 	ssize_t n;
-	int ret = wait_readable(fd, timeout_ms);
+	int ret;
 
-	if (ret < 0)
-		return ret;
-	n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_WAITALL | MSG_CMSG_CLOEXEC);
+	do {
+		ret = wait_readable(fd, deadline);
+		if (ret < 0)
+			return ret;
+		n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	} while (n < 0 && (errno == EINTR || errno == EAGAIN));
 	if (n == 0)
 		return -EPIPE;
-	if (n != sizeof(*hdr))
-		return n < 0 ? -errno : -EPROTO;
+	if (n < 0)
+		return -errno;
 	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
 			int got;
@@ -111,32 +139,54 @@ static int recv_header(int fd, uint32_t *hdr, int *recv_fd, int timeout_ms)
 			else
 				close(got);
 		}
+	if ((size_t)n < sizeof(*hdr))
+		return read_all(fd, (uint8_t *)hdr + n, sizeof(*hdr) - (size_t)n,
+				deadline);
 	return 0;
 }
 
-int ctl_recv(int fd, char **buf, size_t *len, int *recv_fd, int timeout_ms)
+int ctl_recv_max(int fd, char **buf, size_t *len, int *recv_fd,
+		 int timeout_ms, size_t max_len)
 {
+	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	uint32_t hdr;
 	char *p;
 	int ret;
 
 	if (recv_fd)
 		*recv_fd = -1;
-	ret = recv_header(fd, &hdr, recv_fd, timeout_ms);
+	ret = recv_header(fd, &hdr, recv_fd, deadline);
+	if (ret == 0 && (hdr > CTL_MAX_MESSAGE || hdr > max_len))
+		ret = -EMSGSIZE;
 	if (ret < 0)
-		return ret;
-	if (hdr > CTL_MAX_MESSAGE)
-		return -EMSGSIZE;
-	p = malloc(hdr + 1);
-	if (!p)
-		return -ENOMEM;
-	ret = read_all(fd, (uint8_t *)p, hdr, timeout_ms < 0 ? 5000 : timeout_ms);
+		goto fail;
+	p = malloc((size_t)hdr + 1);
+	if (!p) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	/* A message with no deadline still gets one for its body: once the
+	 * header is here, the rest is owed at once. */
+	if (deadline < 0)
+		deadline = now_ms() + CTL_BODY_TIMEOUT_MS;
+	ret = read_all(fd, (uint8_t *)p, hdr, deadline);
 	if (ret < 0) {
 		free(p);
-		return ret;
+		goto fail;
 	}
 	p[hdr] = '\0';
 	*buf = p;
 	*len = hdr;
 	return 0;
+fail:
+	if (recv_fd && *recv_fd >= 0) {
+		close(*recv_fd);
+		*recv_fd = -1;
+	}
+	return ret;
+}
+
+int ctl_recv(int fd, char **buf, size_t *len, int *recv_fd, int timeout_ms)
+{
+	return ctl_recv_max(fd, buf, len, recv_fd, timeout_ms, CTL_MAX_MESSAGE);
 }

@@ -223,7 +223,7 @@ static void lane_handle_get(struct lane *l, char **reply, size_t *rlen)
 {
 	char *body = NULL;
 	size_t blen = 0;
-	int ret = device_get(l->dev, &body, &blen);
+	int ret = device_get_stats(l->dev, &body, &blen);
 
 	if (ret < 0 || asprintf(reply, "%serrno=0\n\n", body) < 0) {
 		if (asprintf(reply, "errno=%d\n\n", ENOMEM) < 0)

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crypto.h"
@@ -26,6 +27,13 @@
 #include "udp.h"
 
 #define LANE_REPLY_TIMEOUT_MS 3000
+/* Deadlines grow with the work: +1 ms per this many peers or allowed IPs. */
+#define LANE_SET_PEERS_PER_MS 1
+#define LANE_SET_AIPS_PER_MS 20
+#define LANE_GET_PEERS_PER_MS 10
+/* A lane's reply: "errno=N" for a set; for a get, that plus at most
+ * DEVICE_STATS_PEER_MAX per peer. */
+#define LANE_REPLY_BASE_MAX 4096
 #define MAX_CLIENTS 16
 #define CLIENT_WRITE_MS 2000
 
@@ -219,24 +227,66 @@ drop:
 	client_free(m, c);
 }
 
-/* Sends req to lane i and returns its reply (malloc'd) or NULL. */
-static char *lane_call(struct master *m, unsigned int i, const char *req,
-		       size_t len, int pass_fd, size_t *rlen)
+static int64_t mono_ms(void)
 {
-	struct lane_slot *s = &m->lane[i];
-	char *reply = NULL;
+	struct timespec ts;
 
-	if (!s->pid || s->ctl_fd < 0)
-		return NULL;
-	if (ctl_send(s->ctl_fd, req, len, pass_fd) < 0 ||
-	    ctl_recv(s->ctl_fd, &reply, rlen, NULL, LANE_REPLY_TIMEOUT_MS) < 0) {
-		/* A late reply would answer the next request: restart the lane
-		 * instead, from the master's configuration. */
-		log_warn("lane %u: no answer on its control channel, restarting it", i);
-		kill(s->pid, SIGKILL);
-		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A lane that failed to answer: a late reply would answer the next
+ * request, so restart it instead, from the master's configuration. */
+static int lane_failed(struct master *m, unsigned int i, int err)
+{
+	log_warn("lane %u: no answer on its control channel (%s), restarting it",
+		 i, strerror(-err));
+	kill(m->lane[i].pid, SIGKILL);
+	return err == -ETIMEDOUT ? -ETIMEDOUT : -EIO;
+}
+
+/*
+ * Sends req to every running lane first, so that they work on it side by
+ * side, then collects each reply, all within one deadline of timeout_ms
+ * and reply_max bytes per reply. replies[i] stays NULL for a lane that is
+ * down or failed. 0, or the error of the first lane that failed.
+ */
+static int lanes_call(struct master *m, const char *req, size_t len,
+		      const int *pass_fds, int timeout_ms, size_t reply_max,
+		      char **replies, size_t *rlens)
+{
+	int64_t deadline = mono_ms() + timeout_ms;
+	bool sent[LANES_MAX] = { false };
+	int err = 0, ret;
+
+	for (unsigned int i = 0; i < m->opts.lanes; i++) {
+		struct lane_slot *s = &m->lane[i];
+
+		replies[i] = NULL;
+		if (!s->pid || s->ctl_fd < 0)
+			continue;
+		ret = ctl_send(s->ctl_fd, req, len, pass_fds ? pass_fds[i] : -1);
+		if (ret < 0 && !err)
+			err = lane_failed(m, i, ret);
+		else if (ret < 0)
+			lane_failed(m, i, ret);
+		sent[i] = ret == 0;
 	}
-	return reply;
+	for (unsigned int i = 0; i < m->opts.lanes; i++) {
+		int64_t left = deadline - mono_ms();
+
+		if (!sent[i])
+			continue;
+		ret = ctl_recv_max(m->lane[i].ctl_fd, &replies[i], &rlens[i], NULL,
+				   left > 0 ? (int)left : 0, reply_max);
+		if (ret < 0) {
+			replies[i] = NULL;
+			ret = lane_failed(m, i, ret);
+			if (!err)
+				err = ret;
+		}
+	}
+	return err;
 }
 
 static int reply_errno(const char *reply)
@@ -326,18 +376,28 @@ void master_uapi_lane_died(struct master *m, unsigned int lane)
 	}
 }
 
+/*
+ * A lane answers "get" with its runtime figures only (device_get_stats),
+ * in time and size in proportion to the peers the master knows; a lane
+ * that does not keeps its last counts here and is restarted.
+ */
 static int master_get(struct master *m, char **out, size_t *olen)
 {
-	for (unsigned int i = 0; i < m->opts.lanes; i++) {
-		size_t rlen;
-		char *reply = lane_call(m, i, "get=1\n\n", 7, -1, &rlen);
+	char *replies[LANES_MAX];
+	size_t rlens[LANES_MAX];
+	size_t npeers = m->dev.npeers;
 
-		if (!reply)
+	lanes_call(m, "get=1\n\n", 7, NULL,
+		   LANE_REPLY_TIMEOUT_MS + (int)(npeers / LANE_GET_PEERS_PER_MS),
+		   LANE_REPLY_BASE_MAX + npeers * DEVICE_STATS_PEER_MAX,
+		   replies, rlens);
+	for (unsigned int i = 0; i < m->opts.lanes; i++) {
+		if (!replies[i])
 			continue;
-		if (reply_errno(reply) == 0)
-			merge_lane_reply(m, i, reply);
-		crypto_wipe(reply, rlen);
-		free(reply);
+		if (reply_errno(replies[i]) == 0)
+			merge_lane_reply(m, i, replies[i]);
+		crypto_wipe(replies[i], rlens[i]);
+		free(replies[i]);
 	}
 	for (struct wg_peer *p = m->dev.peers; p; p = p->next)
 		sum_lane_bytes(m, p);
@@ -422,20 +482,35 @@ static int master_set_fwmark(struct master *m, uint32_t mark)
 	return 0;
 }
 
-static int master_forward_set(struct master *m, const char *req, size_t len,
-			      const int *newfds)
+/* Time a lane may take over a "set": the base, plus a share per peer and
+ * per allowed IP, so that a large request is never taken for a hung lane
+ * (a lane creating a peer does one X25519 to precompute it). */
+static int set_timeout_ms(const struct uapi_set *set)
 {
-	int err = 0;
+	size_t aips = 0;
 
+	for (size_t i = 0; i < set->n_peers; i++)
+		aips += set->peers[i].n_allowedips;
+	return LANE_REPLY_TIMEOUT_MS + (int)(set->n_peers / LANE_SET_PEERS_PER_MS) +
+	       (int)(aips / LANE_SET_AIPS_PER_MS);
+}
+
+/* A lane that failed is restarted from the configuration, which has the
+ * change, but its sessions are lost: the client hears of it in errno. */
+static int master_forward_set(struct master *m, const struct uapi_set *set,
+			      const char *req, size_t len, const int *newfds)
+{
+	char *replies[LANES_MAX];
+	size_t rlens[LANES_MAX];
+	int err;
+
+	err = -lanes_call(m, req, len, newfds, set_timeout_ms(set),
+			  LANE_REPLY_BASE_MAX, replies, rlens);
 	for (unsigned int i = 0; i < m->opts.lanes; i++) {
-		size_t rlen;
-		char *reply = lane_call(m, i, req, len, newfds ? newfds[i] : -1,
-					&rlen);
-
 		/* A lane that is down now forks from the new config anyway. */
-		if (reply && !err)
-			err = reply_errno(reply);
-		free(reply);
+		if (replies[i] && !err)
+			err = reply_errno(replies[i]);
+		free(replies[i]);
 		if (newfds) {
 			close(m->lane[i].udp_fd);
 			m->lane[i].udp_fd = newfds[i];
@@ -472,7 +547,7 @@ static int master_set(struct master *m, const char *req, size_t len)
 			m->stats->lane[i].listen_port = base + i;
 	}
 	if (ret == 0)
-		ret = master_forward_set(m, req, len, swap ? newfds : NULL);
+		ret = master_forward_set(m, &set, req, len, swap ? newfds : NULL);
 	else if (swap)
 		udp_close_all(newfds, m->opts.lanes);
 out:

@@ -28,9 +28,22 @@ struct allowedips_node {
 	struct allowedips_node *child[2];
 	struct allowedips_node *parent;	/* NULL for a root */
 	void *peer;			/* NULL for an intermediate node */
+	/* The peer's list of its nodes (only while peer is set): pprev
+	 * points at the previous node's pnext or at the owner's head. */
+	struct allowedips_node *pnext, **pprev;
 	uint64_t key[2];		/* masked to cidr */
 	uint8_t cidr;
+	uint8_t v6;			/* which trie: for pruning from a list */
 };
+
+struct allowedips_owner {
+	struct allowedips_owner *next;	/* bucket chain */
+	void *peer;
+	struct allowedips_node *head;
+	size_t count;
+};
+
+#define OWNERS_MIN 16
 
 static uint64_t load_be64(const uint8_t *p)
 {
@@ -125,6 +138,117 @@ static unsigned int family_bits(int family)
 static struct allowedips_node **family_root(struct allowedips *t, int family)
 {
 	return family == AF_INET ? &t->root4 : &t->root6;
+}
+
+/* Peer pointers are not secret and not chosen by anyone remote: a
+ * multiplicative hash spreads them well enough. */
+static size_t owner_bucket(const struct allowedips *t, const void *peer)
+{
+	uint64_t h = (uint64_t)(uintptr_t)peer * 0x9e3779b97f4a7c15ULL;
+
+	return (size_t)(h >> 32) & t->owners_mask;
+}
+
+static struct allowedips_owner *owner_find(const struct allowedips *t,
+					   const void *peer)
+{
+	struct allowedips_owner *o;
+
+	if (!t->owners)
+		return NULL;
+	for (o = t->owners[owner_bucket(t, peer)]; o; o = o->next)
+		if (o->peer == peer)
+			return o;
+	return NULL;
+}
+
+static void owners_rehash(struct allowedips *t, struct allowedips_owner **nb,
+			  size_t n)
+{
+	struct allowedips_owner **old = t->owners;
+	size_t oldn = t->owners ? t->owners_mask + 1 : 0;
+
+	t->owners = nb;
+	t->owners_mask = n - 1;
+	for (size_t i = 0; i < oldn; i++) {
+		struct allowedips_owner *o, *next;
+
+		for (o = old[i]; o; o = next) {
+			size_t b = owner_bucket(t, o->peer);
+
+			next = o->next;
+			o->next = nb[b];
+			nb[b] = o;
+		}
+	}
+	free(old);
+}
+
+/* The peer's owner record, created on first use; NULL on -ENOMEM. */
+static struct allowedips_owner *owner_get(struct allowedips *t, void *peer)
+{
+	struct allowedips_owner *o = owner_find(t, peer);
+	size_t n, b;
+
+	if (o)
+		return o;
+	n = t->owners ? t->owners_mask + 1 : 0;
+	if (t->nowners >= n) {
+		size_t nn = n ? n * 2 : OWNERS_MIN;
+		struct allowedips_owner **nb = calloc(nn, sizeof(*nb));
+
+		if (nb)
+			owners_rehash(t, nb, nn);
+		else if (!n)
+			return NULL;	/* a full table still works, if slower */
+	}
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return NULL;
+	o->peer = peer;
+	b = owner_bucket(t, peer);
+	o->next = t->owners[b];
+	t->owners[b] = o;
+	t->nowners++;
+	return o;
+}
+
+static void owner_drop(struct allowedips *t, struct allowedips_owner *o)
+{
+	struct allowedips_owner **pp = &t->owners[owner_bucket(t, o->peer)];
+
+	for (; *pp; pp = &(*pp)->next)
+		if (*pp == o) {
+			*pp = o->next;
+			break;
+		}
+	t->nowners--;
+	free(o);
+}
+
+static void node_link(struct allowedips_owner *o, struct allowedips_node *n)
+{
+	n->pnext = o->head;
+	if (o->head)
+		o->head->pprev = &n->pnext;
+	o->head = n;
+	n->pprev = &o->head;
+	o->count++;
+}
+
+/* Takes a node off its peer's list, and the peer's record away with its
+ * last node. */
+static void node_unlink(struct allowedips *t, struct allowedips_node *n)
+{
+	struct allowedips_owner *o = owner_find(t, n->peer);
+
+	*n->pprev = n->pnext;
+	if (n->pnext)
+		n->pnext->pprev = n->pprev;
+	n->pnext = NULL;
+	n->pprev = NULL;
+	if (o && !--o->count)
+		owner_drop(t, o);
 }
 
 static struct allowedips_node *node_new(const uint64_t key[2], uint8_t cidr,
@@ -225,16 +349,25 @@ static void splice_in(struct allowedips_node **rootp,
 	new->parent = mid;
 }
 
-static int trie_insert(struct allowedips_node **rootp, const uint64_t key[2],
+static int trie_insert(struct allowedips *t, int family, const uint64_t key[2],
 		       uint8_t cidr, void *peer)
 {
+	struct allowedips_node **rootp = family_root(t, family);
 	struct allowedips_node *parent, *down, *node, *new, *mid;
+	struct allowedips_owner *o = owner_get(t, peer);
 
+	if (!o)
+		return -ENOMEM;
 	node = descend(*rootp, key, cidr, &parent, &down);
 	if (node) {
 		/* Same prefix again moves it to the new peer, as the kernel
 		 * does (allowedips.c add()). */
+		if (node->peer == peer)
+			return 0;
+		if (node->peer)
+			node_unlink(t, node);
 		node->peer = peer;
+		node_link(o, node);
 		return 0;
 	}
 	new = node_new(key, cidr, peer);
@@ -243,9 +376,15 @@ static int trie_insert(struct allowedips_node **rootp, const uint64_t key[2],
 	if (!new || (down && !mid)) {
 		free(new);
 		free(mid);
+		if (!o->count)
+			owner_drop(t, o);
 		return -ENOMEM;
 	}
+	new->v6 = family == AF_INET6;
+	if (mid)
+		mid->v6 = new->v6;
 	splice_in(rootp, parent, down, new, mid);
+	node_link(o, new);
 	return 0;
 }
 
@@ -307,6 +446,17 @@ void allowedips_free(struct allowedips *t)
 {
 	t->root4 = strip(t->root4, NULL, true, NULL);
 	t->root6 = strip(t->root6, NULL, true, NULL);
+	for (size_t i = 0; t->owners && i <= t->owners_mask; i++) {
+		struct allowedips_owner *o, *next;
+
+		for (o = t->owners[i]; o; o = next) {
+			next = o->next;
+			free(o);
+		}
+	}
+	free(t->owners);
+	t->owners = NULL;
+	t->owners_mask = t->nowners = 0;
 	++t->seq;
 }
 
@@ -323,7 +473,7 @@ int allowedips_insert(struct allowedips *t, int family, const void *addr,
 	/* Host bits are dropped by node_new(); descend() reads only the
 	 * first cidr bits, so the key needs no masking here. */
 	key_from_addr(key, family, addr);
-	ret = trie_insert(family_root(t, family), key, cidr, peer);
+	ret = trie_insert(t, family, key, cidr, peer);
 	if (!ret)
 		++t->seq;
 	return ret;
@@ -342,20 +492,31 @@ int allowedips_remove(struct allowedips *t, int family, const void *addr,
 	node = descend(*family_root(t, family), key, cidr, &parent, &down);
 	if (!node || !node->peer || node->peer != peer)
 		return -ENOENT;
+	node_unlink(t, node);
 	node->peer = NULL;
 	prune(family_root(t, family), node);
 	++t->seq;
 	return 0;
 }
 
-/* Walks the whole trie: O(nodes). The kernel keeps a per-peer list to do
- * better, but this is control-plane work and keeps peers opaque here. */
+/* O(k * depth) for the peer's k prefixes: its list names them, and each
+ * is pruned where it sits. */
 void allowedips_remove_by_peer(struct allowedips *t, void *peer)
 {
-	if (!peer)
+	struct allowedips_owner *o = peer ? owner_find(t, peer) : NULL;
+
+	if (!o)
 		return;
-	t->root4 = strip(t->root4, peer, false, NULL);
-	t->root6 = strip(t->root6, peer, false, NULL);
+	while (o->head) {
+		struct allowedips_node *n = o->head;
+		bool last = o->count == 1;
+
+		node_unlink(t, n);	/* frees o with the last node */
+		n->peer = NULL;
+		prune(n->v6 ? &t->root6 : &t->root4, n);
+		if (last)
+			break;
+	}
 	++t->seq;
 }
 
@@ -382,36 +543,50 @@ void *allowedips_lookup(const struct allowedips *t, int family,
 	return best;
 }
 
-/* Pre-order, so a peer's prefixes come out in address order. */
-static int walk(const struct allowedips_node *node, void *peer, int family,
-		allowedips_walk_fn cb, void *arg)
+/* IPv4 before IPv6, then address order, then shorter prefixes first. */
+static int cmp_nodes(const void *a, const void *b)
 {
-	uint8_t addr[16];
-	int ret;
+	const struct allowedips_node *x = *(const struct allowedips_node *const *)a;
+	const struct allowedips_node *y = *(const struct allowedips_node *const *)b;
 
-	for (; node; node = node->child[1]) {
-		if (node->peer == peer) {
-			key_to_addr(addr, family, node->key);
-			ret = cb(arg, family, addr, node->cidr);
-			if (ret)
-				return ret;
-		}
-		ret = walk(node->child[0], peer, family, cb, arg);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	if (x->v6 != y->v6)
+		return x->v6 < y->v6 ? -1 : 1;
+	for (int w = 0; w < 2; w++)
+		if (x->key[w] != y->key[w])
+			return x->key[w] < y->key[w] ? -1 : 1;
+	return (x->cidr > y->cidr) - (x->cidr < y->cidr);
 }
 
 int allowedips_walk_by_peer(const struct allowedips *t, void *peer,
 			    allowedips_walk_fn cb, void *arg)
 {
-	int ret;
+	const struct allowedips_owner *o = peer ? owner_find(t, peer) : NULL;
+	struct allowedips_node **v;
+	uint8_t addr[16];
+	size_t n = 0;
+	int ret = 0;
 
-	if (!peer)
+	if (!o)
 		return 0;
-	ret = walk(t->root4, peer, AF_INET, cb, arg);
-	if (ret)
-		return ret;
-	return walk(t->root6, peer, AF_INET6, cb, arg);
+	v = malloc(o->count * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (struct allowedips_node *node = o->head; node; node = node->pnext)
+		v[n++] = node;
+	qsort(v, n, sizeof(*v), cmp_nodes);
+	for (size_t i = 0; i < n && !ret; i++) {
+		int family = v[i]->v6 ? AF_INET6 : AF_INET;
+
+		key_to_addr(addr, family, v[i]->key);
+		ret = cb(arg, family, addr, v[i]->cidr);
+	}
+	free(v);
+	return ret;
+}
+
+size_t allowedips_count_by_peer(const struct allowedips *t, void *peer)
+{
+	const struct allowedips_owner *o = peer ? owner_find(t, peer) : NULL;
+
+	return o ? o->count : 0;
 }

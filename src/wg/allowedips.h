@@ -11,11 +11,18 @@
 #include <stdint.h>
 
 struct allowedips_node;
+struct allowedips_owner;
 
 struct allowedips {
 	struct allowedips_node *root4;
 	struct allowedips_node *root6;
 	uint64_t seq;
+	/* Each peer's prefixes in a list (the kernel keeps one per peer), found
+	 * through a small table keyed by the peer pointer, so that removing or
+	 * listing one peer's prefixes costs what that peer has, not the whole
+	 * trie. */
+	struct allowedips_owner **owners;
+	size_t owners_mask, nowners;
 };
 
 void allowedips_init(struct allowedips *t);
@@ -31,11 +38,14 @@ void allowedips_remove_by_peer(struct allowedips *t, void *peer);
 /* Longest-prefix match; NULL when no prefix covers addr. */
 void *allowedips_lookup(const struct allowedips *t, int family,
 			const void *addr);
-/* Calls cb for each prefix of peer (masked address). Stops on non-zero
- * return and passes it back. */
+/* Calls cb for each prefix of peer (masked address), IPv4 first, each
+ * family in address order; O(k log k) for the peer's k prefixes. Stops on
+ * non-zero return and passes it back. */
 typedef int (*allowedips_walk_fn)(void *arg, int family, const uint8_t *addr,
 				  uint8_t cidr);
 int allowedips_walk_by_peer(const struct allowedips *t, void *peer,
 			    allowedips_walk_fn cb, void *arg);
+/* How many prefixes peer has. */
+size_t allowedips_count_by_peer(const struct allowedips *t, void *peer);
 
 #endif

@@ -35,7 +35,9 @@ int device_init(struct wg_device *dev, const char *ifname, bool is_lane,
 	index_table_init(&dev->index);
 	allowedips_init(&dev->allowedips);
 	cookie_checker_init(&dev->cookie_checker, &dev->static_identity);
-	ret = ratelimiter_init(&dev->ratelimiter);
+	ret = peerhash_init(&dev->peerhash);
+	if (ret == 0)
+		ret = ratelimiter_init(&dev->ratelimiter);
 	return ret;
 }
 
@@ -44,6 +46,8 @@ void device_free(struct wg_device *dev)
 	while (dev->peers)
 		peer_remove(dev->peers);
 	allowedips_free(&dev->allowedips);
+	peerhash_free(&dev->peerhash);
+	timers_free(dev);
 	ratelimiter_free(&dev->ratelimiter);
 	crypto_wipe(&dev->static_identity, sizeof(dev->static_identity));
 	crypto_wipe(&dev->cookie_checker, sizeof(dev->cookie_checker));
@@ -52,11 +56,7 @@ void device_free(struct wg_device *dev)
 struct wg_peer *device_peer_by_key(struct wg_device *dev,
 				   const uint8_t key[NOISE_PUBLIC_KEY_LEN])
 {
-	for (struct wg_peer *p = dev->peers; p; p = p->next)
-		if (crypto_memeq(p->handshake.remote_static, key,
-				 NOISE_PUBLIC_KEY_LEN))
-			return p;
-	return NULL;
+	return peerhash_lookup(&dev->peerhash, key);
 }
 
 void device_count_drop(struct wg_device *dev, enum stats_drop why)
@@ -94,7 +94,7 @@ static int device_set_private_key(struct wg_device *dev, const uint8_t *key)
 	}
 	cookie_checker_precompute_device_keys(&dev->cookie_checker);
 	for (struct wg_peer *p = dev->peers; p; p = p->next) {
-		noise_precompute_static_static(&p->handshake);
+		noise_defer_static_static(&p->handshake);
 		noise_handshake_clear(&p->handshake, &dev->index);
 		noise_expire_current_peer_keypairs(&p->keypairs);
 		p->last_sent_handshake = 0;	/* may handshake again at once */
@@ -234,6 +234,39 @@ static void get_peer(FILE *f, struct wg_peer *p)
 	fprintf(f, "rx_bytes=%llu\n", (unsigned long long)p->rx_bytes);
 	fprintf(f, "persistent_keepalive_interval=%u\n", p->persistent_keepalive);
 	allowedips_walk_by_peer(&p->dev->allowedips, p, get_allowedip, &w);
+}
+
+/*
+ * What a lane tells the master on "get": per peer, only what changes at
+ * run time. The master has the configuration (and the keys) already; this
+ * keeps the reply small (DEVICE_STATS_PEER_MAX per peer at most) so the
+ * master can cap what it accepts from a lane.
+ */
+int device_get_stats(struct wg_device *dev, char **out, size_t *outlen)
+{
+	FILE *f = open_memstream(out, outlen);
+	char ep[ENDPOINT_STR_LEN], hex[CRYPTO_KEY_HEX_LEN];
+
+	if (!f)
+		return -ENOMEM;
+	for (struct wg_peer *p = dev->peers; p; p = p->next) {
+		crypto_key_to_hex(hex, p->handshake.remote_static);
+		fprintf(f, "public_key=%s\n", hex);
+		if (p->endpoint.sa.sa_family) {
+			endpoint_format(&p->endpoint, ep, sizeof(ep));
+			fprintf(f, "endpoint=%s\n", ep);
+		}
+		fprintf(f, "last_handshake_time_sec=%lld\n"
+			   "last_handshake_time_nsec=%lld\n"
+			   "tx_bytes=%llu\nrx_bytes=%llu\n",
+			(long long)p->last_handshake_sec,
+			(long long)p->last_handshake_nsec,
+			(unsigned long long)p->tx_bytes,
+			(unsigned long long)p->rx_bytes);
+	}
+	if (fclose(f) != 0)
+		return -ENOMEM;
+	return 0;
 }
 
 int device_get(struct wg_device *dev, char **out, size_t *outlen)

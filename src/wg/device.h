@@ -20,6 +20,7 @@
 #include "messages.h"
 #include "noise.h"
 #include "offload.h"
+#include "peerhash.h"
 #include "ratelimiter.h"
 #include "stats.h"
 
@@ -75,7 +76,8 @@ struct rx_batch {
 };
 
 struct wg_peer {
-	struct wg_peer *next;
+	struct wg_peer *next, *prev;	/* dev->peers, newest first */
+	struct wg_peer *hash_next;	/* dev->peerhash chain */
 	struct wg_device *dev;
 	struct noise_handshake handshake;
 	struct noise_keypairs keypairs;
@@ -95,6 +97,10 @@ struct wg_peer {
 	} *lane_bytes;
 	uint64_t carried_rx, carried_tx;
 	uint64_t timers[TIMER_MAX];
+	/* Place + 1 in dev->timer_heap (0: not there) and the deadline it is
+	 * filed under there, never later than its earliest armed timer. */
+	size_t timer_slot;
+	uint64_t timer_key;
 	unsigned int timer_handshake_attempts;
 	bool timer_need_another_keepalive;
 	bool sent_lastminute_handshake;
@@ -115,6 +121,7 @@ struct wg_device {
 	struct allowedips allowedips;
 	struct wg_peer *peers;
 	size_t npeers;
+	struct peerhash peerhash;	/* the same peers, by public key */
 	uint64_t next_peer_id;
 	uint16_t listen_port;		/* lane 0's port; lane i has + i */
 	uint32_t fwmark;
@@ -133,6 +140,11 @@ struct wg_device {
 	unsigned int load_count;
 	uint64_t last_under_load;
 	uint64_t next_timer;		/* earliest armed peer timer, 0 = none */
+	/* Peers with a timer armed, as a binary min-heap on timer_key, so a
+	 * timer pass touches only the peers that are due (timers.c). */
+	struct wg_peer **timer_heap;
+	size_t timer_heap_len, timer_heap_cap;
+	bool timer_heap_full;		/* a peer could not be filed */
 };
 
 /* Sets up an empty device. is_lane enables sessions and I/O. */
@@ -145,6 +157,11 @@ void device_free(struct wg_device *dev);
 int device_apply(struct wg_device *dev, const struct uapi_set *set);
 /* Writes the "get" reply body (without errno) into a malloc'd buffer. */
 int device_get(struct wg_device *dev, char **out, size_t *outlen);
+/* The same for a lane's runtime figures only: public_key, endpoint,
+ * last_handshake_time_*, tx_bytes, rx_bytes per peer; at most
+ * DEVICE_STATS_PEER_MAX bytes per peer. */
+#define DEVICE_STATS_PEER_MAX 512
+int device_get_stats(struct wg_device *dev, char **out, size_t *outlen);
 
 struct wg_peer *device_peer_by_key(struct wg_device *dev,
 				   const uint8_t key[NOISE_PUBLIC_KEY_LEN]);
@@ -164,8 +181,12 @@ const char *peer_name(const struct wg_peer *peer);
 void timers_arm(struct wg_peer *peer, enum peer_timer t, uint64_t delay);
 void timers_disarm(struct wg_peer *peer, enum peer_timer t);
 bool timers_pending(const struct wg_peer *peer, enum peer_timer t);
-/* Fires expired timers of every peer; returns the next deadline or 0. */
+/* Fires the expired timers of the peers that are due; returns the next
+ * deadline or 0. */
 uint64_t timers_run(struct wg_device *dev);
+/* Forgets a peer's timers (before it is freed). */
+void timers_peer_removed(struct wg_peer *peer);
+void timers_free(struct wg_device *dev);
 void timers_data_sent(struct wg_peer *peer);
 void timers_data_received(struct wg_peer *peer);
 void timers_any_authenticated_packet_sent(struct wg_peer *peer);

@@ -215,12 +215,27 @@ int noise_precompute_static_static(struct noise_handshake *hs)
 	 * recomputes once a private key is configured. */
 	if (!id || !id->has_identity)
 		return 0;
+	hs->static_static_ready = true;
 	if (crypto_x25519(hs->precomputed_static_static, id->static_private,
 			  hs->remote_static)) {
 		crypto_wipe(hs->precomputed_static_static, NOISE_PUBLIC_KEY_LEN);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+void noise_defer_static_static(struct noise_handshake *hs)
+{
+	crypto_wipe(hs->precomputed_static_static, NOISE_PUBLIC_KEY_LEN);
+	hs->static_static_ready = false;
+}
+
+/* A deferred static-static DH is done at its first use; a failure leaves
+ * it zero, which the ss step refuses. */
+static void static_static_ready(struct noise_handshake *hs)
+{
+	if (!hs->static_static_ready)
+		noise_precompute_static_static(hs);
 }
 
 void noise_handshake_set_psk(struct noise_handshake *hs,
@@ -246,6 +261,20 @@ int noise_handshake_init(struct noise_handshake *hs,
 	noise_handshake_set_psk(hs, psk);
 	hs->state = HANDSHAKE_ZEROED;
 	return noise_precompute_static_static(hs);
+}
+
+void noise_handshake_init_deferred(struct noise_handshake *hs,
+				   struct noise_static_identity *id,
+				   const uint8_t peer_public[NOISE_PUBLIC_KEY_LEN],
+				   void *peer)
+{
+	memset(hs, 0, sizeof(*hs));
+	hs->entry.type = INDEX_HANDSHAKE;
+	hs->entry.peer = peer;
+	hs->peer = peer;
+	hs->static_identity = id;
+	memcpy(hs->remote_static, peer_public, NOISE_PUBLIC_KEY_LEN);
+	hs->state = HANDSHAKE_ZEROED;
 }
 
 void noise_handshake_clear(struct noise_handshake *hs, struct index_table *t)
@@ -286,6 +315,7 @@ int noise_handshake_create_initiation(struct message_handshake_initiation *dst,
 			hs->static_identity->static_public,
 			NOISE_PUBLIC_KEY_LEN, key, hs->hash);
 	/* ss */
+	static_static_ready(hs);
 	if (!mix_precomputed_dh(hs->chaining_key, key,
 				hs->precomputed_static_static))
 		goto out;
@@ -384,6 +414,7 @@ struct noise_handshake *noise_handshake_consume_initiation(
 	if (!hs)
 		goto out;
 	/* ss */
+	static_static_ready(hs);
 	if (!mix_precomputed_dh(ck, key, hs->precomputed_static_static))
 		goto out;
 	/* {t} */

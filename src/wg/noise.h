@@ -37,6 +37,7 @@ struct noise_handshake {
 	uint8_t remote_ephemeral[NOISE_PUBLIC_KEY_LEN];
 	/* DH(S_priv_i, S_pub_r); all zero when the pair is low-order. */
 	uint8_t precomputed_static_static[NOISE_PUBLIC_KEY_LEN];
+	bool static_static_ready;	/* false: computed at first use */
 	uint8_t preshared_key[NOISE_SYMMETRIC_KEY_LEN];
 	uint8_t hash[NOISE_HASH_LEN];
 	uint8_t chaining_key[NOISE_HASH_LEN];
@@ -86,6 +87,17 @@ int noise_handshake_init(struct noise_handshake *hs,
 			 const uint8_t psk[NOISE_SYMMETRIC_KEY_LEN], void *peer);
 /* Recomputes precomputed_static_static after the identity changed. */
 int noise_precompute_static_static(struct noise_handshake *hs);
+/*
+ * The same, but the DH waits for the first handshake that needs it: a
+ * peer costs no Curve25519 work until it handshakes, so configuring 20,000
+ * peers (or a new private key under them) is cheap, and the master, which
+ * never handshakes, never does it. Low-order keys are refused then.
+ */
+void noise_handshake_init_deferred(struct noise_handshake *hs,
+				   struct noise_static_identity *id,
+				   const uint8_t peer_public[NOISE_PUBLIC_KEY_LEN],
+				   void *peer);
+void noise_defer_static_static(struct noise_handshake *hs);
 void noise_handshake_set_psk(struct noise_handshake *hs,
 			     const uint8_t psk[NOISE_SYMMETRIC_KEY_LEN]);
 /* Drops in-progress handshake state and its index. */

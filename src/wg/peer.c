@@ -23,11 +23,18 @@ struct wg_peer *peer_create(struct wg_device *dev,
 	peer->id = ++dev->next_peer_id;
 	/* A low-order key still makes a peer (as in the kernel); it just can
 	 * never complete a handshake, which the noise layer enforces. */
-	noise_handshake_init(&peer->handshake, &dev->static_identity,
-			     public_key, NULL, peer);
+	noise_handshake_init_deferred(&peer->handshake, &dev->static_identity,
+				      public_key, peer);
 	cookie_init(&peer->latest_cookie);
 	cookie_precompute_peer_keys(&peer->latest_cookie, public_key);
+	if (peerhash_add(&dev->peerhash, peer) < 0) {
+		crypto_wipe(peer, sizeof(*peer));
+		free(peer);
+		return NULL;
+	}
 	peer->next = dev->peers;
+	if (dev->peers)
+		dev->peers->prev = peer;
 	dev->peers = peer;
 	dev->npeers++;
 	if (dev->is_lane && dev->lane == 0)
@@ -38,13 +45,15 @@ struct wg_peer *peer_create(struct wg_device *dev,
 void peer_remove(struct wg_peer *peer)
 {
 	struct wg_device *dev = peer->dev;
-	struct wg_peer **pp;
 
-	for (pp = &dev->peers; *pp; pp = &(*pp)->next)
-		if (*pp == peer) {
-			*pp = peer->next;
-			break;
-		}
+	if (peer->prev)
+		peer->prev->next = peer->next;
+	else
+		dev->peers = peer->next;
+	if (peer->next)
+		peer->next->prev = peer->prev;
+	peerhash_del(&dev->peerhash, peer);
+	timers_peer_removed(peer);
 	dev->npeers--;
 	if (dev->is_lane && dev->lane == 0)
 		log_info("peer %s: removed", peer_name(peer));

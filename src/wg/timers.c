@@ -4,12 +4,129 @@
  * a deadline on the peer; the lane loop calls timers_run() when the
  * earliest one is due, so no per-timer kernel object is needed and tests
  * can drive everything with the fake clock.
+ *
+ * Peers with an armed timer sit in a binary min-heap keyed on a deadline
+ * no later than their earliest timer, so a pass costs O(log n) per peer
+ * that is due and nothing for the others: with 100,000 peers, a tick that
+ * fires one keepalive touches one peer. Disarming leaves the key early;
+ * the peer then comes up once for nothing and is filed again.
  */
 #include "device.h"
+
+#include <stdlib.h>
 
 #include "clock.h"
 #include "crypto.h"
 #include "log.h"
+
+static void heap_place(struct wg_peer **h, size_t i, struct wg_peer *p)
+{
+	h[i] = p;
+	p->timer_slot = i + 1;
+}
+
+static void heap_up(struct wg_device *dev, size_t i)
+{
+	struct wg_peer **h = dev->timer_heap, *p = h[i];
+
+	while (i) {
+		size_t parent = (i - 1) / 2;
+
+		if (h[parent]->timer_key <= p->timer_key)
+			break;
+		heap_place(h, i, h[parent]);
+		i = parent;
+	}
+	heap_place(h, i, p);
+}
+
+static void heap_down(struct wg_device *dev, size_t i)
+{
+	struct wg_peer **h = dev->timer_heap, *p = h[i];
+	size_t n = dev->timer_heap_len;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && h[c + 1]->timer_key < h[c]->timer_key)
+			c++;
+		if (h[c]->timer_key >= p->timer_key)
+			break;
+		heap_place(h, i, h[c]);
+		i = c;
+	}
+	heap_place(h, i, p);
+}
+
+static void heap_remove(struct wg_device *dev, struct wg_peer *p)
+{
+	size_t i = p->timer_slot - 1;
+	struct wg_peer *last = dev->timer_heap[--dev->timer_heap_len];
+
+	p->timer_slot = 0;
+	if (last == p)
+		return;
+	heap_place(dev->timer_heap, i, last);
+	heap_up(dev, i);
+	heap_down(dev, last->timer_slot - 1);
+}
+
+/* Files the peer under key (0: takes it out). On -ENOMEM for a new entry
+ * the timer stays armed on the peer and next_timer forces a full pass. */
+static void heap_set(struct wg_device *dev, struct wg_peer *p, uint64_t key)
+{
+	if (!key) {
+		if (p->timer_slot)
+			heap_remove(dev, p);
+		return;
+	}
+	if (!p->timer_slot) {
+		if (dev->timer_heap_len == dev->timer_heap_cap) {
+			size_t ncap = dev->timer_heap_cap ? dev->timer_heap_cap * 2 : 64;
+			struct wg_peer **nh = realloc(dev->timer_heap,
+						      ncap * sizeof(*nh));
+
+			if (!nh) {
+				dev->timer_heap_full = true;
+				return;
+			}
+			dev->timer_heap = nh;
+			dev->timer_heap_cap = ncap;
+		}
+		p->timer_key = key;
+		heap_place(dev->timer_heap, dev->timer_heap_len++, p);
+		heap_up(dev, p->timer_slot - 1);
+		return;
+	}
+	p->timer_key = key;
+	heap_up(dev, p->timer_slot - 1);
+	heap_down(dev, p->timer_slot - 1);
+}
+
+static uint64_t peer_earliest(const struct wg_peer *p)
+{
+	uint64_t next = 0;
+
+	for (int t = 0; t < TIMER_MAX; t++)
+		if (p->timers[t] && (!next || p->timers[t] < next))
+			next = p->timers[t];
+	return next;
+}
+
+void timers_peer_removed(struct wg_peer *peer)
+{
+	if (peer->timer_slot)
+		heap_remove(peer->dev, peer);
+}
+
+void timers_free(struct wg_device *dev)
+{
+	free(dev->timer_heap);
+	dev->timer_heap = NULL;
+	dev->timer_heap_len = dev->timer_heap_cap = 0;
+}
 
 static uint64_t jitter(void)
 {
@@ -26,7 +143,11 @@ void timers_arm(struct wg_peer *peer, enum peer_timer t, uint64_t delay)
 
 	if (!dev->is_lane)
 		return;
-	peer->timers[t] = when ? when : 1;
+	if (!when)
+		when = 1;
+	peer->timers[t] = when;
+	if (!peer->timer_slot || when < peer->timer_key)
+		heap_set(dev, peer, when);
 	if (!dev->next_timer || when < dev->next_timer)
 		dev->next_timer = when;
 }
@@ -101,25 +222,44 @@ static void (*const expire_fn[TIMER_MAX])(struct wg_peer *) = {
 	[TIMER_PERSISTENT_KEEPALIVE] = expired_persistent_keepalive,
 };
 
+static void fire_due(struct wg_peer *p, uint64_t now)
+{
+	for (int t = 0; t < TIMER_MAX; t++) {
+		if (!p->timers[t] || p->timers[t] > now)
+			continue;
+		p->timers[t] = 0;
+		expire_fn[t](p);
+	}
+}
+
+/* After running out of memory for the heap: one pass over every peer,
+ * filing each again, as before the heap existed. */
+static void timers_run_all(struct wg_device *dev, uint64_t now)
+{
+	dev->timer_heap_full = false;
+	for (struct wg_peer *p = dev->peers; p; p = p->next) {
+		fire_due(p, now);
+		heap_set(dev, p, peer_earliest(p));
+	}
+}
+
 uint64_t timers_run(struct wg_device *dev)
 {
-	uint64_t now = clock_now(), next = 0;
-	struct wg_peer *p, *pnext;
+	uint64_t now = clock_now();
 
-	for (p = dev->peers; p; p = pnext) {
-		pnext = p->next;
-		for (int t = 0; t < TIMER_MAX; t++) {
-			if (!p->timers[t] || p->timers[t] > now)
-				continue;
-			p->timers[t] = 0;
-			expire_fn[t](p);
-		}
-		for (int t = 0; t < TIMER_MAX; t++)
-			if (p->timers[t] && (!next || p->timers[t] < next))
-				next = p->timers[t];
+	if (dev->timer_heap_full)
+		timers_run_all(dev, now);
+	while (dev->timer_heap_len && dev->timer_heap[0]->timer_key <= now) {
+		struct wg_peer *p = dev->timer_heap[0];
+
+		fire_due(p, now);
+		/* Expiry may have armed new timers on p: file it by what is
+		 * armed now. */
+		heap_set(dev, p, peer_earliest(p));
 	}
-	dev->next_timer = next;
-	return next;
+	dev->next_timer = dev->timer_heap_full ? now + NSEC_PER_SEC :
+			  dev->timer_heap_len ? dev->timer_heap[0]->timer_key : 0;
+	return dev->next_timer;
 }
 
 /* Data was sent: expect a reply within KEEPALIVE + REKEY_TIMEOUT, or rekey. */

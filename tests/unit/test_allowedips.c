@@ -14,6 +14,7 @@
 #include <string.h>
 #include <errno.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "allowedips.h"
@@ -885,6 +886,89 @@ static void test_random_v6(void **state)
 	run_differential(AF_INET6, 0x6a110ed1b5);
 }
 
+static double cpu_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int count_cb(void *arg, int family, const uint8_t *addr, uint8_t cidr)
+{
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+#define MANY 20000
+static char many[MANY];
+
+/*
+ * Per-peer work costs what that peer has: 20,000 peers with one /32 each
+ * are listed and then removed one by one. Walking the whole trie for each
+ * (as a routing table without per-peer lists does) is 4 x 10^8 node
+ * visits, seconds of CPU; the bound is a tenth of that or less.
+ */
+static void test_per_peer_cost(void **state)
+{
+	struct allowedips t;
+	double t0;
+	size_t n = 0;
+
+	allowedips_init(&t);
+	for (int i = 0; i < MANY; i++)
+		assert_int_equal(allowedips_insert(&t, AF_INET,
+						   ip4(10, (uint8_t)(i >> 16),
+						       (uint8_t)(i >> 8), (uint8_t)i),
+						   32, &many[i]), 0);
+	t0 = cpu_seconds();
+	for (int i = 0; i < MANY; i++)
+		assert_int_equal(allowedips_walk_by_peer(&t, &many[i], count_cb,
+							 &n), 0);
+	assert_int_equal(n, MANY);
+	for (int i = 0; i < MANY; i += 2)
+		allowedips_remove_by_peer(&t, &many[i]);
+	assert_true(cpu_seconds() - t0 < 0.3);
+	assert_null(LOOK4(&t, 10, 0, 0, 0));
+	assert_ptr_equal(LOOK4(&t, 10, 0, 0, 1), &many[1]);
+	assert_int_equal(allowedips_count_by_peer(&t, &many[1]), 1);
+	assert_int_equal(allowedips_count_by_peer(&t, &many[0]), 0);
+	allowedips_free(&t);
+}
+
+/* One peer with 65,280 prefixes (every /24 of 10.0-254.x), then all of
+ * them moved to a second peer by inserting again, then removed at once. */
+static void test_one_peer_many_prefixes(void **state)
+{
+	struct allowedips t;
+	size_t n = 0;
+
+	allowedips_init(&t);
+	for (int i = 0; i < 65280; i++)
+		assert_int_equal(allowedips_insert(&t, AF_INET,
+						   ip4(10, (uint8_t)(i >> 8),
+						       (uint8_t)i, 0),
+						   24, P(0)), 0);
+	assert_int_equal(allowedips_count_by_peer(&t, P(0)), 65280);
+	assert_int_equal(allowedips_walk_by_peer(&t, P(0), count_cb, &n), 0);
+	assert_int_equal(n, 65280);
+	for (int i = 0; i < 65280; i += 2)
+		assert_int_equal(allowedips_insert(&t, AF_INET,
+						   ip4(10, (uint8_t)(i >> 8),
+						       (uint8_t)i, 0),
+						   24, P(1)), 0);
+	assert_int_equal(allowedips_count_by_peer(&t, P(0)), 32640);
+	assert_int_equal(allowedips_count_by_peer(&t, P(1)), 32640);
+	IS4(&t, 1, 10, 3, 2, 9);
+	IS4(&t, 0, 10, 3, 3, 9);
+	allowedips_remove_by_peer(&t, P(0));
+	assert_null(LOOK4(&t, 10, 3, 3, 9));
+	IS4(&t, 1, 10, 3, 2, 9);
+	allowedips_remove_by_peer(&t, P(1));
+	assert_null(t.root4);
+	allowedips_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -906,6 +990,8 @@ int main(void)
 		cmocka_unit_test(test_kernel_walk),
 		cmocka_unit_test(test_random_v4),
 		cmocka_unit_test(test_random_v6),
+		cmocka_unit_test(test_per_peer_cost),
+		cmocka_unit_test(test_one_peer_many_prefixes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
