@@ -429,25 +429,29 @@ static int append(char **out, size_t *olen, const char *line)
  */
 static int master_get_lanes(struct master *m, char **out, size_t *olen)
 {
-	char head[32];
+	char *replies[LANES_MAX], head[32];
+	size_t rlens[LANES_MAX], npeers = m->dev.npeers;
 	int ret = 0;
 
-	for (unsigned int i = 0; i < m->opts.lanes && !ret; i++) {
-		size_t rlen;
-		char *reply = lane_call(m, i, "get=1\n\n", 7, -1, &rlen);
+	lanes_call(m, "get=1\n\n", 7, NULL,
+		   LANE_REPLY_TIMEOUT_MS + (int)(npeers / LANE_GET_PEERS_PER_MS),
+		   LANE_REPLY_BASE_MAX + npeers * DEVICE_STATS_PEER_MAX,
+		   replies, rlens);
+	for (unsigned int i = 0; i < m->opts.lanes; i++) {
 		char *save = NULL, *line;
 
 		snprintf(head, sizeof(head), "lane=%u", i);
-		ret = append(out, olen, head);
-		for (line = reply && !ret && reply_errno(reply) == 0 ?
-			    strtok_r(reply, "\n", &save) : NULL;
+		if (!ret)
+			ret = append(out, olen, head);
+		for (line = replies[i] && !ret && reply_errno(replies[i]) == 0 ?
+			    strtok_r(replies[i], "\n", &save) : NULL;
 		     line && !ret; line = strtok_r(NULL, "\n", &save))
 			if (!strncmp(line, "public_key=", 11) ||
 			    !strncmp(line, "endpoint=", 9))
 				ret = append(out, olen, line);
-		if (reply) {
-			crypto_wipe(reply, rlen);
-			free(reply);
+		if (replies[i]) {
+			crypto_wipe(replies[i], rlens[i]);
+			free(replies[i]);
 		}
 	}
 	return ret;
