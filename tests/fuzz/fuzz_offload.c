@@ -15,6 +15,7 @@
  * Every buffer is allocated to its exact size, so ASan sees any byte read
  * or written outside it; the outputs are read in full for the same reason.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,13 @@
 #define MAX_PKTS OFFLOAD_GRO_MAX_BATCH
 
 static volatile uint8_t sink;
+static int debug;		/* TUNLANE_FUZZ_DEBUG=1: results, to check seeds */
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	debug = getenv("TUNLANE_FUZZ_DEBUG") != NULL;
+	return 0;
+}
 
 static void touch(const uint8_t *p, size_t len)
 {
@@ -57,6 +65,9 @@ static void segment(const struct virtio_net_hdr *vh, const uint8_t *pkt,
 		pkt = copy;
 	}
 	n = offload_segment(vh, pkt, len, out, stride, headroom, max_segs, lens);
+	if (debug)
+		fprintf(stderr, "segment: gso_type %u, %zu bytes: %d\n",
+			vh->gso_type, len, n);
 	if (n > (int)max_segs)
 		abort();
 	for (int i = 0; i < n; i++) {
@@ -105,6 +116,8 @@ static void fuzz_gro(struct fuzz_in *in)
 	}
 	scratch = malloc(scratch_len ? scratch_len : 1);
 	got = offload_gro_batch(pkts, n, scratch, scratch_len, out, MAX_PKTS);
+	if (debug)
+		fprintf(stderr, "gro: %zu packets: %d\n", n, got);
 	if (got > (int)n)
 		abort();
 	for (int i = 0; i < got; i++) {

@@ -62,6 +62,7 @@ static uint8_t gro_buf[BUFSZ];
 static size_t gro_len, gro_seg;
 static int gro_on;
 static struct rx_batch rxb;
+static int debug;
 
 static uint16_t bind_loopback(int *fd)
 {
@@ -119,6 +120,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	a_addr.in.sin_port = htons(A.port);
 	a_addr.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	debug = getenv("TUNLANE_FUZZ_DEBUG") != NULL;
 	rxb.scratch_len = RX_BATCH * 4096;
 	rxb.scratch = malloc(rxb.scratch_len);
 	if (devnull < 0 || !rxb.scratch)
@@ -258,6 +260,23 @@ static void run_op(int op, const uint8_t *p, size_t len)
 	exchange();
 }
 
+/* TUNLANE_FUZZ_DEBUG=1: what each input did, to check the seeds. */
+static void report(void)
+{
+	const struct lane_stats *s = B.dev.stats;
+
+	fprintf(stderr, "B: rx %llu packets, %llu handshakes, %llu dropped:",
+		(unsigned long long)s->rx_packets,
+		(unsigned long long)s->handshakes,
+		(unsigned long long)stats_drops_total(s));
+	for (int i = 0; i < DROP_MAX; i++)
+		if (s->drops[i])
+			fprintf(stderr, " %s %llu", stats_drop_names[i],
+				(unsigned long long)s->drops[i]);
+	fprintf(stderr, "; peer rx %llu bytes\n",
+		(unsigned long long)(B.dev.peers ? B.dev.peers->rx_bytes : 0));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_in in = { data, size };
@@ -286,6 +305,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (fuzz_record(&in, &op, &p, &len))
 		run_op(op, p, len);
 	gro_deliver();
+	if (debug)
+		report();
 	device_free(&A.dev);
 	device_free(&B.dev);
 	clock_fake_clear();
