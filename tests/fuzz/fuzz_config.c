@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "log.h"
 #include "uapi.h"
 
 static char path[256];
@@ -40,6 +41,8 @@ int getaddrinfo(const char *node, const char *service,
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	if (!getenv("TUNLANE_FUZZ_DEBUG"))
+		log_set_max_priority(-1);
 	char dir[] = "/tmp/tunlane-fuzz-config.XXXXXX";
 
 	if (crypto_init() < 0 || !mkdtemp(dir))

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "crypto.h"
+#include "log.h"
 #include "ctl.h"
 #include "device.h"
 #include "lane.h"
@@ -51,6 +52,8 @@ static void apply(struct wg_device *dev, const char *text)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	if (!getenv("TUNLANE_FUZZ_DEBUG"))
+		log_set_max_priority(-1);
 	if (crypto_init() < 0)
 		abort();
 	noise_init();

@@ -39,6 +39,7 @@
 #include "crypto.h"
 #include "device.h"
 #include "fuzz.h"
+#include "log.h"
 #include "noise.h"
 #include "uapi.h"
 
@@ -111,6 +112,8 @@ static void node_once(struct node *n, uint8_t seed)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	if (!getenv("TUNLANE_FUZZ_DEBUG"))
+		log_set_max_priority(-1);
 	if (crypto_init() < 0)
 		abort();
 	noise_init();

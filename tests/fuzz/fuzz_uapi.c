@@ -12,12 +12,15 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "log.h"
 #include "device.h"
 #include "noise.h"
 #include "uapi.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	if (!getenv("TUNLANE_FUZZ_DEBUG"))
+		log_set_max_priority(-1);
 	if (crypto_init() < 0)
 		abort();
 	noise_init();
