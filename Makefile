@@ -102,8 +102,8 @@ unit: $(TEST_BIN)
 deps:
 	$(Q)scripts/deps
 
-check: deps all unit
-	$(Q)tests/run
+check: deps all unit san
+	$(Q)SAN_BUILD=$(SAN_BUILD) tests/run
 
 demo: deps all
 	$(Q)scripts/demo
@@ -125,3 +125,45 @@ clean:
 
 -include $(wildcard $(foreach l,$(LAYERS),$(BUILD)/$(l)/*.d) $(BUILD)/tests/*.d)
 -include $(wildcard $(BUILD)/ts/*.d)
+
+# --- Sanitizers and fuzzing ------------------------------------------------
+# One clang build with ASan and UBSan and libFuzzer's coverage
+# instrumentation, in $(SAN_BUILD), serves both the unit tests under the
+# sanitizers and the libFuzzer harnesses of tests/fuzz. It is this same
+# Makefile run again with another BUILD; SAN_CFLAGS reaches every compile
+# and link there. tests/run runs what it finds in $(SAN_BUILD): `make check`
+# a few seconds per harness, `make fuzz` FUZZ_TIME seconds each, on a copy
+# of tests/fuzz/corpus in $(SAN_BUILD)/fuzz-corpus (the repository is never
+# written to).
+SAN_BUILD ?= $(BUILD)/san
+SAN_CC ?= clang
+SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	     -fno-sanitize-recover=all -fsanitize=fuzzer-no-link
+FUZZ_TIME ?= 60
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+ifneq ($(SAN_CFLAGS),)
+override CFLAGS += $(SAN_CFLAGS)
+endif
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(ARCHIVES)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer $(INC_daemon) -Isrc/cli -Itests/fuzz \
+		$(LDFLAGS) -o $@ $< $(BUILD)/libdaemon.a $(BUILD)/libcli.a \
+		$(BUILD)/libwg.a $(BUILD)/liboffload.a $(BUILD)/liblib.a $(LDLIBS)
+
+fuzz-bins: $(FUZZ_BIN)
+
+san:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) CC=$(SAN_CC) \
+		SAN_CFLAGS="$(SAN_FLAGS)" unit fuzz-bins
+
+fuzz: san
+	$(Q)SAN_BUILD=$(SAN_BUILD) FUZZ_TIME=$(FUZZ_TIME) TESTS='^fuzz/' tests/run
+
+fuzz-corpus:
+	$(Q)tests/fuzz/make-corpus
+
+.PHONY: san fuzz fuzz-bins fuzz-corpus
+-include $(wildcard $(BUILD)/fuzz/*.d)

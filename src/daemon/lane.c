@@ -175,21 +175,9 @@ static void lane_read_udp(struct lane *l)
 	int n;
 
 	n = udp_recv_batch(dev, &l->udp, l->bufs, LANE_BUF);
-	for (int i = 0; i < n; i++) {
-		struct msghdr *mh = &l->udp.msgs[i].msg_hdr;
-		size_t len = l->udp.msgs[i].msg_len, seg = udp_gro_size(mh, len);
-		uint8_t *p = l->udp.iovs[i].iov_base;
-
-		/* A truncated datagram is larger than any valid message. */
-		if (mh->msg_flags & MSG_TRUNC) {
-			device_count_drop(dev, DROP_SHORT);
-			continue;
-		}
-		/* UDP GRO glued same-size datagrams from one source together. */
-		for (size_t off = 0; off < len; off += seg)
-			receive_packet(dev, p + off, len - off < seg ? len - off : seg,
-				       &l->udp.srcs[i]);
-	}
+	for (int i = 0; i < n; i++)
+		receive_msghdr(dev, &l->udp.msgs[i].msg_hdr, l->udp.msgs[i].msg_len,
+			       &l->udp.srcs[i]);
 	receive_flush(dev);	/* before the buffers are read into again */
 }
 
@@ -205,7 +193,7 @@ static void lane_swap_socket(struct lane *l, int fd)
 	epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-static int lane_handle_set(struct lane *l, const char *req, size_t len)
+static int lane_handle_set(struct wg_device *dev, const char *req, size_t len)
 {
 	struct uapi_set set;
 	char err[256];
@@ -214,16 +202,16 @@ static int lane_handle_set(struct lane *l, const char *req, size_t len)
 	ret = uapi_parse_set(&set, req, len, err, sizeof(err));
 	if (ret < 0)
 		return ret;
-	ret = device_apply(l->dev, &set);
+	ret = device_apply(dev, &set);
 	uapi_set_free(&set);
 	return ret;
 }
 
-static void lane_handle_get(struct lane *l, char **reply, size_t *rlen)
+static void lane_handle_get(struct wg_device *dev, char **reply, size_t *rlen)
 {
 	char *body = NULL;
 	size_t blen = 0;
-	int ret = device_get_stats(l->dev, &body, &blen);
+	int ret = device_get_stats(dev, &body, &blen);
 
 	if (ret < 0 || asprintf(reply, "%serrno=0\n\n", body) < 0) {
 		if (asprintf(reply, "errno=%d\n\n", ENOMEM) < 0)
@@ -233,6 +221,22 @@ static void lane_handle_get(struct lane *l, char **reply, size_t *rlen)
 		crypto_wipe(body, blen);
 		free(body);
 	}
+	*rlen = *reply ? strlen(*reply) : 0;
+}
+
+void lane_ctl_request(struct wg_device *dev, const char *req, size_t len,
+		      char **reply, size_t *rlen)
+{
+	int ret;
+
+	if (len >= 6 && !strncmp(req, "get=1\n", 6)) {
+		lane_handle_get(dev, reply, rlen);
+		return;
+	}
+	ret = len >= 6 && !strncmp(req, "set=1\n", 6) ?
+		      lane_handle_set(dev, req + 6, len - 6) : -EPROTO;
+	if (asprintf(reply, "errno=%d\n\n", -ret) < 0)
+		*reply = NULL;
 	*rlen = *reply ? strlen(*reply) : 0;
 }
 
@@ -247,15 +251,7 @@ static int lane_handle_ctl(struct lane *l)
 		return ret;
 	if (fd >= 0)
 		lane_swap_socket(l, fd);
-	if (!strncmp(req, "get=1\n", 6)) {
-		lane_handle_get(l, &reply, &rlen);
-	} else {
-		ret = !strncmp(req, "set=1\n", 6) ?
-			      lane_handle_set(l, req + 6, len - 6) : -EPROTO;
-		if (asprintf(&reply, "errno=%d\n\n", -ret) < 0)
-			reply = NULL;
-		rlen = reply ? strlen(reply) : 0;
-	}
+	lane_ctl_request(l->dev, req, len, &reply, &rlen);
 	crypto_wipe(req, len);
 	free(req);
 	ret = reply ? ctl_send(l->ctl_fd, reply, rlen, -1) : -ENOMEM;

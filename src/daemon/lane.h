@@ -26,6 +26,11 @@ struct lane_privs {
 
 /* Pins the process to cpu (if >= 0) and drops every privilege. 0/-errno. */
 int lane_drop_privileges(const struct lane_privs *p, int cpu);
+/* Answers one control request from the master ("get=1" or "set=1" and a
+ * UAPI body; req is NUL-terminated at len). *reply is malloc'd (NULL when
+ * out of memory) and may hold keys: wipe it before free. */
+void lane_ctl_request(struct wg_device *dev, const char *req, size_t len,
+		      char **reply, size_t *rlen);
 /* Runs the event loop until the master goes away; returns an exit code. */
 int lane_run(struct wg_device *dev, int ctl_fd);
 

@@ -338,11 +338,13 @@ static void merge_line(struct master *m, unsigned int lane, struct merge *st,
 		endpoint_parse(&p->endpoint, val);	/* follows roaming */
 }
 
-static void merge_lane_reply(struct master *m, unsigned int lane, char *reply)
+void master_uapi_merge_reply(struct master *m, unsigned int lane, char *reply)
 {
 	struct merge st = { 0 };
 	char *save = NULL, *line;
 
+	if (reply_errno(reply) != 0)
+		return;
 	for (line = strtok_r(reply, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *eq = strchr(line, '=');
@@ -394,8 +396,7 @@ static int master_get(struct master *m, char **out, size_t *olen)
 	for (unsigned int i = 0; i < m->opts.lanes; i++) {
 		if (!replies[i])
 			continue;
-		if (reply_errno(replies[i]) == 0)
-			merge_lane_reply(m, i, replies[i]);
+		master_uapi_merge_reply(m, i, replies[i]);
 		crypto_wipe(replies[i], rlens[i]);
 		free(replies[i]);
 	}

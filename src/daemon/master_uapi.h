@@ -16,5 +16,8 @@ void master_uapi_client_event(struct master *m, struct uapi_client *c,
 void master_uapi_close_clients(struct master *m);
 /* Keeps what a dead lane had counted in the peers' totals. */
 void master_uapi_lane_died(struct master *m, unsigned int lane);
+/* Folds lane's "get" reply (NUL-terminated, modified) into the master's
+ * peers, when its errno line says 0. */
+void master_uapi_merge_reply(struct master *m, unsigned int lane, char *reply);
 
 #endif

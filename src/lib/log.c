@@ -9,6 +9,7 @@
 static bool to_syslog;
 static bool debug_on;
 static char prefix[64];
+static int max_prio = LOG_DEBUG;
 
 void log_open(const char *ident, bool use_syslog)
 {
@@ -23,12 +24,17 @@ void log_set_prefix(const char *p)
 	snprintf(prefix, sizeof(prefix), "%s", p ? p : "");
 }
 
+void log_set_max_priority(int prio)
+{
+	max_prio = prio;
+}
+
 void log_msg(int prio, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
 
-	if (prio == LOG_DEBUG && !debug_on)
+	if ((prio == LOG_DEBUG && !debug_on) || prio > max_prio)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);

@@ -213,6 +213,12 @@ void send_flush(struct wg_device *dev);
 /* Handles one datagram; buf may be modified (decrypted in place). */
 void receive_packet(struct wg_device *dev, uint8_t *buf, size_t len,
 		    const union endpoint *src);
+/* Handles what one recvmsg returned into mh's single iovec (len bytes):
+ * one datagram, or several glued by UDP GRO (a UDP_GRO control message
+ * gives their size). */
+struct msghdr;
+void receive_msghdr(struct wg_device *dev, struct msghdr *mh, size_t len,
+		    const union endpoint *src);
 bool receive_under_load(struct wg_device *dev, bool count_this);
 /* Writes what the rx batch holds to the tun. */
 void receive_flush(struct wg_device *dev);

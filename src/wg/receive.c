@@ -12,12 +12,14 @@
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "crypto.h"
 #include "log.h"
+#include "udp.h"
 #include "tun.h"
 
 /*
@@ -357,4 +359,20 @@ void receive_packet(struct wg_device *dev, uint8_t *buf, size_t len,
 		receive_handshake(dev, type, buf, len, src);
 	else
 		device_count_drop(dev, DROP_BAD_TYPE);
+}
+
+void receive_msghdr(struct wg_device *dev, struct msghdr *mh, size_t len,
+		    const union endpoint *src)
+{
+	uint8_t *p = mh->msg_iov[0].iov_base;
+	size_t seg = udp_gro_size(mh, len);
+
+	/* A truncated datagram is larger than any valid message. */
+	if (mh->msg_flags & MSG_TRUNC) {
+		device_count_drop(dev, DROP_SHORT);
+		return;
+	}
+	/* UDP GRO glued same-size datagrams from one source together. */
+	for (size_t off = 0; off < len; off += seg)
+		receive_packet(dev, p + off, len - off < seg ? len - off : seg, src);
 }

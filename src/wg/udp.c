@@ -196,7 +196,8 @@ int udp_send(struct wg_peer *peer, struct iovec *iov, unsigned int n)
 size_t udp_gro_size(struct msghdr *mh, size_t len)
 {
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
-		if (cm->cmsg_level == IPPROTO_UDP && cm->cmsg_type == UDP_GRO) {
+		if (cm->cmsg_level == IPPROTO_UDP && cm->cmsg_type == UDP_GRO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
 			int seg;
 
 			memcpy(&seg, CMSG_DATA(cm), sizeof(seg));

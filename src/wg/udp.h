@@ -44,7 +44,8 @@ void udp_enable_gro(struct wg_device *dev);
  */
 int udp_recv_batch(struct wg_device *dev, struct udp_batch *b, uint8_t *bufs,
 		   size_t stride);
-/* The segment size of a UDP_GRO-coalesced datagram of len bytes. */
+/* The segment size of a UDP_GRO-coalesced datagram of len bytes (len when
+ * there is no UDP_GRO control message, or one too short for its int). */
 size_t udp_gro_size(struct msghdr *mh, size_t len);
 /*
  * Sends n buffers to peer's endpoint on this lane's port, as one UDP GSO

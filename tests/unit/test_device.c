@@ -16,6 +16,8 @@
 #include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
+#include <linux/udp.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -553,6 +555,57 @@ static void test_private_key_change_forces_handshake(void **state)
 	assert_int_equal(A.dev.stats->handshakes, 2);
 }
 
+/* Hands B one recvmsg result, with a UDP_GRO control message of the given
+ * cmsg_len when seg > 0. */
+static void feed_msghdr(uint8_t *buf, size_t len, int seg, size_t cmsg_len,
+			int flags, const union endpoint *src)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_flags = flags };
+	struct cmsghdr *cm;
+
+	if (seg > 0) {
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = IPPROTO_UDP;
+		cm->cmsg_type = UDP_GRO;
+		cm->cmsg_len = cmsg_len;
+		memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+	}
+	receive_msghdr(&B.dev, &mh, len, src);
+}
+
+/* UDP GRO (udp(7)): one buffer holding several same-size datagrams, cut
+ * at the segment size the kernel reports, the last one possibly shorter. */
+static void test_gro_buffer(void **state)
+{
+	uint8_t buf[3 * BUF], got[BUF];
+	union endpoint src;
+	size_t l1, l2, l3;
+
+	establish();
+	l1 = capture_data(buf, &src);
+	l2 = capture_data(buf + l1, &src);
+	assert_int_equal(l1, l2);
+	l3 = capture_data(buf + 2 * l1, &src);
+	feed_msghdr(buf, l1 + l2 + l3, (int)l1, CMSG_LEN(sizeof(int)), 0, &src);
+	for (int i = 0; i < 3; i++)
+		assert_true(tun_read(&B, got) > 0);
+	assert_int_equal(stats_drops_total(B.dev.stats), 0);
+	/* Truncated by the kernel: dropped as a whole. */
+	l1 = capture_data(buf, &src);
+	feed_msghdr(buf, l1, 0, 0, MSG_TRUNC, &src);
+	assert_int_equal(B.dev.stats->drops[DROP_SHORT], 1);
+	/* A control message too short for its int is ignored: one datagram. */
+	feed_msghdr(buf, l1, 1, CMSG_LEN(0), 0, &src);
+	assert_int_equal(tun_read(&B, got), 64 + 20);
+	assert_int_equal(B.dev.stats->drops[DROP_SHORT], 1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -575,6 +628,7 @@ int main(void)
 		T(test_same_private_key_keeps_sessions),
 		T(test_get_reply),
 		T(test_private_key_change_forces_handshake),
+		T(test_gro_buffer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * libFuzzer harness for src/offload: TSO/USO segmentation of what a tun
+ * with a vnet header hands a lane (offload_segment), and TCP coalescing of
+ * decrypted packets before they are written back (offload_gro_batch).
+ *
+ * Input byte 0 picks the entry point:
+ *   even: segment. Bytes 1-10 are the virtio_net_hdr, byte 11 the
+ *         headroom, byte 12 the segment limit, bytes 13-14 extra room per
+ *         segment, the rest the packet. Bit 1 of byte 0 passes the packet
+ *         in place (pkt == out + headroom), as a lane does for GSO_NONE.
+ *   odd:  coalesce. Bytes 1-2 scale the scratch area; then records (fuzz.h)
+ *         whose payloads are the packets. Every output is then segmented
+ *         again, as the peer's lane would cut it.
+ * Every buffer is allocated to its exact size, so ASan sees any byte read
+ * or written outside it; the outputs are read in full for the same reason.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "offload.h"
+
+#define MAX_PKTS OFFLOAD_GRO_MAX_BATCH
+
+static volatile uint8_t sink;
+static int debug;		/* TUNLANE_FUZZ_DEBUG=1: results, to check seeds */
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	debug = getenv("TUNLANE_FUZZ_DEBUG") != NULL;
+	return 0;
+}
+
+static void touch(const uint8_t *p, size_t len)
+{
+	uint8_t x = 0;
+
+	for (size_t i = 0; i < len; i++)
+		x ^= p[i];
+	sink = x;
+}
+
+static void segment(const struct virtio_net_hdr *vh, const uint8_t *pkt,
+		    size_t len, size_t headroom, size_t max_segs, size_t room,
+		    int in_place)
+{
+	size_t stride = headroom + room, *lens;
+	uint8_t *out, *copy = NULL;
+	int n;
+
+	if (!max_segs || !stride)
+		return;
+	lens = calloc(max_segs, sizeof(*lens));
+	out = malloc(max_segs * stride);
+	if (!lens || !out)
+		abort();
+	if (in_place && len <= stride - headroom) {
+		memcpy(out + headroom, pkt, len);
+		pkt = out + headroom;
+	} else {
+		copy = malloc(len ? len : 1);
+		memcpy(copy, pkt, len);
+		pkt = copy;
+	}
+	n = offload_segment(vh, pkt, len, out, stride, headroom, max_segs, lens);
+	if (debug)
+		fprintf(stderr, "segment: gso_type %u, %zu bytes: %d\n",
+			vh->gso_type, len, n);
+	if (n > (int)max_segs)
+		abort();
+	for (int i = 0; i < n; i++) {
+		if (lens[i] > stride - headroom)
+			abort();
+		touch(out + (size_t)i * stride + headroom, lens[i]);
+	}
+	free(copy);
+	free(out);
+	free(lens);
+}
+
+static void fuzz_segment(struct fuzz_in *in, int flags)
+{
+	struct virtio_net_hdr vh;
+	size_t headroom, max_segs, room;
+
+	if (in->left < sizeof(vh) + 4)
+		return;
+	memcpy(&vh, in->p, sizeof(vh));
+	in->p += sizeof(vh);
+	in->left -= sizeof(vh);
+	headroom = (size_t)fuzz_u8(in);
+	max_segs = (size_t)fuzz_u8(in) + 1;
+	room = fuzz_u16(in);
+	if (!room)
+		room = vh.gso_size + 256;
+	segment(&vh, in->p, in->left, headroom, max_segs, room, flags & 2);
+}
+
+static void fuzz_gro(struct fuzz_in *in)
+{
+	struct offload_pkt pkts[MAX_PKTS];
+	struct offload_out out[MAX_PKTS];
+	uint8_t *copies[MAX_PKTS], *scratch;
+	size_t n = 0, scratch_len = (size_t)fuzz_u16(in) * 4;
+	const uint8_t *p;
+	size_t len;
+	int op, got;
+
+	while (n < MAX_PKTS && fuzz_record(in, &op, &p, &len)) {
+		copies[n] = malloc(len ? len : 1);
+		memcpy(copies[n], p, len);
+		pkts[n].data = copies[n];
+		pkts[n++].len = len;
+	}
+	scratch = malloc(scratch_len ? scratch_len : 1);
+	got = offload_gro_batch(pkts, n, scratch, scratch_len, out, MAX_PKTS);
+	if (debug)
+		fprintf(stderr, "gro: %zu packets: %d\n", n, got);
+	if (got > (int)n)
+		abort();
+	for (int i = 0; i < got; i++) {
+		if (out[i].len > OFFLOAD_MAX_PACKET)
+			abort();
+		touch(out[i].data, out[i].len);
+		if (out[i].segs > 1)
+			segment(&out[i].vh, out[i].data, out[i].len, 16,
+				out[i].segs, out[i].vh.gso_size + 256, 0);
+	}
+	free(scratch);
+	for (size_t i = 0; i < n; i++)
+		free(copies[i]);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fuzz_in in = { data, size };
+	int mode = fuzz_u8(&in);
+
+	if (mode < 0)
+		return 0;
+	if (mode & 1)
+		fuzz_gro(&in);
+	else
+		fuzz_segment(&in, mode);
+	return 0;
+}
