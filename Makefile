@@ -78,11 +78,31 @@ $(BUILD)/tunlane: $(BUILD)/cli/tunlane.o $(BUILD)/libcli.a $(BUILD)/liblib.a
 $(BUILD)/ts/%.o: tunshare/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(CFLAGS) $(INC_ts) -DTS_LIBDIR='"$(LIBDIR)"' -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS) $(INC_ts) -I$(BUILD)/ts -Itunshare/bpf -DTS_LIBDIR='"$(LIBDIR)"' -c -o $@ $<
+
+# BPF programs: compiled for the BPF target and embedded in the binary as a
+# libbpf skeleton, so nothing is loaded from a file at run time. v3: the
+# steering programs use atomic fetch-and-add (kernel >= 5.12).
+BPF_CC ?= clang
+BPF_CFLAGS ?= -O2 -g -Wall -target bpf -mcpu=v3 \
+	      -I/usr/include/$(shell $(CC) -print-multiarch 2>/dev/null)
+BPFTOOL ?= bpftool
+LDLIBS_BPF ?= $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf)
+
+$(BUILD)/ts/%.bpf.o: tunshare/bpf/%.bpf.c tunshare/bpf/ts_bpf_maps.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  BPF     $@")
+	$(Q)$(BPF_CC) $(BPF_CFLAGS) -Itunshare/bpf -c -o $@ $<
+
+$(BUILD)/ts/%.skel.h: $(BUILD)/ts/%.bpf.o
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/ts/ts_server.o: $(BUILD)/ts/ts_server.skel.h
 
 $(BUILD)/tunshare: $(TS_OBJ) $(BUILD)/liblib.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_BPF) $(LDLIBS)
 
 $(BUILD)/libtunshare.so: tunshare/libtunshare.c
 	@mkdir -p $(dir $@)

@@ -32,6 +32,7 @@
 /* The shim defines open() and friends itself, which the fortified inline
  * versions in <fcntl.h> would clash with. */
 #undef _FORTIFY_SOURCE
+#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 typedef int (*ioctl_fn)(int, unsigned long, ...);
@@ -344,3 +346,96 @@ int __open_2(const char *path, int flags);
 int __open64_2(const char *path, int flags);
 int __open_2(const char *path, int flags) { return open(path, flags); }
 int __open64_2(const char *path, int flags) { return open64(path, flags); }
+/*
+ * Server mode (tunshare run --server): the supervisor opened this lane's
+ * UDP socket, bound to the shared port in one SO_REUSEPORT group whose
+ * steering program keeps each client on its lane, and passed it as
+ * TUNSHARE_UDP_FD. When the program binds a UDP socket of the same family
+ * to that port, its descriptor becomes a copy of the lane's socket: the
+ * group stays exactly as the supervisor built it, across lane restarts.
+ * Any other bind is left alone.
+ */
+static int udp_fd = -1;
+static uint16_t udp_port;
+static int udp_family;
+
+typedef int (*bind_fn)(int, const struct sockaddr *, socklen_t);
+static bind_fn real_bind;
+
+static void udp_init(void)
+{
+	const char *s = getenv("TUNSHARE_UDP_FD");
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char *end;
+	long v;
+
+	real_bind = (bind_fn)dlsym(RTLD_NEXT, "bind");
+	if (!s)
+		return;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v <= STDERR_FILENO || v > 65535 ||
+	    getsockname((int)v, (struct sockaddr *)&ss, &len) < 0)
+		return;
+	udp_family = ss.ss_family;
+	if (udp_family == AF_INET)
+		udp_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	else if (udp_family == AF_INET6)
+		udp_port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	else
+		return;
+	/* Kept for a program that closes and binds again (a restart), but
+	 * not handed on to what it runs. */
+	fcntl((int)v, F_SETFD, FD_CLOEXEC);
+	udp_fd = (int)v;
+}
+
+static pthread_once_t udp_once = PTHREAD_ONCE_INIT;
+
+static int wants_lane_socket(int fd, const struct sockaddr *addr,
+			     socklen_t len)
+{
+	int type = 0, saved = errno;
+	socklen_t tl = sizeof(type);
+	uint16_t port;
+
+	if (udp_fd < 0 || !addr || addr->sa_family != udp_family)
+		return 0;
+	if (udp_family == AF_INET && len >= sizeof(struct sockaddr_in))
+		port = ntohs(((const struct sockaddr_in *)addr)->sin_port);
+	else if (udp_family == AF_INET6 && len >= sizeof(struct sockaddr_in6))
+		port = ntohs(((const struct sockaddr_in6 *)addr)->sin6_port);
+	else
+		return 0;
+	if (port != udp_port ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 ||
+	    type != SOCK_DGRAM) {
+		errno = saved;
+		return 0;
+	}
+	return 1;
+}
+
+int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	int fdfl, fl;
+
+	pthread_once(&udp_once, udp_init);
+	if (!real_bind) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!wants_lane_socket(fd, addr, len))
+		return real_bind(fd, addr, len);
+	fdfl = fcntl(fd, F_GETFD);
+	fl = fcntl(fd, F_GETFL);
+	if (fd == udp_fd)
+		return 0;
+	if (fdfl < 0 || fl < 0 ||
+	    dup3(udp_fd, fd, fdfl & FD_CLOEXEC ? O_CLOEXEC : 0) < 0)
+		return -1;
+	fcntl(fd, F_SETFL, fl);
+	dbg("fd %d is the lane's socket on port %u", fd, udp_port);
+	return 0;
+}

@@ -18,34 +18,68 @@
 
 extern char **environ;
 
-/* Replaces every {lane}, {port} and {cpu} in arg (a negative value leaves
- * its key alone). Returns a new string, or NULL when out of memory. */
-char *ts_subst(const char *arg, unsigned int lane, int port, int cpu)
+/* The value of one {key} in a lane's command line. */
+static const char *var_value(const struct ts_var *vars, unsigned int n,
+			     const char *arg, size_t *keylen)
 {
-	static const char *const keys[] = { "{lane}", "{port}", "{cpu}" };
-	const int vals[] = { (int)lane, port, cpu };
-	char *out = malloc(strlen(arg) + 1), *o = out;
+	for (unsigned int k = 0; k < n; k++) {
+		*keylen = strlen(vars[k].key);
+		if (!strncmp(arg, vars[k].key, *keylen))
+			return vars[k].val;
+	}
+	return NULL;
+}
 
-	if (!out)
+/* Replaces every {key} of vars in arg. Returns a new string, or NULL when
+ * out of memory. */
+char *ts_subst(const char *arg, const struct ts_var *vars, unsigned int n)
+{
+	size_t len = 0, kl;
+	const char *a, *v;
+	char *out, *o;
+
+	for (a = arg; *a; a += v ? kl : 1)
+		len += (v = var_value(vars, n, a, &kl)) ? strlen(v) : 1;
+	if (!(out = o = malloc(len + 1)))
 		return NULL;
-	while (*arg) {
-		unsigned int k;
-
-		for (k = 0; k < 3; k++)
-			if (vals[k] >= 0 &&
-			    !strncmp(arg, keys[k], strlen(keys[k])))
-				break;
-		if (k == 3) {
-			*o++ = *arg++;
-			continue;
-		}
-		/* Each value (lane < 255, port < 65536, CPU < 1024) is
-		 * shorter than its key, so out cannot overflow. */
-		o += sprintf(o, "%d", vals[k]);
-		arg += strlen(keys[k]);
+	for (a = arg; *a; a += v ? kl : 1) {
+		if ((v = var_value(vars, n, a, &kl)))
+			o = stpcpy(o, v);
+		else
+			*o++ = *a;
 	}
 	*o = '\0';
 	return out;
+}
+
+/* {lane}, {cpu}, {port} where there is one, and in server mode the pool
+ * of ts_pool.c: {server}, {netmask}, {pool_start}, {pool_end}. */
+unsigned int ts_lane_vars(const struct ts_conf *c, const struct ts_lane *l,
+			  struct ts_var *v)
+{
+	uint32_t start, end;
+	unsigned int n = 0;
+
+	v[n].key = "{lane}";
+	snprintf(v[n++].val, sizeof(v->val), "%u", l->idx);
+	v[n].key = "{cpu}";
+	snprintf(v[n++].val, sizeof(v->val), "%d", l->cpu);
+	if (l->port >= 0) {
+		v[n].key = "{port}";
+		snprintf(v[n++].val, sizeof(v->val), "%d", l->port);
+	}
+	if (!c->server)
+		return n;
+	ts_pool_slice(&c->pool, l->idx, &start, &end);
+	v[n].key = "{server}";
+	ts_pool_ntop(ts_pool_server(&c->pool), v[n++].val);
+	v[n].key = "{netmask}";
+	ts_pool_ntop(ts_pool_netmask(&c->pool), v[n++].val);
+	v[n].key = "{pool_start}";
+	ts_pool_ntop(start, v[n++].val);
+	v[n].key = "{pool_end}";
+	ts_pool_ntop(end, v[n++].val);
+	return n;
 }
 
 /* Variables we set for a lane, dropped from the inherited environment. */
@@ -53,7 +87,7 @@ static int ours(const char *e)
 {
 	static const char *const names[] = {
 		"LD_PRELOAD=", "TUNSHARE_DEV=", "TUNSHARE_FD=", "TUNSHARE_LANE=",
-		"TUNSHARE_PORT=", "TUNSHARE_CPU=",
+		"TUNSHARE_PORT=", "TUNSHARE_CPU=", "TUNSHARE_UDP_FD=",
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -108,6 +142,8 @@ static char **lane_env(const struct ts_conf *c, const struct ts_lane *l)
 		ret = env_add(env, &k, "TUNSHARE_PORT=%d", l->port);
 	if (!ret && l->cpu >= 0)
 		ret = env_add(env, &k, "TUNSHARE_CPU=%d", l->cpu);
+	if (!ret && l->udp_fd >= 0)
+		ret = env_add(env, &k, "TUNSHARE_UDP_FD=%d", l->udp_fd);
 	if (!ret)
 		return env;
 	for (size_t i = 0; i < k; i++)
@@ -118,6 +154,8 @@ static char **lane_env(const struct ts_conf *c, const struct ts_lane *l)
 
 static char **lane_argv(const struct ts_conf *c, const struct ts_lane *l)
 {
+	struct ts_var vars[TS_MAX_VARS];
+	unsigned int nvars = ts_lane_vars(c, l, vars);
 	size_t n = 0;
 	char **argv;
 
@@ -127,7 +165,7 @@ static char **lane_argv(const struct ts_conf *c, const struct ts_lane *l)
 	if (!argv)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		argv[i] = ts_subst(c->cmd[i], l->idx, l->port, l->cpu);
+		argv[i] = ts_subst(c->cmd[i], vars, nvars);
 		if (!argv[i]) {
 			while (i--)
 				free(argv[i]);
@@ -139,7 +177,7 @@ static char **lane_argv(const struct ts_conf *c, const struct ts_lane *l)
 }
 
 int ts_lanes_prepare(const struct ts_conf *c, struct ts_lane *lanes,
-		     const int *qfds)
+		     const int *qfds, const int *udp_fds)
 {
 	for (unsigned int i = 0; i < c->lanes; i++) {
 		struct ts_lane *l = &lanes[i];
@@ -149,6 +187,9 @@ int ts_lanes_prepare(const struct ts_conf *c, struct ts_lane *lanes,
 		l->qfd = qfds[i];
 		l->cpu = c->cpus[i];
 		l->port = c->base_port ? c->base_port + (int)i : -1;
+		if (c->server)
+			l->port = c->server_bind.port;
+		l->udp_fd = udp_fds ? udp_fds[i] : -1;
 		l->backoff_ms = 100;
 		l->argv = lane_argv(c, l);
 		l->envp = l->argv ? lane_env(c, l) : NULL;
@@ -201,6 +242,9 @@ lane_exec(const struct ts_conf *c, const struct ts_lane *l,
 	/* Its queue, and no other lane's (those stay close-on-exec). */
 	if (fcntl(l->qfd, F_SETFD, 0) < 0)
 		child_fail(l, "cannot pass its queue", errno);
+	/* Its socket, and no other lane's (those stay close-on-exec). */
+	if (l->udp_fd >= 0 && fcntl(l->udp_fd, F_SETFD, 0) < 0)
+		child_fail(l, "cannot pass its socket", errno);
 	if (c->user && (setgroups((size_t)c->ngroups, c->groups) < 0 ||
 			setgid(c->gid) < 0 || setuid(c->uid) < 0))
 		child_fail(l, "cannot switch user", errno);
@@ -222,12 +266,13 @@ int ts_lane_spawn(const struct ts_conf *c, struct ts_lane *l,
 
 	/* Attached again only now: while no lane ran, its flows went to
 	 * the others instead of into a queue nobody reads. */
-	if ((ret = ts_dev_queue(l->qfd, true)) < 0)
+	if (!c->server && (ret = ts_dev_queue(l->qfd, true)) < 0)
 		return ret;
 	pid = fork();
 	if (pid < 0) {
 		ret = -errno;
-		ts_dev_queue(l->qfd, false);
+		if (!c->server)
+			ts_dev_queue(l->qfd, false);
 		return ret;
 	}
 	if (pid == 0)

@@ -57,8 +57,9 @@ static void lane_exited(struct ts_sup *s, struct ts_lane *l, int status)
 
 	describe(status, what, sizeof(what));
 	l->pid = 0;
-	/* Its flows go to the other lanes until it is back. */
-	if ((ret = ts_dev_queue(l->qfd, false)) < 0)
+	/* Its flows go to the other lanes until it is back (in server mode
+	 * they have no other lane: see server_queues()). */
+	if (!s->c->server && (ret = ts_dev_queue(l->qfd, false)) < 0)
 		ts_log("lane %u: cannot detach its queue: %s", l->idx,
 		       strerror(-ret));
 	if (s->stopping) {
@@ -227,9 +228,26 @@ static void close_queues(int *qfds, unsigned int n)
 }
 
 /* The device, then every lane's queue (see ts_dev.c); >= 0: the held fd. */
+/* Server mode: queue i is lane i's for good, since the steering program
+ * answers with lane numbers and the kernel renumbers queues when one
+ * detaches. So every queue is attached now, in lane order, and stays
+ * attached while its lane restarts. */
+static int server_queues(const struct ts_conf *c, int fd, const int *qfds)
+{
+	int ret;
+
+	for (unsigned int i = 0; i < c->lanes; i++) {
+		if ((ret = ts_dev_queue(qfds[i], true)) < 0) {
+			ts_log("cannot attach queue %u: %s", i, strerror(-ret));
+			return ret;
+		}
+	}
+	return ts_server_steer(fd);
+}
+
 static int open_device(const struct ts_conf *c, int *qfds)
 {
-	int fd = ts_dev_create(c);
+	int fd = ts_dev_create(c), ret;
 
 	if (fd < 0) {
 		ts_log("cannot create the tun device: %s%s", strerror(-fd),
@@ -247,40 +265,47 @@ static int open_device(const struct ts_conf *c, int *qfds)
 			return ret;
 		}
 	}
+	if (c->server && (ret = server_queues(c, fd, qfds)) < 0) {
+		close_queues(qfds, c->lanes);
+		ts_dev_remove(fd, c->dev);
+		return ret;
+	}
 	return fd;
 }
 
 int ts_run(const struct ts_conf *c)
 {
 	static struct ts_sup s;
-	int fd, ret, qfds[TS_MAX_LANES];
+	static int udp_fds[TS_MAX_LANES];
+	int fd = -1, ret, qfds[TS_MAX_LANES];
 
 	s.c = c;
 	if ((ret = signals_setup(&s)) < 0) {
 		ts_log("signalfd: %s", strerror(-ret));
 		return ret;
 	}
-	fd = open_device(c, qfds);
-	if (fd < 0) {
-		close(s.sfd);
-		return fd;
-	}
-	if ((ret = ts_lanes_prepare(c, s.lanes, qfds)) < 0) {
+	if (c->server && (ret = ts_server_open(c, udp_fds)) < 0)
+		goto out_server;
+	if ((ret = fd = open_device(c, qfds)) < 0)
+		goto out_server;
+	if ((ret = ts_lanes_prepare(c, s.lanes, qfds,
+				     c->server ? udp_fds : NULL)) < 0) {
 		ts_log("out of memory");
-		close_queues(qfds, c->lanes);
-		ts_dev_remove(fd, c->dev);
-		close(s.sfd);
-		return ret;
+		goto out_device;
 	}
 	ret = ts_dev_configure(c);
 	if (!ret && (ret = ts_state_write(c, s.lanes)) < 0)
 		ts_log("cannot write the state file: %s", strerror(-ret));
 	if (!ret)
 		ret = supervise(&s);
-	close_queues(qfds, c->lanes);
-	ts_dev_remove(fd, c->dev);
 	ts_state_remove(c->dev);
 	ts_lanes_free(s.lanes, c->lanes);
+out_device:
+	close_queues(qfds, c->lanes);
+	ts_dev_remove(fd, c->dev);
+out_server:
+	if (c->server)
+		ts_server_close(c, udp_fds);
 	close(s.sfd);
 	return ret;
 }

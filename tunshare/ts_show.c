@@ -24,6 +24,8 @@ struct show_lane {
 	unsigned int idx, starts;
 	int pid, cpu, port;
 	long long since;
+	char pool[40];		/* server mode: "first-last" */
+	char status[200];	/* its --status file, if any */
 };
 
 struct show_state {
@@ -31,6 +33,25 @@ struct show_state {
 	unsigned int nlanes;
 	struct show_lane lanes[TS_MAX_LANES];
 };
+
+/* "pool LANE A-B" and "status LANE PATH" lines (after the lane lines). */
+static int state_read_extra(const char *line, struct show_state *st)
+{
+	char pool[sizeof(st->lanes[0].pool)];
+	unsigned int i;
+	int at = 0;
+
+	if (sscanf(line, "pool %u %39s", &i, pool) == 2 && i < st->nlanes) {
+		memcpy(st->lanes[i].pool, pool, sizeof(pool));
+		return 1;
+	}
+	if (sscanf(line, "status %u %n", &i, &at) == 1 && at && i < st->nlanes) {
+		snprintf(st->lanes[i].status, sizeof(st->lanes[i].status),
+			 "%.*s", (int)strcspn(line + at, "\n"), line + at);
+		return 1;
+	}
+	return 0;
+}
 
 static int state_read(const char *dev, struct show_state *st, char *path,
 		      size_t len)
@@ -47,7 +68,8 @@ static int state_read(const char *dev, struct show_state *st, char *path,
 	while (fgets(line, sizeof(line), f)) {
 		struct show_lane *l = &st->lanes[st->nlanes];
 
-		if (sscanf(line, "supervisor %d", &st->supervisor) == 1)
+		if (sscanf(line, "supervisor %d", &st->supervisor) == 1 ||
+		    state_read_extra(line, st))
 			continue;
 		if (st->nlanes < TS_MAX_LANES &&
 		    sscanf(line, "lane %u %d %d %d %u %lld", &l->idx, &l->pid,
@@ -100,7 +122,11 @@ static void show_lane(const struct show_lane *l)
 		printf(", up %lld s", (long long)now - l->since);
 	if (l->pid > 0 && (cpu = cpu_seconds(l->pid)) >= 0)
 		printf(", cpu time %.2f s", cpu);
+	if (l->pool[0])
+		printf(", pool %s", l->pool);
 	printf("\n");
+	if (l->status[0] && ts_clients_show(l->status) == 0)
+		printf("    no clients\n");
 }
 
 struct qstat {

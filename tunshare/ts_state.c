@@ -6,9 +6,11 @@
  */
 #include "tunshare.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +28,26 @@ int ts_state_path(char *buf, size_t len, const char *dev)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+/* Server mode: each lane's pool and status file, for show. */
+static void state_print_server(FILE *f, const struct ts_conf *c,
+			       const struct ts_lane *lanes)
+{
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	uint32_t start, end;
+
+	for (unsigned int i = 0; i < c->lanes; i++) {
+		const char *st = ts_clients_status_path(lanes[i].argv);
+
+		if (c->server) {
+			ts_pool_slice(&c->pool, i, &start, &end);
+			fprintf(f, "pool %u %s-%s\n", i, ts_pool_ntop(start, a),
+				ts_pool_ntop(end, b));
+		}
+		if (st && !strchr(st, '\n'))
+			fprintf(f, "status %u %s\n", i, st);
+	}
+}
+
 static void state_print(FILE *f, const struct ts_conf *c,
 			const struct ts_lane *lanes)
 {
@@ -39,6 +61,7 @@ static void state_print(FILE *f, const struct ts_conf *c,
 			l->cpu, l->port, l->starts,
 			l->pid ? (long long)l->since : 0LL);
 	}
+	state_print_server(f, c, lanes);
 }
 
 int ts_state_write(const struct ts_conf *c, const struct ts_lane *lanes)

@@ -7,6 +7,7 @@
 #include "tunshare.h"
 #include "cpulist.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
@@ -27,7 +28,8 @@
 #define USAGE \
 	"usage: tunshare run --dev NAME --lanes N [--cpus LIST] " \
 	"[--base-port P] [--address CIDR]... [--route CIDR]... [--mtu M] " \
-	"[--user U] [--preload LIB] -- CMD [ARGS...]\n" \
+	"[--user U] [--preload LIB] [--server [ADDR:]PORT --pool CIDR] " \
+	"-- CMD [ARGS...]\n" \
 	"       tunshare show --dev NAME\n"
 
 const char *ts_log_dev = "";
@@ -178,7 +180,7 @@ static int add_prefix(struct prefix *p, const char **text,
 }
 
 struct run_opts {
-	const char *cpus, *user, *preload;
+	const char *cpus, *user, *preload, *pool;
 };
 
 /* One option of "run"; 0, or the exit status for main. */
@@ -213,11 +215,47 @@ static int run_opt(struct ts_conf *c, struct run_opts *o, int opt)
 	case 'r':
 		return add_prefix(c->routes, c->route_text, &c->nroutes, optarg,
 				  "--route");
+	case 's':
+		if (ts_server_parse(&c->server_bind, optarg) < 0)
+			return usage("bad --server (want [ADDR:]PORT)");
+		c->server = true;
+		return 0;
+	case 'o': o->pool = optarg; return 0;
 	case 'c': o->cpus = optarg; return 0;
 	case 'u': o->user = optarg; return 0;
 	case 'P': o->preload = optarg; return 0;
 	default: return usage(NULL);
 	}
+}
+
+/* --server and --pool go together; the pool must leave each lane at
+ * least one address. The device gets the server's address unless
+ * --address names its own. */
+static int run_check_server(struct ts_conf *c, const struct run_opts *o)
+{
+	char why[96], addr[INET_ADDRSTRLEN + 4];
+	static char text[INET_ADDRSTRLEN + 4];
+	int ret;
+
+	if (!c->server && !o->pool)
+		return 0;
+	if (!c->server || !o->pool)
+		return usage("--server and --pool go together");
+	if (c->base_port)
+		return usage("--server and --base-port exclude each other");
+	if ((ret = ts_pool_parse(&c->pool, o->pool, c->lanes)) < 0) {
+		snprintf(why, sizeof(why), ret == -ERANGE ?
+			 "--pool %s is too small for %u lanes" :
+			 "bad --pool %s (want an IPv4 A.B.C.D/8..30)",
+			 o->pool, c->lanes);
+		return usage(why);
+	}
+	if (c->naddrs)
+		return 0;
+	snprintf(text, sizeof(text), "%s/%u",
+		 ts_pool_ntop(ts_pool_server(&c->pool), addr), c->pool.prefix);
+	return add_prefix(c->addrs, c->addr_text, &c->naddrs, text,
+			  "--address");
 }
 
 /* Checks what needs all options together, then resolves CPUs, user and
@@ -232,7 +270,9 @@ static int run_check(struct ts_conf *c, const struct run_opts *o)
 		return usage("run needs a command after --");
 	if (c->base_port && c->base_port + (int)c->lanes - 1 > 65535)
 		return usage("--base-port plus --lanes goes past port 65535");
-	for (char **a = c->cmd; *a && !c->base_port; a++)
+	if ((ret = run_check_server(c, o)))
+		return ret;
+	for (char **a = c->cmd; *a && !c->base_port && !c->server; a++)
 		if (strstr(*a, "{port}"))
 			return usage("{port} in the command needs --base-port");
 	if ((ret = set_cpus(c, o->cpus)))
@@ -254,10 +294,12 @@ static int cmd_run(int argc, char **argv)
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "preload", required_argument, NULL, 'P' },
+		{ "server", required_argument, NULL, 's' },
+		{ "pool", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct ts_conf c;
-	struct run_opts o = { NULL, NULL, NULL };
+	struct run_opts o = { NULL, NULL, NULL, NULL };
 	int opt, ret;
 
 	/* "+": the command's own options are not ours. */

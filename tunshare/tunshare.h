@@ -9,6 +9,7 @@
 #define TUNSHARE_H
 
 #include <net/if.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -21,6 +22,24 @@
 /* One tun queue per lane (LANES_MAX in all); the supervisor holds one. */
 #define TS_MAX_LANES (LANES_MAX - 1)
 #define TS_MAX_ADDRS 32
+
+/* --server [ADDR:]PORT: the one UDP address every lane binds. */
+struct ts_bind {
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} sa;
+	socklen_t len;
+	uint16_t port;
+};
+
+/* --pool CIDR: the client subnet, cut into one slice per lane (ts_pool.c).
+ * Addresses in host byte order. */
+struct ts_pool {
+	uint32_t net, first, size;
+	unsigned int prefix;
+};
 
 struct ts_conf {
 	char dev[IFNAMSIZ];
@@ -41,6 +60,9 @@ struct ts_conf {
 	int ngroups;
 	char preload[4096];		/* absolute path of libtunshare.so */
 	char **cmd;			/* NULL-terminated, before {lane} etc. */
+	bool server;			/* --server: one port, steered lanes */
+	struct ts_bind server_bind;
+	struct ts_pool pool;		/* valid with server */
 };
 
 struct ts_lane {
@@ -54,6 +76,7 @@ struct ts_lane {
 	time_t since;			/* wall clock, for show */
 	uint64_t due_ms;		/* next start; 0: none pending */
 	unsigned int backoff_ms;
+	int udp_fd;			/* server mode: the lane's socket */
 	char **argv;			/* with {lane}, {port}, {cpu} replaced */
 	char **envp;
 };
@@ -72,11 +95,20 @@ int ts_dev_open_queue(const struct ts_conf *c);
 int ts_dev_queue(int fd, bool attach);
 
 /* ts_lane.c */
-/* qfds[i]: lane i's queue, which lanes[i] takes over. */
+/* qfds[i]: lane i's queue, which lanes[i] takes over; udp_fds[i] (server
+ * mode, else NULL): its socket. */
 int ts_lanes_prepare(const struct ts_conf *c, struct ts_lane *lanes,
-		     const int *qfds);
+		     const int *qfds, const int *udp_fds);
 void ts_lanes_free(struct ts_lane *lanes, unsigned int n);
-char *ts_subst(const char *arg, unsigned int lane, int port, int cpu);
+/* One {key} of a lane's command line and its value. */
+#define TS_MAX_VARS 8
+struct ts_var {
+	const char *key;
+	char val[48];
+};
+unsigned int ts_lane_vars(const struct ts_conf *c, const struct ts_lane *l,
+			  struct ts_var *v);
+char *ts_subst(const char *arg, const struct ts_var *vars, unsigned int n);
 /* Forks and execs one lane; the child never returns. */
 int ts_lane_spawn(const struct ts_conf *c, struct ts_lane *l,
 		  const sigset_t *childmask);
@@ -89,6 +121,25 @@ uint64_t ts_now_ms(void);
 int ts_state_path(char *buf, size_t len, const char *dev);
 int ts_state_write(const struct ts_conf *c, const struct ts_lane *lanes);
 void ts_state_remove(const char *dev);
+
+/* ts_pool.c */
+int ts_pool_parse(struct ts_pool *p, const char *s, unsigned int lanes);
+uint32_t ts_pool_server(const struct ts_pool *p);
+uint32_t ts_pool_netmask(const struct ts_pool *p);
+void ts_pool_slice(const struct ts_pool *p, unsigned int lane,
+		   uint32_t *start, uint32_t *end);
+int ts_pool_lane(const struct ts_pool *p, unsigned int lanes, uint32_t addr);
+const char *ts_pool_ntop(uint32_t addr, char *buf);
+
+/* ts_server.c */
+int ts_server_parse(struct ts_bind *b, const char *s);
+int ts_server_open(const struct ts_conf *c, int *udp_fds);
+int ts_server_steer(int tun_fd);
+void ts_server_close(const struct ts_conf *c, int *udp_fds);
+
+/* ts_clients.c */
+const char *ts_clients_status_path(char *const *argv);
+int ts_clients_show(const char *path);
 
 /* ts_show.c */
 int ts_show(const char *dev);
