@@ -117,6 +117,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(ARCHIVES)
 		$(BUILD)/libdaemon.a $(BUILD)/libcli.a $(BUILD)/libwg.a \
 		$(BUILD)/liboffload.a $(BUILD)/liblib.a -lcmocka $(LDLIBS)
 
+# tunshare's pure parts, outside the layers.
+TS_UNIT_OBJ := $(addprefix $(BUILD)/ts/,ts_pool.o ts_clients.o ts_subst.o)
+$(BUILD)/tests/test_tunshare: tests/unit/test_tunshare.c $(TS_UNIT_OBJ) $(BUILD)/liblib.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) $(INC_ts) -Itests/unit $(LDFLAGS) -o $@ $< \
+		$(filter %.o,$^) $(BUILD)/liblib.a -lcmocka $(LDLIBS)
+
 unit: $(TEST_BIN)
 
 deps:

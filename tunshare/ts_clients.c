@@ -40,8 +40,8 @@ static unsigned int clients_split(char *line, char sep, char **f,
 
 /* v2/v3: "CLIENT_LIST<sep>cn<sep>real<sep>virtual...";
  * v1: "virtual,cn,real,last ref" in the ROUTING TABLE section. */
-static int clients_line(char *line, int *in_routing, char **cn, char **real,
-			char **virt)
+int ts_clients_line(char *line, int *in_routing, char **cn, char **real,
+		    char **virt)
 {
 	char *f[5], sep = strchr(line, '\t') ? '\t' : ',';
 	unsigned int n;
@@ -81,7 +81,7 @@ int ts_clients_show(const char *path)
 				;
 			continue;
 		}
-		if (clients_line(line, &in_routing, &cn, &real, &virt)) {
+		if (ts_clients_line(line, &in_routing, &cn, &real, &virt)) {
 			printf("    client %s, from %s, address %s\n", cn, real,
 			       *virt ? virt : "(none)");
 			n++;

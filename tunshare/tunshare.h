@@ -139,6 +139,10 @@ void ts_server_close(const struct ts_conf *c, int *udp_fds);
 
 /* ts_clients.c */
 const char *ts_clients_status_path(char *const *argv);
+/* One line of a status file: 1 and the fields (pointing into line) for a
+ * client, else 0. in_routing carries the v1 section state between lines. */
+int ts_clients_line(char *line, int *in_routing, char **cn, char **real,
+		    char **virt);
 int ts_clients_show(const char *path);
 
 /* ts_show.c */
