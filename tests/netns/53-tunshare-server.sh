@@ -18,6 +18,21 @@ set -euo pipefail
 . "$(dirname "$0")/lib-ovpn-server.sh"
 N=6 LANES=2
 ts_require openvpn openssl iperf3
+
+# Bad command lines: one clear line, exit 2, nothing created.
+bad() { # WANT ARGS...: tunshare run ARGS must fail with WANT in its message
+	local want=$1 out rc=0
+	shift
+	out=$("$TS_BIN" run --dev "$DEV_A" --lanes 2 "$@" -- true 2>&1) || rc=$?
+	((rc == 2)) && [[ $out == *"$want"* ]] ||
+		fail "tunshare run $*: want exit 2 and '$want', got $rc: $out"
+}
+bad "--server and --pool go together" --server 1194
+bad "--server and --pool go together" --pool 10.8.0.0/24
+bad "bad --server" --server 70000 --pool 10.8.0.0/24
+bad "bad --pool" --server 1194 --pool 10.8.0.1/24
+bad "too small for 2 lanes" --server 1194 --pool 10.8.0.0/30
+bad "exclude each other" --server 1194 --pool 10.8.0.0/24 --base-port 1194
 ovs_pki
 ovs_netns "$N"
 ovs_server "$LANES"

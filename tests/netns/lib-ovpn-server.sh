@@ -55,23 +55,40 @@ ovs_netns() {
 	done
 }
 
-# ovs_server LANES [ARGS...]: tunshare --server with LANES OpenVPN servers;
-# extra ARGS go to tunshare before "--". Sets TS_PID_A.
+# ovs_server LANES [ARGS...]: tunshare --server with LANES OpenVPN servers,
+# configured as in tunshare(8)'s EXAMPLES (the same server.conf and
+# command line, paths aside; keepalive shortened for the test). Extra ARGS
+# go to tunshare before "--". Sets TS_PID_A.
 ovs_server() {
 	local lanes=$1 i d=$TL_TMP
 	shift
+	cat >"$d/server.conf" <<-EOF
+		mode server
+		tls-server
+		dh none
+		topology subnet
+		dev $DEV_A
+		dev-type tun
+		disable-dco
+		ifconfig-noexec
+		route-noexec
+		push "topology subnet"
+		proto udp
+		keepalive 10 60
+		ca $d/ca.crt
+		cert $d/server.crt
+		key $d/server.key
+		duplicate-cn
+		verb 3
+	EOF
 	ip netns exec "$NS_A" "$TS_BIN" run --dev "$DEV_A" --lanes "$lanes" \
 		--server "$OVS_PORT" --pool "$OVS_POOL" --mtu 1500 "$@" -- \
-		openvpn --mode server --tls-server --dh none --topology subnet \
-		--dev "$DEV_A" --dev-type tun --disable-dco \
-		--ifconfig-noexec --route-noexec \
+		openvpn --config "$d/server.conf" --port '{port}' \
 		--ifconfig '{server}' '{netmask}' \
 		--ifconfig-pool '{pool_start}' '{pool_end}' '{netmask}' \
-		--push 'topology subnet' --push 'route-gateway {server}' \
-		--proto udp --port '{port}' --duplicate-cn --keepalive 1 5 \
-		--ca "$d/ca.crt" --cert "$d/server.crt" --key "$d/server.key" \
+		--push 'route-gateway {server}' \
 		--status "$d/status-{lane}.txt" 1 --status-version 2 \
-		--log-append "$d/ovpn-server-{lane}.log" --verb 3 \
+		--keepalive 1 5 --log-append "$d/ovpn-server-{lane}.log" \
 		>"$d/tunshare-a.log" 2>&1 &
 	TL_PIDS+=("$!")
 	TS_PID_A=$!
@@ -83,15 +100,25 @@ ovs_server() {
 	fail "tunshare: no device $DEV_A within 5 s"
 }
 
-# ovs_client K: stock OpenVPN client K, the same config as every other.
+# ovs_client K: stock OpenVPN client K, with the client.conf of
+# tunshare(8)'s EXAMPLES, the same for every client.
 ovs_client() {
 	local k=$1 d=$TL_TMP
-	ip netns exec "tl-$$-c$k" openvpn --client --dev tun0 --dev-type tun \
-		--disable-dco --proto udp --remote 192.168.241.1 "$OVS_PORT" \
-		--nobind --remote-cert-tls server \
-		--ca "$d/ca.crt" --cert "$d/client.crt" --key "$d/client.key" \
-		--connect-retry 1 --log-append "$d/ovpn-client-$k.log" --verb 3 \
-		>/dev/null 2>&1 &
+	[[ -f $d/client.conf ]] || cat >"$d/client.conf" <<-EOF
+		client
+		dev tun
+		proto udp
+		remote 192.168.241.1 $OVS_PORT
+		nobind
+		remote-cert-tls server
+		ca $d/ca.crt
+		cert $d/client.crt
+		key $d/client.key
+		verb 3
+	EOF
+	ip netns exec "tl-$$-c$k" openvpn --config "$d/client.conf" \
+		--dev tun0 --disable-dco --connect-retry 1 \
+		--log-append "$d/ovpn-client-$k.log" >/dev/null 2>&1 &
 	TL_PIDS+=("$!")
 }
 
