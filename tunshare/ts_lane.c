@@ -19,15 +19,16 @@
 extern char **environ;
 
 /* Variables we set for a lane, dropped from the inherited environment. */
-static int ours(const char *e)
-{
-	static const char *const names[] = {
+static const char *const lane_vars[] = {
 		"LD_PRELOAD=", "TUNSHARE_DEV=", "TUNSHARE_FD=", "TUNSHARE_LANE=",
 		"TUNSHARE_PORT=", "TUNSHARE_CPU=", "TUNSHARE_UDP_FD=",
-	};
+};
+#define LANE_VARS (sizeof(lane_vars) / sizeof(lane_vars[0]))
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strncmp(e, names[i], strlen(names[i])))
+static int ours(const char *e)
+{
+	for (size_t i = 0; i < LANE_VARS; i++)
+		if (!strncmp(e, lane_vars[i], strlen(lane_vars[i])))
 			return 1;
 	return 0;
 }
@@ -58,7 +59,8 @@ static char **lane_env(const struct ts_conf *c, const struct ts_lane *l)
 
 	while (environ[n])
 		n++;
-	env = calloc(n + 7, sizeof(*env));
+	/* Room for each of ours and the terminating NULL. */
+	env = calloc(n + LANE_VARS + 1, sizeof(*env));
 	if (!env)
 		return NULL;
 	for (size_t i = 0; i < n && !ret; i++)
