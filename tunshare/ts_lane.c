@@ -20,8 +20,8 @@ extern char **environ;
 
 /* Variables we set for a lane, dropped from the inherited environment. */
 static const char *const lane_vars[] = {
-		"LD_PRELOAD=", "TUNSHARE_DEV=", "TUNSHARE_FD=", "TUNSHARE_LANE=",
-		"TUNSHARE_PORT=", "TUNSHARE_CPU=", "TUNSHARE_UDP_FD=",
+	"LD_PRELOAD=", "TUNSHARE_DEV=", "TUNSHARE_FD=", "TUNSHARE_LANE=",
+	"TUNSHARE_PORT=", "TUNSHARE_CPU=", "TUNSHARE_UDP_FD=",
 };
 #define LANE_VARS (sizeof(lane_vars) / sizeof(lane_vars[0]))
 
