@@ -55,14 +55,9 @@ ovs_netns() {
 	done
 }
 
-# ovs_server LANES [ARGS...]: tunshare --server with LANES OpenVPN servers,
-# configured as in tunshare(8)'s EXAMPLES (the same server.conf and
-# command line, paths aside; keepalive shortened for the test). Extra ARGS
-# go to tunshare before "--". Sets TS_PID_A.
-ovs_server() {
-	local lanes=$1 i d=$TL_TMP
-	shift
-	cat >"$d/server.conf" <<-EOF
+# ovs_server_conf: server.conf as in tunshare(8)'s EXAMPLES (paths aside).
+ovs_server_conf() {
+	cat >"$TL_TMP/server.conf" <<-EOF
 		mode server
 		tls-server
 		dh none
@@ -75,12 +70,22 @@ ovs_server() {
 		push "topology subnet"
 		proto udp
 		keepalive 10 60
-		ca $d/ca.crt
-		cert $d/server.crt
-		key $d/server.key
+		ca $TL_TMP/ca.crt
+		cert $TL_TMP/server.crt
+		key $TL_TMP/server.key
 		duplicate-cn
 		verb 3
 	EOF
+}
+
+# ovs_server LANES [ARGS...]: tunshare --server with LANES OpenVPN servers,
+# configured as in tunshare(8)'s EXAMPLES (the same server.conf and
+# command line, paths aside; keepalive shortened for the test). Extra ARGS
+# go to tunshare before "--". Sets TS_PID_A.
+ovs_server() {
+	local lanes=$1 i d=$TL_TMP
+	shift
+	ovs_server_conf
 	ip netns exec "$NS_A" "$TS_BIN" run --dev "$DEV_A" --lanes "$lanes" \
 		--server "$OVS_PORT" --pool "$OVS_POOL" --mtu 1500 "$@" -- \
 		openvpn --config "$d/server.conf" --port '{port}' \
