@@ -109,8 +109,9 @@ static void dbg(const char *fmt, ...)
 		n = (int)sizeof(buf) - 2;
 	buf[n++] = '\n';
 	/* Best effort, and the caller's errno must survive it. */
-	if (write(STDERR_FILENO, buf, (size_t)n) < 0)
-		n = 0;
+	if (write(STDERR_FILENO, buf, (size_t)n) < 0) {
+		/* nowhere else to report it */
+	}
 	errno = saved;
 }
 
@@ -165,12 +166,12 @@ static int handed_setiff(int fd, struct ifreq *user, const struct ifreq *q)
 		return -1;
 	}
 	if (fd != share_fd &&
-	    dup3(share_fd, fd, fdfl & FD_CLOEXEC ? O_CLOEXEC : 0) < 0)
+	    dup3(share_fd, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
 		return -1;
 	fcntl(fd, F_SETFL, fl);
 	memcpy(&ifr, user, sizeof(ifr));
 	memcpy(ifr.ifr_name, share_dev, IFNAMSIZ);
-	ifr.ifr_flags = (short)(q->ifr_flags & (asked & IFF_MULTI_QUEUE ?
+	ifr.ifr_flags = (short)(q->ifr_flags & ((asked & IFF_MULTI_QUEUE) ?
 						 0xffff : ~IFF_MULTI_QUEUE));
 	memcpy(user, &ifr, sizeof(ifr));
 	dbg("fd %d is the queue tunshare opened for this lane", fd);
@@ -288,7 +289,7 @@ static int tun_denied(const char *path, int flags, int fd)
 		errno = err;
 		return fd;
 	}
-	fd = fcntl(share_fd, flags & O_CLOEXEC ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
+	fd = fcntl(share_fd, (flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
 	if (fd < 0)
 		return -1;
 	fcntl(fd, F_SETFL, flags);
@@ -299,7 +300,7 @@ static int tun_denied(const char *path, int flags, int fd)
 
 static mode_t open_mode(int flags, va_list ap)
 {
-	return flags & (O_CREAT | O_TMPFILE) ? (mode_t)va_arg(ap, int) : 0;
+	return (flags & (O_CREAT | O_TMPFILE)) ? (mode_t)va_arg(ap, int) : 0;
 }
 
 #define OPEN_WRAPPER(name, real)					\

@@ -47,7 +47,7 @@ int ctl_send(int fd, const void *buf, size_t len, int pass_fd)
 	}
 	/* The fd rides on the header so the receiver always sees it first. */
 	if (sendmsg(fd, &mh, MSG_NOSIGNAL) != sizeof(hdr))
-		return -errno ? -errno : -EIO;
+		return errno ? -errno : -EIO;
 	return write_all(fd, buf, len);
 }
 

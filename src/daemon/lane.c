@@ -339,6 +339,8 @@ int lane_run(struct wg_device *dev, int ctl_fd)
 			send_keepalive(p);
 	ret = lane_loop(&l);
 out:
+	dev->txb = NULL;	/* they point into l, which ends here */
+	dev->rxb = NULL;
 	free(l.bufs);
 	free(l.segs);
 	free(l.rxb.scratch);

@@ -81,7 +81,7 @@ const char *text_echo(char *buf, size_t size, const char *s)
 
 	if (crypto_key_looks_base64(s))
 		return "(hidden: looks like a key)";
-	for (i = 0; s[i] && i < max; i++) {
+	for (i = 0; i < max && s[i]; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
 		buf[i] = (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\') ?
