@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmsg.h"
+
 static int write_all(int fd, const uint8_t *p, size_t len)
 {
 	while (len) {
@@ -31,20 +33,12 @@ int ctl_send(int fd, const void *buf, size_t len, int pass_fd)
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { .iov_base = &hdr, .iov_len = sizeof(hdr) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *cm;
 
 	if (len > CTL_MAX_MESSAGE)
 		return -EMSGSIZE;
-	if (pass_fd >= 0) {
-		memset(cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
-	}
+	if (pass_fd >= 0)
+		cmsg_put_one(&mh, cbuf, sizeof(cbuf), SOL_SOCKET, SCM_RIGHTS,
+			     &pass_fd, sizeof(pass_fd));
 	/* The fd rides on the header so the receiver always sees it first. */
 	if (sendmsg(fd, &mh, MSG_NOSIGNAL) != sizeof(hdr))
 		return errno ? -errno : -EIO;

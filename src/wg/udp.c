@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cmsg.h"
 #include "crypto.h"
 #include "device.h"
 #include "log.h"
@@ -160,23 +161,15 @@ int udp_send(struct wg_peer *peer, struct iovec *iov, unsigned int n)
 	char cbuf[CMSG_SPACE(sizeof(uint16_t))];
 	union endpoint dst;
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = n };
-	struct cmsghdr *cm;
 	uint16_t seg = (uint16_t)iov[0].iov_len;
 
 	mh.msg_namelen = udp_dest(dev, &peer->endpoint, &dst);
 	mh.msg_name = &dst;
 	if (!mh.msg_namelen || dev->udp_fd < 0)
 		return -EDESTADDRREQ;
-	if (n > 1) {
-		memset(cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = IPPROTO_UDP;
-		cm->cmsg_type = UDP_SEGMENT;
-		cm->cmsg_len = CMSG_LEN(sizeof(seg));
-		memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
-	}
+	if (n > 1)
+		cmsg_put_one(&mh, cbuf, sizeof(cbuf), IPPROTO_UDP, UDP_SEGMENT,
+			     &seg, sizeof(seg));
 	for (int tries = 0;; tries++) {
 		struct pollfd pfd = { .fd = dev->udp_fd, .events = POLLOUT };
 
