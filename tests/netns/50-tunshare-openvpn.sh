@@ -7,7 +7,7 @@
 # carries at least 10% of its site's bytes. TS_LANES=N sets the lanes per
 # site (default 2), to compare throughput.
 set -euo pipefail
-. "$(dirname "$0")/../../tunshare/netns-lib.sh"
+. "$(dirname "$0")/lib-tunshare.sh"
 . "$(dirname "$0")/lib-openvpn.sh"
 LANES=${TS_LANES:-2}
 ts_openvpn_sites "$LANES"

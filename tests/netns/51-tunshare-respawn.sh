@@ -8,7 +8,7 @@
 # --ping-restart). Afterwards every lane, new ones included, carries
 # traffic again.
 set -euo pipefail
-. "$(dirname "$0")/../../tunshare/netns-lib.sh"
+. "$(dirname "$0")/lib-tunshare.sh"
 . "$(dirname "$0")/lib-openvpn.sh"
 LANES=2
 ts_openvpn_sites "$LANES"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# tunshare and libtunshare.so without OpenVPN (lanes are tunshare/tunctl.py,
+# tunshare and libtunshare.so without OpenVPN (lanes are tests/netns/tunctl.py,
 # which issues TUNSETIFF/TUNSETPERSIST/TUNSETOWNER through libc):
 #  - bad command lines exit 2 with a usage line and create nothing;
 #  - the device gets its addresses, MTU and routes, and is up;
@@ -15,10 +15,10 @@
 #  - SIGTERM stops the lanes, removes the device and the state file; so does
 #    SIGKILL of the supervisor (its lanes get SIGTERM from the kernel).
 set -euo pipefail
-. "$(dirname "$0")/../../tunshare/netns-lib.sh"
+. "$(dirname "$0")/lib-tunshare.sh"
 ts_require
 tl_setup_ns
-TUNCTL=$TL_ROOT/tunshare/tunctl.py
+TUNCTL=$TL_ROOT/tests/netns/tunctl.py
 PRIV=tsp$$
 
 # --- bad command lines -------------------------------------------------

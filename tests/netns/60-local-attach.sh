@@ -10,12 +10,12 @@
 # The tunnel keeps passing pings, the device keeps its queues and its
 # carrier, and tunshare's lanes (tunctl.py, as nobody) still get their
 # queues although the device is root's.
-. "$(dirname "$0")/../../tunshare/netns-lib.sh"
+. "$(dirname "$0")/lib-tunshare.sh"
 . "$(dirname "$0")/lib-up.sh"
 tl3_require "needs tunlaned"
 ts_require setpriv
 PROBE=$TL_ROOT/tests/netns/tun-attach.py
-TUNCTL=$TL_ROOT/tunshare/tunctl.py
+TUNCTL=$TL_ROOT/tests/netns/tunctl.py
 
 # attach NS IFNAME: the probe's verdict ("attach ok" / "attach error E...").
 attach() {

@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 #
 # Setup shared by the tunshare tests with OpenVPN lanes (50, 51), sourced
-# after tunshare/netns-lib.sh.
+# after tests/netns/lib-tunshare.sh.
 
 # ts_openvpn_sites LANES: the tools (or skip when not root), namespaces,
 # certificates, and sites A and B with LANES OpenVPN lanes each; fails

@@ -12,7 +12,7 @@
 # generated here and pinned with --peer-fingerprint, so the data channel is
 # AES-256-GCM (negotiated; CHACHA20-POLY1305 would also do).
 
-. "$(dirname "${BASH_SOURCE[0]}")/../tests/netns/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 TS_BIN=$TL_BUILD/tunshare
 TS_LIB=$TL_BUILD/libtunshare.so
