@@ -39,7 +39,7 @@ nothing_left() {
 		left=()
 		ip -n "$NS_A" link show "$ifn" >/dev/null 2>&1 && left+=("interface $ifn")
 		[[ -e /var/run/wireguard/$ifn.sock ]] && left+=("socket /var/run/wireguard/$ifn.sock")
-		[[ -e /run/tunlane/$ifn.stats ]] && left+=("stats /run/tunlane/$ifn.stats")
+		[[ -e /var/run/tunlane/$ifn.stats ]] && left+=("stats /var/run/tunlane/$ifn.stats")
 		[[ -n $(ps -eo comm=,args= | awk -v i="$ifn" '$1 == "tunlaned" && $NF == i') ]] && left+=("a tunlaned process for $ifn")
 		((${#left[@]} == 0)) && return 0
 		((SECONDS < end)) || fail "$what: left behind after 3 s: ${left[*]}"

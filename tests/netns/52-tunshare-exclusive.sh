@@ -126,7 +126,7 @@ TL_T=5 nsx "$NS_A" "$TS_BIN" run --dev "$DEV_A" --lanes 1 -- true 2>"$TL_TMP/dup
 log "existing device: $(cat "$TL_TMP/dup.err")"
 
 # --- SIGTERM and SIGKILL clean up ---------------------------------------
-state=$(ls /run/tunshare/"$DEV_A"@*.state 2>/dev/null) || fail "no state file for $DEV_A"
+state=$(ls /var/run/tunshare/"$DEV_A"@*.state 2>/dev/null) || fail "no state file for $DEV_A"
 gone() { # WHAT LANEPIDS...
 	local what=$1 p
 	shift
@@ -151,5 +151,5 @@ kill -KILL "$TS"
 gone SIGKILL "${lanes[@]}"
 got=$(ts_show "$NS_A" "$DEV_A" 2>&1 | head -n 1) || true
 [[ $got == *"stale"* ]] || fail "tunshare show after SIGKILL: '$got', expected a stale-state note"
-rm -f /run/tunshare/"$DEV_A"@*.state
+rm -f /var/run/tunshare/"$DEV_A"@*.state
 pass "exclusive behaviour kept; persist/owner neutralized; cleanup on SIGTERM and SIGKILL"

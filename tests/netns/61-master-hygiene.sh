@@ -25,7 +25,7 @@ d = open(sys.argv[1], "rb").read()
 n = struct.unpack("<I", d[8:12])[0]
 # struct lane_stats is 64-byte aligned; its pid comes first.
 size = (len(d) - 64) // n if n else 0
-print(" ".join(str(struct.unpack("<i", d[64 + i * size:68 + i * size])[0]) for i in range(n)))' "/run/tunlane/$1.stats"
+print(" ".join(str(struct.unpack("<i", d[64 + i * size:68 + i * size])[0]) for i in range(n)))' "/var/run/tunlane/$1.stats"
 }
 MA=$(tl3_master_pid "$IF_A")
 read -r -a LA <<<"$(lanes_of "$IF_A")"
@@ -77,13 +77,13 @@ for p in "${LA[@]}"; do
 	tl_wait_exit "$p" 2 || fail "lane $p still running 2 s after kill -9 of its master"
 done
 log "lanes of $IF_A gone $((SECONDS - t0)) s after kill -9 of the master"
-[[ -S /var/run/wireguard/$IF_A.sock && -e /run/tunlane/$IF_A.stats ]] ||
+[[ -S /var/run/wireguard/$IF_A.sock && -e /var/run/tunlane/$IF_A.stats ]] ||
 	fail "expected a stale socket and stats page after kill -9"
 # A tun left behind (a lane's child could hold a queue): down removes it.
 ip -n "$NS_A" tuntap add dev "$IF_A" mode tun
 out=$(TL_T=10 nsx "$NS_A" "$TL_CLI" down "$IF_A" 2>&1) || fail "tunlane down over leftovers failed: $out"
-[[ ! -e /var/run/wireguard/$IF_A.sock && ! -e /run/tunlane/$IF_A.stats ]] ||
-	fail "tunlane down left the socket or stats page: $(ls /var/run/wireguard/$IF_A.sock /run/tunlane/$IF_A.stats 2>&1)"
+[[ ! -e /var/run/wireguard/$IF_A.sock && ! -e /var/run/tunlane/$IF_A.stats ]] ||
+	fail "tunlane down left the socket or stats page: $(ls /var/run/wireguard/$IF_A.sock /var/run/tunlane/$IF_A.stats 2>&1)"
 ip -n "$NS_A" link show "$IF_A" >/dev/null 2>&1 && fail "tunlane down left the tun $IF_A"
 log "tunlane down: $out"
 

@@ -13,7 +13,7 @@ TL3_UP=()
 tl3_master_pid() {
 	"$TL_PY" -c 'import struct, sys
 m, v, n, pid = struct.unpack("<IIIi", open(sys.argv[1], "rb").read(16))
-print(pid if m == 0x544C5354 else 0)' "/run/tunlane/$1.stats" 2>/dev/null || echo 0
+print(pid if m == 0x544C5354 else 0)' "/var/run/tunlane/$1.stats" 2>/dev/null || echo 0
 }
 # The daemons `tunlane up` started are not our children: hand their masters
 # to lib.sh's cleanup (which kills them and their lanes) before it runs.

@@ -106,7 +106,7 @@ tl_cleanup() {
 	fi
 	for ns in "${TL_NSS[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	for ifn in "${TL_IFS[@]}"; do
-		rm -f "/var/run/wireguard/$ifn.sock" "/run/tunlane/$ifn.stats" "/run/tunlane/$ifn.up"
+		rm -f "/var/run/wireguard/$ifn.sock" "/var/run/tunlane/$ifn.stats" "/var/run/tunlane/$ifn.up"
 	done
 	if [[ ${TL_KEEP:-0} = 1 ]]; then
 		log "logs kept in $TL_TMP"
