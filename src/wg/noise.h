@@ -102,6 +102,9 @@ void noise_handshake_set_psk(struct noise_handshake *hs,
 			     const uint8_t psk[NOISE_SYMMETRIC_KEY_LEN]);
 /* Drops in-progress handshake state and its index. */
 void noise_handshake_clear(struct noise_handshake *hs, struct index_table *t);
+/* Resets the per-attempt state but keeps the peer's configuration and the
+ * replay/flood guards (latest_timestamp, last_initiation_consumption). */
+void noise_handshake_zero(struct noise_handshake *hs);
 
 /* Initiator, message 1. Fills everything except macs. 0 or -errno. */
 int noise_handshake_create_initiation(struct message_handshake_initiation *dst,
