@@ -171,6 +171,7 @@ static char *dns_text(const struct config *c)
 	t = o = malloc(len);
 	if (!t)
 		return NULL;
+	*o = '\0';	/* an empty text when there is nothing to write */
 	for (size_t i = 0; i < c->dns.n; i++)
 		o += sprintf(o, "nameserver %s\n", c->dns.v[i]);
 	if (c->dns_search.n) {
