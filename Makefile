@@ -127,6 +127,16 @@ $(BUILD)/tests/test_tunshare: tests/unit/test_tunshare.c $(TS_UNIT_OBJ) $(BUILD)
 
 unit: $(TEST_BIN)
 
+# Benchmarks (bench/README.md): built on request, never run by make check.
+$(BUILD)/bench/forged-init: bench/forged-init.c $(BUILD)/libwg.a \
+			    $(BUILD)/liboffload.a $(BUILD)/liblib.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) $(INC_wg) $(LDFLAGS) -o $@ $< $(BUILD)/libwg.a \
+		$(BUILD)/liboffload.a $(BUILD)/liblib.a $(LDLIBS)
+
+bench-forged: $(BUILD)/bench/forged-init
+
 deps:
 	$(Q)scripts/deps
 
@@ -148,7 +158,7 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all unit deps check demo install clean
+.PHONY: all unit deps check demo install clean bench-forged
 .SECONDARY:
 
 -include $(wildcard $(foreach l,$(LAYERS),$(BUILD)/$(l)/*.d) $(BUILD)/tests/*.d)
