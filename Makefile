@@ -141,6 +141,16 @@ analyze: deps
 		-DSYSCONFDIR='"$(SYSCONFDIR)"' -DTS_LIBDIR='"$(LIBDIR)"' \
 		$(INC_daemon) -Isrc/cli -Itunshare src tunshare
 
+# Benchmarks (bench/README.md): built on request, never run by make check.
+$(BUILD)/bench/forged-init: bench/forged-init.c $(BUILD)/libwg.a \
+			    $(BUILD)/liboffload.a $(BUILD)/liblib.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) $(INC_wg) $(LDFLAGS) -o $@ $< $(BUILD)/libwg.a \
+		$(BUILD)/liboffload.a $(BUILD)/liblib.a $(LDLIBS)
+
+bench-forged: $(BUILD)/bench/forged-init
+
 deps:
 	$(Q)scripts/deps
 
@@ -162,7 +172,7 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all unit deps check analyze demo install clean
+.PHONY: all unit deps check analyze demo install clean bench-forged
 .SECONDARY:
 
 -include $(wildcard $(foreach l,$(LAYERS),$(BUILD)/$(l)/*.d) $(BUILD)/tests/*.d)

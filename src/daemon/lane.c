@@ -269,6 +269,7 @@ static void lane_tick(struct lane *l, uint64_t now)
 	if (mtu > 0)
 		l->dev->mtu = (unsigned int)mtu;
 	ratelimiter_gc(&l->dev->ratelimiter);
+	ratelimiter_gc(&l->dev->cookie_ratelimiter);
 	l->next_tick = now + TICK_NS;
 }
 
@@ -276,6 +277,8 @@ static int lane_timeout_ms(struct lane *l)
 {
 	uint64_t now = clock_now(), next = l->next_tick;
 
+	if (l->dev->hsq_len)
+		return 0;	/* handshakes wait: look at the sockets, go on */
 	if (l->dev->next_timer && l->dev->next_timer < next)
 		next = l->dev->next_timer;
 	if (next <= now)
@@ -303,6 +306,13 @@ static int lane_loop(struct lane *l)
 		}
 		if (l->gone)
 			return LANE_EXIT_GONE;
+		/* Handshakes after the data this turn read, and only a few:
+		 * a flood of them must not starve the tunnel. */
+		if (l->dev->hsq_len) {
+			receive_handshakes(l->dev, HANDSHAKE_BUDGET);
+			send_flush(l->dev);
+			receive_flush(l->dev);
+		}
 		now = clock_now();
 		if (l->dev->next_timer && l->dev->next_timer <= now)
 			timers_run(l->dev);
@@ -326,7 +336,7 @@ int lane_run(struct wg_device *dev, int ctl_fd)
 	udp_enable_gro(dev);
 	l.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (!l.bufs || !l.segs || !l.rxb.scratch || l.epfd < 0 ||
-	    crypto_init() < 0)
+	    crypto_init() < 0 || receive_queue_init(dev) < 0)
 		goto out;
 	if (lane_epoll_add(&l, dev->tun_fd, EV_TUN) < 0 ||
 	    lane_epoll_add(&l, dev->udp_fd, EV_UDP) < 0 ||

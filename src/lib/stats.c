@@ -23,6 +23,9 @@ const char *const stats_drop_names[DROP_MAX] = {
 	[DROP_BAD_PACKET] = "bad_packet",
 	[DROP_EXPIRED] = "expired",
 	[DROP_TX_ERROR] = "tx_error",
+	[DROP_COOKIE_REPLY] = "cookie_reply",
+	[DROP_COOKIE_LIMITED] = "cookie_limited",
+	[DROP_HANDSHAKE_BACKLOG] = "handshake_backlog",
 };
 
 static void stats_path(char *out, size_t len, const char *ifname)

@@ -30,6 +30,9 @@ enum stats_drop {
 	DROP_BAD_PACKET,	/* inner packet is not valid IPv4/IPv6 */
 	DROP_EXPIRED,		/* session too old or counter exhausted */
 	DROP_TX_ERROR,		/* socket or tun refused a write */
+	DROP_COOKIE_REPLY,	/* under load, no cookie: a cookie reply went back */
+	DROP_COOKIE_LIMITED,	/* under load, no cookie, over the reply rate */
+	DROP_HANDSHAKE_BACKLOG,	/* the lane's handshake queue was full */
 	DROP_MAX,
 };
 

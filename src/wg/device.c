@@ -38,6 +38,8 @@ int device_init(struct wg_device *dev, const char *ifname, bool is_lane,
 	ret = peerhash_init(&dev->peerhash);
 	if (ret == 0)
 		ret = ratelimiter_init(&dev->ratelimiter);
+	if (ret == 0)
+		ret = ratelimiter_init(&dev->cookie_ratelimiter);
 	return ret;
 }
 
@@ -49,6 +51,8 @@ void device_free(struct wg_device *dev)
 	peerhash_free(&dev->peerhash);
 	timers_free(dev);
 	ratelimiter_free(&dev->ratelimiter);
+	ratelimiter_free(&dev->cookie_ratelimiter);
+	receive_queue_free(dev);
 	crypto_wipe(&dev->static_identity, sizeof(dev->static_identity));
 	crypto_wipe(&dev->cookie_checker, sizeof(dev->cookie_checker));
 }

@@ -28,6 +28,13 @@ struct uapi_set;
 
 #define MAX_STAGED_PACKETS 128
 
+/* A handshake message waiting for its turn (receive.c). */
+struct handshake_item {
+	union endpoint src;
+	uint32_t len;
+	uint8_t buf[MESSAGE_INITIATION_LEN];
+};
+
 struct staged_packet {
 	struct staged_packet *next;
 	size_t len;
@@ -135,10 +142,14 @@ struct wg_device {
 	unsigned int send_waits;	/* waits for socket room left (send.c) */
 	struct lane_stats *stats;	/* this lane's shared slot (or local) */
 	struct lane_stats local_stats;
-	/* Handshake load estimate (receive.c). */
-	uint64_t load_window_start;
-	unsigned int load_count;
+	/* Handshake admission (receive.c): the queue (NULL: handshakes are
+	 * handled as they come, as in unit tests), when it last was under
+	 * load, and the ration of cookie replies. */
+	struct handshake_item *hsq;
+	unsigned int hsq_head, hsq_len;
 	uint64_t last_under_load;
+	struct ratelimiter cookie_ratelimiter;
+	uint64_t cookie_tokens, cookie_tokens_time;
 	uint64_t next_timer;		/* earliest armed peer timer, 0 = none */
 	/* Peers with a timer armed, as a binary min-heap on timer_key, so a
 	 * timer pass touches only the peers that are due (timers.c). */
@@ -219,7 +230,15 @@ void receive_packet(struct wg_device *dev, uint8_t *buf, size_t len,
 struct msghdr;
 void receive_msghdr(struct wg_device *dev, struct msghdr *mh, size_t len,
 		    const union endpoint *src);
-bool receive_under_load(struct wg_device *dev, bool count_this);
+/* Under load when backlog handshakes wait (UNDER_LOAD_BACKLOG or more),
+ * and for UNDER_LOAD_AFTER since it last was. */
+bool receive_under_load(struct wg_device *dev, unsigned int backlog);
+/* Gives the device a handshake queue: handshakes that pass mac1 then wait
+ * for receive_handshakes(). 0 or -ENOMEM. */
+int receive_queue_init(struct wg_device *dev);
+void receive_queue_free(struct wg_device *dev);
+/* Handles at most budget queued handshakes; true if more wait. */
+bool receive_handshakes(struct wg_device *dev, unsigned int budget);
 /* Writes what the rx batch holds to the tun. */
 void receive_flush(struct wg_device *dev);
 

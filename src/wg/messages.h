@@ -65,12 +65,17 @@
 #define UNDER_LOAD_THRESHOLD      (MAX_QUEUED_HANDSHAKES / 8)
 #define UNDER_LOAD_AFTER          (1 * NSEC_PER_SEC)
 /*
- * A lane has no handshake queue to measure, so it estimates the same
- * threshold as a rate: UNDER_LOAD_THRESHOLD handshake messages within one
- * second (counted per eighth of a second) is as much as a full 1/8 queue.
+ * A lane queues handshake messages that passed mac1 and works through at
+ * most HANDSHAKE_BUDGET of them per turn of its loop, after the data it
+ * read (receive.c). Its queue is smaller than the kernel's, which serves
+ * all CPUs: it is under load once an eighth of it is waiting, as there.
  */
-#define HANDSHAKE_LOAD_WINDOW     (NSEC_PER_SEC / 8)
-#define HANDSHAKE_LOAD_LIMIT      (UNDER_LOAD_THRESHOLD / 8)
+#define HANDSHAKE_QUEUE_LEN       256
+#define UNDER_LOAD_BACKLOG        (HANDSHAKE_QUEUE_LEN / 8)
+#define HANDSHAKE_BUDGET          4
+/* Cookie replies under load, per lane: RATELIMIT_PACKETS_PER_SEC per
+ * source (as handshakes), and this many in all, in bursts of an eighth. */
+#define COOKIE_REPLIES_PER_SEC    2048
 
 #define MAX_PEERS                 (1U << 20)
 #define MESSAGE_PADDING_MULTIPLE  16

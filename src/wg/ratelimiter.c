@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "crypto.h"
+#include "siphash.h"
 #include "messages.h"
 
 #define PACKET_COST (NSEC_PER_SEC / RATELIMIT_PACKETS_PER_SEC)
@@ -77,14 +78,15 @@ static struct ratelimiter_entry **bucket_of(struct ratelimiter *r,
 					    const uint8_t ip[16],
 					    uint8_t family)
 {
+	struct siphash_key k;
 	uint8_t data[17];
-	uint32_t h = 0;
 
+	/* SipHash, not a BLAKE2s MAC: this runs for every handshake packet
+	 * of a flood, and SipHash is built for exactly this job. */
+	memcpy(&k, r->key, sizeof(k));
 	memcpy(data, ip, 16);
 	data[16] = family;
-	crypto_blake2s_mac((uint8_t *)&h, sizeof(h), r->key, sizeof(r->key),
-			   data, sizeof(data));
-	return &r->buckets[h % RATELIMITER_BUCKETS];
+	return &r->buckets[siphash(&k, data, sizeof(data)) % RATELIMITER_BUCKETS];
 }
 
 /* Refill by elapsed time, capped at the burst, then spend if we can. */

@@ -11,6 +11,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -23,26 +24,62 @@
 #include "tun.h"
 
 /*
- * Under load (kernel receive.c): once handshakes arrive faster than
- * HANDSHAKE_LOAD_LIMIT per window, demand cookies, and keep doing so for
- * UNDER_LOAD_AFTER after the flood ends.
+ * Under load (kernel receive.c): the handshake backlog reaches an eighth
+ * of the queue, and for UNDER_LOAD_AFTER after it last did. The backlog is
+ * the real measure of handshake work outrunning the lane, whatever the
+ * packet rate: a lane that keeps up is not under load.
  */
-bool receive_under_load(struct wg_device *dev, bool count_this)
+bool receive_under_load(struct wg_device *dev, unsigned int backlog)
 {
 	uint64_t now = clock_now();
 
-	if (now - dev->load_window_start >= HANDSHAKE_LOAD_WINDOW) {
-		dev->load_window_start = now;
-		dev->load_count = 0;
-	}
-	if (count_this)
-		dev->load_count++;
-	if (dev->load_count >= HANDSHAKE_LOAD_LIMIT) {
+	if (backlog >= UNDER_LOAD_BACKLOG) {
 		dev->last_under_load = now;
 		return true;
 	}
 	return dev->last_under_load &&
 	       now - dev->last_under_load < UNDER_LOAD_AFTER;
+}
+
+int receive_queue_init(struct wg_device *dev)
+{
+	dev->hsq = calloc(HANDSHAKE_QUEUE_LEN, sizeof(*dev->hsq));
+	dev->hsq_head = dev->hsq_len = 0;
+	return dev->hsq ? 0 : -ENOMEM;
+}
+
+void receive_queue_free(struct wg_device *dev)
+{
+	free(dev->hsq);
+	dev->hsq = NULL;
+	dev->hsq_head = dev->hsq_len = 0;
+}
+
+/*
+ * Cookie replies cost an XChaCha20-Poly1305 and a send each: a flood must
+ * not turn them into a flood of our own. RATELIMIT_PACKETS_PER_SEC per
+ * source (the handshake ratelimiter's rule, in a table of its own) and
+ * COOKIE_REPLIES_PER_SEC in all. Decided before any hashing of the message.
+ */
+static bool cookie_reply_allowed(struct wg_device *dev,
+				 const union endpoint *src)
+{
+	const uint64_t cost = NSEC_PER_SEC / COOKIE_REPLIES_PER_SEC;
+	const uint64_t max = cost * (COOKIE_REPLIES_PER_SEC / 8);
+	uint64_t now = clock_now(), tokens;
+
+	if (!ratelimiter_allow(&dev->cookie_ratelimiter, &src->sa))
+		return false;
+	tokens = dev->cookie_tokens + (now - dev->cookie_tokens_time);
+	if (!dev->cookie_tokens_time || tokens > max)
+		tokens = max;
+	dev->cookie_tokens_time = now;
+	if (tokens < cost) {
+		dev->cookie_tokens = tokens;
+		return false;
+	}
+	dev->cookie_tokens = tokens - cost;
+	return true;
 }
 
 static struct noise_handshake *lookup_by_static(void *arg,
@@ -72,34 +109,59 @@ static void receive_cookie(struct wg_device *dev, const uint8_t *buf)
 		log_debug("peer %s: received cookie", peer_name(e->peer));
 }
 
-/* Returns true when the handshake may be processed now (whitepaper 5.3). */
+/* Answers a message that lacks a valid cookie (the ration granted). */
+static void reply_cookie(struct wg_device *dev, const uint8_t *buf,
+			 size_t len, const union endpoint *src)
+{
+	uint32_t sender;
+
+	/* sender_index sits at the same offset in both messages. */
+	memcpy(&sender, buf + offsetof(struct message_handshake_initiation,
+				       sender_index), sizeof(sender));
+	send_handshake_cookie(dev, buf, len, le32toh(sender), src);
+	device_count_drop(dev, DROP_COOKIE_REPLY);
+}
+
+/*
+ * Returns true when the handshake may go on to the Curve25519 work
+ * (whitepaper 5.3). Under load, a message with no cookie at all can earn
+ * nothing but a rationed cookie reply, so the ration is asked first, before
+ * any hashing: the excess of a flood costs a table lookup.
+ */
 static bool admit_handshake(struct wg_device *dev, const uint8_t *buf,
 			    size_t len, const union endpoint *src)
 {
-	bool under_load = receive_under_load(dev, true);
+	bool under_load = receive_under_load(dev, dev->hsq_len);
+	const struct message_macs *macs =
+		(const void *)(buf + len - sizeof(struct message_macs));
 	enum cookie_mac_state st;
 
+	if (under_load && crypto_is_zero(macs->mac2, COOKIE_LEN) &&
+	    !cookie_reply_allowed(dev, src)) {
+		device_count_drop(dev, DROP_COOKIE_LIMITED);
+		return false;
+	}
 	st = cookie_validate_packet(&dev->cookie_checker, buf, len, &src->sa,
 				    under_load);
-	if (under_load && st == VALID_MAC_WITH_COOKIE) {
+	if (st == INVALID_MAC) {
+		device_count_drop(dev, DROP_BAD_MAC);
+		return false;
+	}
+	if (!under_load)
+		return true;
+	if (st == VALID_MAC_WITH_COOKIE) {
 		if (ratelimiter_allow(&dev->ratelimiter, &src->sa))
 			return true;
 		device_count_drop(dev, DROP_RATELIMITED);
 		return false;
 	}
-	if (!under_load && st == VALID_MAC_BUT_NO_COOKIE)
-		return true;
-	if (under_load && st == VALID_MAC_BUT_NO_COOKIE) {
-		/* sender_index sits at the same offset in both messages. */
-		uint32_t sender;
-
-		memcpy(&sender, buf + offsetof(struct message_handshake_initiation,
-					       sender_index), sizeof(sender));
-		send_handshake_cookie(dev, buf, len, le32toh(sender), src);
-		device_count_drop(dev, DROP_RATELIMITED);
-		return false;
-	}
-	device_count_drop(dev, DROP_BAD_MAC);
+	/* No mac2: the ration was granted above. A stale or forged one
+	 * asks for it now. */
+	if (crypto_is_zero(macs->mac2, COOKIE_LEN) ||
+	    cookie_reply_allowed(dev, src))
+		reply_cookie(dev, buf, len, src);
+	else
+		device_count_drop(dev, DROP_COOKIE_LIMITED);
 	return false;
 }
 
@@ -146,23 +208,13 @@ static struct wg_peer *receive_response(struct wg_device *dev,
 	return peer;
 }
 
-static void receive_handshake(struct wg_device *dev, uint32_t type,
-			      const uint8_t *buf, size_t len,
-			      const union endpoint *src)
+/* The Curve25519 part of a handshake message that was admitted. */
+static void process_handshake(struct wg_device *dev, const uint8_t *buf,
+			      size_t len, const union endpoint *src)
 {
 	struct wg_peer *peer;
 
-	if (type == MESSAGE_HANDSHAKE_COOKIE) {
-		receive_cookie(dev, buf);
-		return;
-	}
-	if (!dev->static_identity.has_identity) {
-		device_count_drop(dev, DROP_HANDSHAKE);	/* no key yet */
-		return;
-	}
-	if (!admit_handshake(dev, buf, len, src))
-		return;
-	if (type == MESSAGE_HANDSHAKE_INITIATION)
+	if (buf[0] == MESSAGE_HANDSHAKE_INITIATION)
 		peer = receive_initiation(dev, buf, src);
 	else
 		peer = receive_response(dev, buf, src);
@@ -173,6 +225,59 @@ static void receive_handshake(struct wg_device *dev, uint32_t type,
 	peer->rx_bytes += len;
 	timers_any_authenticated_packet_received(peer);
 	timers_any_authenticated_packet_traversal(peer);
+}
+
+/* Queued for later when the device has a queue: data read in the same
+ * batch goes first. */
+static void queue_handshake(struct wg_device *dev, const uint8_t *buf,
+			    size_t len, const union endpoint *src)
+{
+	struct handshake_item *it;
+
+	if (dev->hsq_len == HANDSHAKE_QUEUE_LEN) {
+		device_count_drop(dev, DROP_HANDSHAKE_BACKLOG);
+		return;
+	}
+	it = &dev->hsq[(dev->hsq_head + dev->hsq_len++) % HANDSHAKE_QUEUE_LEN];
+	it->src = *src;
+	it->len = (uint32_t)len;
+	memcpy(it->buf, buf, len);
+}
+
+bool receive_handshakes(struct wg_device *dev, unsigned int budget)
+{
+	for (; dev->hsq_len && budget; budget--) {
+		struct handshake_item *it = &dev->hsq[dev->hsq_head];
+
+		dev->hsq_head = (dev->hsq_head + 1) % HANDSHAKE_QUEUE_LEN;
+		dev->hsq_len--;
+		/* The key may have gone since the message was queued. */
+		if (dev->static_identity.has_identity)
+			process_handshake(dev, it->buf, it->len, &it->src);
+		else
+			device_count_drop(dev, DROP_HANDSHAKE);
+	}
+	return dev->hsq_len != 0;
+}
+
+static void receive_handshake(struct wg_device *dev, uint32_t type,
+			      const uint8_t *buf, size_t len,
+			      const union endpoint *src)
+{
+	if (type == MESSAGE_HANDSHAKE_COOKIE) {
+		receive_cookie(dev, buf);
+		return;
+	}
+	if (!dev->static_identity.has_identity) {
+		device_count_drop(dev, DROP_HANDSHAKE);	/* no key yet */
+		return;
+	}
+	if (!admit_handshake(dev, buf, len, src))
+		return;
+	if (dev->hsq)
+		queue_handshake(dev, buf, len, src);
+	else
+		process_handshake(dev, buf, len, src);
 }
 
 /* The initiator rekeys just before the responder's keys would expire. */

@@ -23,7 +23,8 @@
  *   4 time     advance the clock by payload[0..1] * 100 ms, run timers
  *   5 rekey    A starts a new handshake
  * Flags: bit 0 vnet header on B's tun, bit 1 B under load (cookies), bit 2
- * no rx batch (each packet written at once).
+ * no rx batch (each packet written at once), bit 3 B queues handshakes as
+ * a lane does (done after each record).
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -300,14 +301,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rxb.n = 0;
 	B.dev.rxb = flags & 4 ? NULL : &rxb;
 	if (flags & 2)
-		for (int i = 0; i < HANDSHAKE_LOAD_LIMIT; i++)
-			receive_under_load(&B.dev, true);
+		receive_under_load(&B.dev, UNDER_LOAD_BACKLOG);
+	/* As in a lane: handshakes wait in the queue, done after the data. */
+	if ((flags & 8) && receive_queue_init(&B.dev) < 0)
+		abort();
 	last_len = 0;
 	gro_len = gro_seg = 0;
 	gro_on = 0;
-	while (fuzz_record(&in, &op, &p, &len))
+	while (fuzz_record(&in, &op, &p, &len)) {
 		run_op(op, p, len);
+		while (receive_handshakes(&B.dev, HANDSHAKE_BUDGET))
+			;
+	}
 	gro_deliver();
+	while (receive_handshakes(&B.dev, HANDSHAKE_BUDGET))
+		;
 	if (debug)
 		report();
 	device_free(&A.dev);

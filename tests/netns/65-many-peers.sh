@@ -13,7 +13,7 @@
 
 tl3_require "needs tunlaned (lanes, tunlane show)"
 SET_MAX=${TL_SET_MAX:-15}	# seconds; target on a quiet 2-core box: < 5
-SHOW_MAX=${TL_SHOW_MAX:-5}	# seconds; target: < 1
+SHOW_MAX=${TL_SHOW_MAX:-10}	# seconds; target: < 1
 
 # Two tunlaned with 2 lanes each (lane i talks to lane i of the peer).
 tl3_pair 2 2
