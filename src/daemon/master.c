@@ -24,6 +24,7 @@
 #include "crypto.h"
 #include "log.h"
 #include "master_uapi.h"
+#include "notify.h"
 #include "netlink.h"
 #include "noise.h"
 #include "offload.h"
@@ -149,6 +150,8 @@ static void master_become_lane(struct master *m, unsigned int i, int ctl_fd)
 	close(m->lane[i].ctl_fd);
 	if (m->opts.notify_fd >= 0)
 		close(m->opts.notify_fd);
+	if (m->opts.ready_fd >= 0)
+		close(m->opts.ready_fd);
 	close(m->uapi_fd);
 	close(m->sig_fd);
 	close(m->ep_fd);
@@ -367,6 +370,9 @@ int master_setup(struct master *m, const struct master_opts *opts)
 	if ((ret = master_epoll_add(m, m->sig_fd, &m->sig_fd)) < 0 ||
 	    (ret = master_epoll_add(m, m->uapi_fd, &m->uapi_fd)) < 0)
 		return ret;
+	if (opts->ready_fd >= 0 &&
+	    (ret = master_epoll_add(m, opts->ready_fd, &m->opts.ready_fd)) < 0)
+		return ret;
 	return 0;
 }
 
@@ -388,6 +394,30 @@ int master_start_lanes(struct master *m)
 	return 0;
 }
 
+/*
+ * Under systemd, `tunlane up` configures the interface from a child while
+ * we run in the foreground: one byte on the pipe means it is configured
+ * (ready), end-of-file without it means `up` failed and we stop.
+ */
+static void master_ready_event(struct master *m)
+{
+	char c;
+	ssize_t n = read(m->opts.ready_fd, &c, 1);
+
+	if (n < 0 && errno == EINTR)
+		return;
+	epoll_ctl(m->ep_fd, EPOLL_CTL_DEL, m->opts.ready_fd, NULL);
+	close(m->opts.ready_fd);
+	m->opts.ready_fd = -1;
+	if (n == 1) {
+		notify_ready(m->opts.ifname, m->opts.lanes);
+		return;
+	}
+	log_err("tunlane up could not configure %s, stopping", m->opts.ifname);
+	m->exit_code = 1;
+	m->stop = true;
+}
+
 int master_run(struct master *m)
 {
 	struct epoll_event evs[16];
@@ -401,6 +431,8 @@ int master_run(struct master *m)
 				master_handle_signal(m);
 			else if (evs[i].data.ptr == &m->uapi_fd)
 				master_uapi_accept(m);
+			else if (evs[i].data.ptr == &m->opts.ready_fd)
+				master_ready_event(m);
 			else
 				master_uapi_client_event(m, evs[i].data.ptr,
 							 evs[i].events);
@@ -410,6 +442,11 @@ int master_run(struct master *m)
 			master_check_alive(m);
 			next_check = clock_now() + NSEC_PER_SEC / 2;
 		}
+	}
+	/* Stopped before `tunlane up` said it was configured: it failed. */
+	if (m->opts.ready_fd >= 0 && !m->exit_code) {
+		log_err("%s stopped before it was configured", m->opts.ifname);
+		m->exit_code = 1;
 	}
 	return m->exit_code;
 }

@@ -21,6 +21,7 @@ struct master_opts {
 	struct lane_privs privs;
 	bool no_offload;		/* plain tun I/O, no vnet header */
 	int notify_fd;			/* daemonize pipe, -1 in the foreground */
+	int ready_fd;			/* tunlane up's "configured" pipe, or -1 */
 };
 
 struct lane_slot {

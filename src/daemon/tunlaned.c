@@ -22,12 +22,14 @@
 #include "log.h"
 #include "master.h"
 #include "noise.h"
+#include "notify.h"
 #include "version.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: tunlaned [-f|--foreground] [--lanes N] [--cpus LIST] "
-		   "[--user USER] [--no-offload] IFNAME\n");
+		   "[--user USER] [--no-offload] [--ready-fd FD] IFNAME\n"
+		   "       tunlaned -h|--help | -V|--version\n");
 }
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -64,6 +66,21 @@ static int parse_user(const char *s, struct lane_privs *p)
 	return 0;
 }
 
+/* An inherited pipe (from `tunlane up` under systemd) that must be open. */
+static int parse_fd(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v <= STDERR_FILENO || v > 65535 ||
+	    fcntl((int)v, F_GETFD) < 0)
+		return -EBADF;
+	fcntl((int)v, F_SETFD, FD_CLOEXEC);
+	return (int)v;
+}
+
 struct args {
 	bool foreground;
 	const char *lanes, *cpus, *user;
@@ -78,6 +95,7 @@ static int parse_args(int argc, char **argv, struct args *a,
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "no-offload", no_argument, NULL, 'o' },
+		{ "ready-fd", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -96,6 +114,10 @@ static int parse_args(int argc, char **argv, struct args *a,
 		case 'c': a->cpus = optarg; break;
 		case 'u': a->user = optarg; break;
 		case 'o': o->no_offload = true; break;
+		case 'r':
+			if ((o->ready_fd = parse_fd(optarg)) < 0)
+				return bad_usage("invalid --ready-fd \"%s\"", optarg);
+			break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("tunlaned %s\n", TUNLANE_VERSION); exit(0);
 		default: usage(stderr); return 2;
@@ -187,7 +209,7 @@ static void close_inherited_fds(void)
 int main(int argc, char **argv)
 {
 	static struct master m;
-	struct master_opts o = { 0 };
+	struct master_opts o = { .ready_fd = -1 };
 	struct args a = { 0 };
 	int ret, notify_fd = -1;
 	char prefix[IFNAMSIZ + 4];
@@ -230,7 +252,12 @@ int main(int argc, char **argv)
 		close(notify_fd);
 		m.opts.notify_fd = -1;
 	}
+	/* Run by a service manager directly (not through `tunlane up`): the
+	 * interface is ready once its lanes run; `tunlane up` configures it. */
+	if (a.foreground && o.ready_fd < 0)
+		notify_ready(o.ifname, o.lanes);
 	ret = master_run(&m);
+	notify_stopping();
 	master_teardown(&m);
 	log_info("stopped");
 	return ret;
