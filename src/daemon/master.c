@@ -214,8 +214,12 @@ static int master_spawn(struct master *m, unsigned int i)
 	s->respawn_at = 0;
 	m->stats->lane[i].pid = pid;
 	m->stats->lane[i].cpu = m->opts.cpus[i];
-	log_info("lane %u: started, pid %d, cpu %d, port %u", i, (int)pid,
-		 m->opts.cpus[i], m->stats->lane[i].listen_port);
+	if (m->ports_final)
+		log_info("lane %u: started, pid %d, cpu %d, UDP port %u", i, (int)pid,
+			 m->opts.cpus[i], m->stats->lane[i].listen_port);
+	else
+		log_info("lane %u: started, pid %d, cpu %d", i, (int)pid,
+			 m->opts.cpus[i]);
 	return 0;
 }
 
@@ -266,6 +270,8 @@ static void master_respawn_due(struct master *m)
 		if (!s->respawn_at || s->respawn_at > now)
 			continue;
 		m->stats->lane[i].restarts++;
+		log_warn("lane %u: respawning (restart %u)", i,
+			 m->stats->lane[i].restarts);
 		if (master_spawn(m, i) < 0)
 			s->respawn_at = now + RESPAWN_BACKOFF;
 	}
@@ -374,6 +380,19 @@ int master_setup(struct master *m, const struct master_opts *opts)
 	    (ret = master_epoll_add(m, opts->ready_fd, &m->opts.ready_fd)) < 0)
 		return ret;
 	return 0;
+}
+
+void master_log_ports(struct master *m)
+{
+	unsigned int n = m->opts.lanes;
+	uint16_t base = m->dev.listen_port;
+
+	m->ports_final = true;
+	if (n == 1)
+		log_info("listening on UDP port %u", base);
+	else
+		log_info("lanes 0-%u listening on UDP ports %u-%u (lane i on %u + i)",
+			 n - 1, base, base + n - 1, base);
 }
 
 int master_start_lanes(struct master *m)

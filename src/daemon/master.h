@@ -47,6 +47,7 @@ struct master {
 	ino_t sock_ino;
 	bool stop;
 	bool created;			/* the interface is ours to remove */
+	bool ports_final;		/* a "set" fixed the ports (logged) */
 	int exit_code;
 };
 
@@ -59,5 +60,8 @@ int master_start_lanes(struct master *m);
 /* Serves until told to stop; returns the process exit code. */
 int master_run(struct master *m);
 void master_teardown(struct master *m);
+/* Logs the UDP ports the lanes listen on, once a "set" made them final
+ * (before it they are temporary). */
+void master_log_ports(struct master *m);
 
 #endif

@@ -551,9 +551,11 @@ static int master_set(struct master *m, const char *req, size_t len)
 		for (unsigned int i = 0; i < m->opts.lanes; i++)
 			m->stats->lane[i].listen_port = base + i;
 	}
-	if (ret == 0)
+	if (ret == 0) {
 		ret = master_forward_set(m, &set, req, len, swap ? newfds : NULL);
-	else if (swap)
+		if (swap || !m->ports_final)
+			master_log_ports(m);
+	} else if (swap)
 		udp_close_all(newfds, m->opts.lanes);
 out:
 	uapi_set_free(&set);

@@ -171,7 +171,8 @@ static int daemonize(int *notify_fd)
 	_exit(1);
 }
 
-static void detach_stdio(void)
+/* A daemon keeps stderr only when it is the journal's stream. */
+static void detach_stdio(bool keep_stderr)
 {
 	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 
@@ -179,20 +180,25 @@ static void detach_stdio(void)
 		return;
 	dup2(fd, STDIN_FILENO);
 	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
+	if (!keep_stderr)
+		dup2(fd, STDERR_FILENO);
 	if (fd > STDERR_FILENO)
 		close(fd);
 }
 
 /* Descriptors a shell or service manager left open (fd 10, fd 255...)
- * would reach every lane: keep only stdin, stdout and stderr. Nothing is
- * passed to us on purpose; the daemonize pipe is made later. */
-static void close_inherited_fds(void)
+ * would reach every lane: keep only stdin, stdout and stderr, and
+ * the one pipe passed on purpose (--ready-fd, or -1). The daemonize pipe
+ * is made later. */
+static void close_inherited_fds(int keep)
 {
 	DIR *d;
 	struct dirent *e;
 
-	if (close_range(3, ~0U, 0) == 0)
+	if (keep < 0 && close_range(3, ~0U, 0) == 0)
+		return;
+	if (keep > STDERR_FILENO && (keep == 3 || close_range(3, (unsigned)keep - 1, 0) == 0) &&
+	    close_range((unsigned)keep + 1, ~0U, 0) == 0)
 		return;
 	d = opendir("/proc/self/fd");
 	if (!d)
@@ -200,10 +206,27 @@ static void close_inherited_fds(void)
 	while ((e = readdir(d))) {
 		int fd = atoi(e->d_name);
 
-		if (fd > STDERR_FILENO && fd != dirfd(d))
+		if (fd > STDERR_FILENO && fd != dirfd(d) && fd != keep)
 			close(fd);
 	}
 	closedir(d);
+}
+
+/*
+ * Where a daemon's logs go: stderr when it is systemd's journal stream,
+ * else syslog if something listens on /dev/log. With neither they would
+ * vanish, so say so once while stderr still reaches the user.
+ */
+static bool daemon_log_target(const char *ifname)
+{
+	if (log_stderr_is_journal())
+		return true;
+	if (access("/dev/log", W_OK) < 0)
+		fprintf(stderr, "tunlaned: %s: no /dev/log (syslog) and no journal: "
+			"logs will go nowhere; run tunlaned --foreground to see them\n",
+			ifname);
+	log_open("tunlaned", true);
+	return false;
 }
 
 int main(int argc, char **argv)
@@ -218,9 +241,9 @@ int main(int argc, char **argv)
 	 * would write to disk, and which others of our uid could read
 	 * through /proc or ptrace. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	close_inherited_fds();
 	if ((ret = parse_args(argc, argv, &a, &o)) != 0)
 		return ret;
+	close_inherited_fds(o.ready_fd);
 	snprintf(prefix, sizeof(prefix), "%s: ", o.ifname);
 	log_open("tunlaned", false);
 	log_set_prefix(prefix);
@@ -238,10 +261,8 @@ int main(int argc, char **argv)
 		master_teardown(&m);
 		return 1;
 	}
-	if (!a.foreground) {
-		log_open("tunlaned", true);
-		detach_stdio();
-	}
+	if (!a.foreground)
+		detach_stdio(daemon_log_target(o.ifname));
 	if (master_start_lanes(&m) < 0) {
 		master_teardown(&m);
 		return 1;
