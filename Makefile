@@ -153,6 +153,8 @@ install: all
 	sed 's|/usr/sbin/|$(SBINDIR)/|g' systemd/tunlane@.service \
 		>$(DESTDIR)$(UNITDIR)/tunlane@.service
 	install -m 0644 systemd/tunlane.target $(DESTDIR)$(UNITDIR)/
+	sed 's|/usr/sbin/|$(SBINDIR)/|g' systemd/tunlane-metrics.service \
+		>$(DESTDIR)$(UNITDIR)/tunlane-metrics.service
 	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/tunlane
 ifeq ($(DESTDIR),)
 	chmod 0700 $(SYSCONFDIR)/tunlane
@@ -167,7 +169,7 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libtunshare.so
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard man/*.8)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard man/*.5)))
-	rm -f $(DESTDIR)$(UNITDIR)/tunlane@.service $(DESTDIR)$(UNITDIR)/tunlane.target
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,tunlane@.service tunlane.target tunlane-metrics.service)
 
 clean:
 	rm -rf $(BUILD)
