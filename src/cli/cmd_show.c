@@ -17,6 +17,7 @@
 #include "defaults.h"
 #include "ipc.h"
 #include "prom.h"
+#include "privs.h"
 #include "stats.h"
 #include "subcommands.h"
 
@@ -376,6 +377,8 @@ int cmd_show(int argc, char **argv)
 	}
 	if (prom && (json || names))
 		return show_usage(stderr, 2);
+	if (privs_require_admin(prog) < 0)
+		return 1;
 	if (prom)	/* node_exporter's textfile collector format */
 		return prom_write(stdout, ifname) == 0 ? 0 : 1;
 	if (!ifname)

@@ -22,13 +22,16 @@
 
 #include "clock.h"
 #include "config.h"
+#include "cpulist.h"
 #include "crypto.h"
 #include "ipc.h"
 #include "netlink.h"
+#include "privs.h"
 #include "quick.h"
 #include "stale.h"
 #include "stats.h"
 #include "subcommands.h"
+#include "portprobe.h"
 
 #define UP_WAIT_LANES_MS 3000
 #define UP_WAIT_DAEMON_MS 5000
@@ -122,6 +125,25 @@ static int start_daemon(const struct config *c)
 	return 0;
 }
 
+/* Many number their tunnels 51820, 51821...: with lanes, one tunnel's
+ * lane 1 takes the next tunnel's port. Say which port and why. */
+static void port_in_use(const struct config *c)
+{
+	int busy = portprobe_busy(c->listen_port, c->lanes);
+	unsigned int last = c->listen_port + c->lanes - 1;
+
+	if (busy < 0)
+		fprintf(stderr, "%s: %s: a UDP port in %u-%u is in use\n", prog,
+			c->ifname, c->listen_port, last);
+	else if (c->lanes == 1)
+		fprintf(stderr, "%s: %s: UDP port %u is in use (ListenPort)\n", prog,
+			c->ifname, c->listen_port);
+	else
+		fprintf(stderr, "%s: %s: lane %d: UDP port %u is in use (Lanes = %u "
+			"needs %u-%u)\n", prog, c->ifname, busy,
+			c->listen_port + busy, c->lanes, c->listen_port, last);
+}
+
 static int apply_uapi(const struct config *c)
 {
 	char *req = NULL, *reply = NULL;
@@ -138,7 +160,9 @@ static int apply_uapi(const struct config *c)
 		crypto_wipe(reply, rlen);
 		free(reply);
 	}
-	if (ret < 0)
+	if (ret == -EADDRINUSE && c->has_listen_port)
+		port_in_use(c);
+	else if (ret < 0)
 		fprintf(stderr, "%s: %s: the daemon refused the configuration: %s\n",
 			prog, c->ifname, strerror(-ret));
 	return ret;
@@ -356,12 +380,29 @@ static int up_foreground(struct config *c, struct quick_state *st)
 	return report(c->ifname, "run tunlaned", -errno);
 }
 
+/* A lane pinned to a CPU we may not use would fail to pin and run
+ * anywhere: refuse, naming the CPU. */
+static int check_cpus(const struct config *c)
+{
+	char allowed[256];
+	int bad = cpulist_first_disallowed(c->cpus, c->n_cpus, allowed,
+					   sizeof(allowed));
+
+	if (bad < 0)
+		return 0;
+	fprintf(stderr, "%s: %s: CPUs names CPU %d, which this process may not "
+		"use (allowed: %s)\n", prog, c->path, bad, allowed);
+	return -EINVAL;
+}
+
 static int up(struct config *c)
 {
 	const char *notify = getenv("NOTIFY_SOCKET");
 	struct quick_state st = { 0 };
 	int ret;
 
+	if (c->n_cpus && check_cpus(c) < 0)
+		return 1;
 	if (stale_cleanup(c->ifname) > 0)
 		fprintf(stderr, "%s: %s: removed what a dead daemon left behind\n",
 			prog, c->ifname);
@@ -401,6 +442,8 @@ int cmd_up(int argc, char **argv)
 		fprintf(stderr, "Usage: %s up CONFIG|IFNAME\n", prog);
 		return 2;
 	}
+	if (privs_require_admin(prog) < 0)
+		return 1;
 	if (config_load(&c, argv[1], err, sizeof(err)) < 0) {
 		for (char *l = err, *nl; l; l = nl) {
 			if ((nl = strchr(l, '\n')))

@@ -16,11 +16,12 @@
 
 #include "crypto.h"
 #include "ipc.h"
-#include "messages.h"
 #include "stats.h"
-#include "uapi.h"
+#include "defaults.h"
 
 #define PROM_IFACES_MAX 256
+/* A session lives REJECT_AFTER_TIME (WireGuard whitepaper, section 6.1). */
+#define PROM_SESSION_SECONDS 180
 
 struct prom_iface {
 	char name[32];
@@ -174,8 +175,7 @@ static void prom_live_lanes(FILE *f, const struct prom_set *s)
 			continue;
 		for (uint32_t j = 0; j < pi->sp->lanes; j++)
 			live += pi->sp->lane[j].pid > 0 && pi->sp->lane[j].latest_handshake > 0 &&
-				now - pi->sp->lane[j].latest_handshake <
-					(int64_t)(REJECT_AFTER_TIME / NSEC_PER_SEC);
+				now - pi->sp->lane[j].latest_handshake < PROM_SESSION_SECONDS;
 		crypto_key_to_base64(key, pi->dev.peers[0].public_key);
 		fprintf(f, "tunlane_peer_live_lanes{interface=\"%s\",public_key=\"%s\"} %u\n",
 			pi->name, key, live);

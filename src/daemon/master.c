@@ -170,6 +170,10 @@ static void master_become_lane(struct master *m, unsigned int i, int ctl_fd)
 	dev->udp_family = m->udp_family;
 	dev->stats = &m->stats->lane[i];
 	ret = lane_drop_privileges(&m->opts.privs, m->opts.cpus[i]);
+	if (ret == -EXDEV) {	/* runs, but unpinned: never claim a CPU */
+		dev->stats->cpu = -1;
+		ret = 0;
+	}
 	if (ret < 0) {
 		log_err("cannot drop privileges: %s", strerror(-ret));
 		_exit(LANE_EXIT_ERROR);
@@ -195,6 +199,8 @@ static int master_spawn(struct master *m, unsigned int i)
 	s->ctl_fd = sv[0];
 	/* A stopped lane must not block the master in send(). */
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &ctl_timeout, sizeof(ctl_timeout));
+	/* Before the fork: a lane that fails to pin itself sets -1 here. */
+	m->stats->lane[i].cpu = m->opts.cpus[i];
 	pid = fork();
 	if (pid < 0) {
 		close(sv[0]);
@@ -213,7 +219,6 @@ static int master_spawn(struct master *m, unsigned int i)
 		log_debug("lane %u: cannot set XPS for CPU %d", i, m->opts.cpus[i]);
 	s->respawn_at = 0;
 	m->stats->lane[i].pid = pid;
-	m->stats->lane[i].cpu = m->opts.cpus[i];
 	if (m->ports_final)
 		log_info("lane %u: started, pid %d, cpu %d, UDP port %u", i, (int)pid,
 			 m->opts.cpus[i], m->stats->lane[i].listen_port);

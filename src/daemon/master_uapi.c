@@ -23,6 +23,7 @@
 #include "crypto.h"
 #include "ctl.h"
 #include "log.h"
+#include "portprobe.h"
 #include "uapi.h"
 #include "udp.h"
 
@@ -464,13 +465,18 @@ static int master_prepare_sockets(struct master *m, const struct uapi_set *set,
 				  int *newfds, uint16_t *base)
 {
 	uint32_t mark = set->has_fwmark ? set->fwmark : m->dev.fwmark;
-	int fam, ret;
+	int fam, ret, busy;
 
 	ret = udp_open_lanes(newfds, m->opts.lanes, set->listen_port, mark,
 			     base, &fam);
-	if (ret < 0)
-		log_warn("cannot listen on port %u: %s", set->listen_port,
-			 strerror(-ret));
+	if (ret == -EADDRINUSE && (busy = portprobe_busy(set->listen_port,
+							m->opts.lanes)) >= 0)
+		log_warn("lane %d: UDP port %u is in use (Lanes = %u needs %u-%u)",
+			 busy, set->listen_port + busy, m->opts.lanes,
+			 set->listen_port, set->listen_port + m->opts.lanes - 1);
+	else if (ret < 0)
+		log_warn("cannot listen on UDP ports %u-%u: %s", set->listen_port,
+			 set->listen_port + m->opts.lanes - 1, strerror(-ret));
 	return ret;
 }
 

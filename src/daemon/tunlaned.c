@@ -22,6 +22,7 @@
 #include "log.h"
 #include "master.h"
 #include "noise.h"
+#include "privs.h"
 #include "notify.h"
 #include "version.h"
 
@@ -84,7 +85,23 @@ static int parse_fd(const char *s)
 struct args {
 	bool foreground;
 	const char *lanes, *cpus, *user;
+	/* Where each came from, for the error: "--lanes" or "TUNLANE_LANES". */
+	const char *lanes_from, *cpus_from, *user_from;
 };
+
+/* Every CPU of --cpus must be one this process may use: a lane pinned to
+ * another fails to pin and would run anywhere. */
+static int check_cpus(const struct args *a, const int *cpus, int n)
+{
+	char allowed[256], msg[384];
+	int bad = cpulist_first_disallowed(cpus, n, allowed, sizeof(allowed));
+
+	if (bad < 0)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s \"%%s\" names CPU %d, which this process "
+		 "may not use (allowed: %s)", a->cpus_from, bad, allowed);
+	return bad_usage(msg, a->cpus);
+}
 
 static int parse_args(int argc, char **argv, struct args *a,
 		      struct master_opts *o)
@@ -105,14 +122,17 @@ static int parse_args(int argc, char **argv, struct args *a,
 	a->lanes = getenv("TUNLANE_LANES");
 	a->cpus = getenv("TUNLANE_CPUS");
 	a->user = getenv("TUNLANE_USER");
+	a->lanes_from = "TUNLANE_LANES";
+	a->cpus_from = "TUNLANE_CPUS";
+	a->user_from = "TUNLANE_USER";
 	o->no_offload = getenv("TUNLANE_OFFLOAD") &&
 			!strcmp(getenv("TUNLANE_OFFLOAD"), "off");
 	while ((c = getopt_long(argc, argv, "fhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': a->foreground = true; break;
-		case 'l': a->lanes = optarg; break;
-		case 'c': a->cpus = optarg; break;
-		case 'u': a->user = optarg; break;
+		case 'l': a->lanes = optarg; a->lanes_from = "--lanes"; break;
+		case 'c': a->cpus = optarg; a->cpus_from = "--cpus"; break;
+		case 'u': a->user = optarg; a->user_from = "--user"; break;
 		case 'o': o->no_offload = true; break;
 		case 'r':
 			if ((o->ready_fd = parse_fd(optarg)) < 0)
@@ -131,11 +151,20 @@ static int parse_args(int argc, char **argv, struct args *a,
 		return bad_usage("invalid interface name \"%s\"", o->ifname);
 	o->lanes = 1;
 	if (a->lanes && parse_lanes(a->lanes, &o->lanes) < 0)
-		return bad_usage("invalid lane count \"%s\" (1-256)", a->lanes);
+		return bad_usage(!strcmp(a->lanes_from, "--lanes") ?
+				 "invalid --lanes \"%s\" (1-256)" :
+				 "invalid TUNLANE_LANES \"%s\" (1-256)", a->lanes);
 	if (a->cpus && (ncpus = cpulist_parse(a->cpus, cpus, LANES_MAX)) < 0)
-		return bad_usage("invalid CPU list \"%s\"", a->cpus);
+		return bad_usage(!strcmp(a->cpus_from, "--cpus") ?
+				 "invalid --cpus \"%s\" (a CPU list such as 0-3,6)" :
+				 "invalid TUNLANE_CPUS \"%s\" (a CPU list such as 0-3,6)",
+				 a->cpus);
+	if (ncpus > 0 && check_cpus(a, cpus, ncpus))
+		return 2;
 	if (a->user && parse_user(a->user, &o->privs) < 0)
-		return bad_usage("unknown user \"%s\"", a->user);
+		return bad_usage(!strcmp(a->user_from, "--user") ?
+				 "unknown --user \"%s\"" : "unknown TUNLANE_USER \"%s\"",
+				 a->user);
 	/* Without capabilities a root lane still owns every root file, so
 	 * lanes run as nobody unless told otherwise (--user root keeps it). */
 	if (!a->user && geteuid() == 0 && parse_user(LANE_DEFAULT_USER, &o->privs) < 0)
@@ -244,6 +273,8 @@ int main(int argc, char **argv)
 	if ((ret = parse_args(argc, argv, &a, &o)) != 0)
 		return ret;
 	close_inherited_fds(o.ready_fd);
+	if (privs_require_admin("tunlaned") < 0)
+		return 1;
 	snprintf(prefix, sizeof(prefix), "%s: ", o.ifname);
 	log_open("tunlaned", false);
 	log_set_prefix(prefix);
