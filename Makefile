@@ -8,6 +8,7 @@ LIBDIR ?= $(PREFIX)/lib
 MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 LANE_USER ?= tunlane
 RUNSTATEDIR ?= /var/run
 CC ?= cc
@@ -155,6 +156,10 @@ install: all
 	install -m 0644 systemd/tunlane.target $(DESTDIR)$(UNITDIR)/
 	sed 's|/usr/sbin/|$(SBINDIR)/|g' systemd/tunlane-metrics.service \
 		>$(DESTDIR)$(UNITDIR)/tunlane-metrics.service
+	install -d $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0644 completion/tunlane.bash $(DESTDIR)$(COMPLETIONDIR)/tunlane
+	ln -sf tunlane $(DESTDIR)$(COMPLETIONDIR)/tunlaned
+	ln -sf tunlane $(DESTDIR)$(COMPLETIONDIR)/tunshare
 	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/tunlane
 ifeq ($(DESTDIR),)
 	chmod 0700 $(SYSCONFDIR)/tunlane
@@ -170,6 +175,7 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard man/*.8)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard man/*.5)))
 	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,tunlane@.service tunlane.target tunlane-metrics.service)
+	rm -f $(addprefix $(DESTDIR)$(COMPLETIONDIR)/,tunlane tunlaned tunshare)
 
 clean:
 	rm -rf $(BUILD)
