@@ -314,6 +314,9 @@ static int cmd_run(int argc, char **argv)
 	if ((ret = run_check(&c, &o)))
 		return ret;
 	ts_log_dev = c.dev;
+	/* A closed stderr (a pipe whose reader went away) must not kill the
+	 * supervisor, and with it every lane: writes just fail (EPIPE). */
+	signal(SIGPIPE, SIG_IGN);
 	return ts_run(&c) < 0 ? 1 : 0;
 }
 
