@@ -177,10 +177,24 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,tunlane@.service tunlane.target tunlane-metrics.service)
 	rm -f $(addprefix $(DESTDIR)$(COMPLETIONDIR)/,tunlane tunlaned tunshare)
 
+# The Debian package, built from a copy of the tree in $(BUILD)/deb so the
+# source tree stays clean; the .deb lands in $(BUILD)/deb.
+DEB_DIR := $(BUILD)/deb
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/tunlane
+	tar --exclude=./$(BUILD) --exclude=./.git --exclude=./build -cf - . | \
+		tar -C $(DEB_DIR)/tunlane -xf -
+	# (Without our variables: the package's own "make clean" must not
+	# see a BUILD= given here, which would name this tree's build.)
+	cd $(DEB_DIR)/tunlane && env -u BUILD -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		DEB_BUILD_OPTIONS="parallel=$$(nproc) $$DEB_BUILD_OPTIONS" \
+		dpkg-buildpackage -b -us -uc
+	@ls $(DEB_DIR)/tunlane_*.deb
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all unit deps check demo install uninstall clean
+.PHONY: all unit deps check demo install uninstall deb clean
 .SECONDARY:
 
 -include $(wildcard $(foreach l,$(LAYERS),$(BUILD)/$(l)/*.d) $(BUILD)/tests/*.d)
