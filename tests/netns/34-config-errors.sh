@@ -145,7 +145,7 @@ log "tunlane down of an unknown interface: exit 1, '$(cat "$TL_TMP/err")'"
 newconf
 { iface; echo "Bogus = 1"; echo "MTU = 1"; peer "" "10.9.0.2/32, junk"; } | writeconf
 up_fails 1 "tunlane: $CF:5: unknown key \"Bogus\" in [Interface]
-tunlane: $CF:6: invalid MTU \"1\"
+tunlane: $CF:6: invalid MTU \"1\" (576-65535)
 tunlane: $CF:10: invalid AllowedIPs \"junk\"" "three problems in one file"
 
 # --- a failing PostUp undoes the up ------------------------------------------

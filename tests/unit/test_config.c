@@ -768,7 +768,7 @@ static void test_all_errors(void **state)
 	path_of(path, sizeof(path), "tl0.conf");
 	snprintf(want, sizeof(want),
 		 "%1$s:3: unknown key \"Foo\" in [Interface]\n"
-		 "%1$s:4: invalid ListenPort \"x\"\n"
+		 "%1$s:4: invalid ListenPort \"x\" (1-65535)\n"
 		 "%1$s:5: unknown section \"[Bogus]\"\n"
 		 "%1$s:9: invalid AllowedIPs \"junk\"\n"
 		 "%1$s:10: invalid Endpoint \"1.2.3.4\"", path);
