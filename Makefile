@@ -7,6 +7,9 @@ SBINDIR ?= $(PREFIX)/sbin
 LIBDIR ?= $(PREFIX)/lib
 MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+LANE_USER ?= tunlane
 RUNSTATEDIR ?= /var/run
 CC ?= cc
 CPPCHECK ?= cppcheck
@@ -23,6 +26,7 @@ CFLAGS += -Werror
 endif
 LDLIBS_CRYPTO ?= $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcrypto)
 LDLIBS_MNL ?= $(shell $(PKG_CONFIG) --libs libmnl 2>/dev/null || echo -lmnl)
+LDLIBS_SYSTEMD ?= $(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null || echo -lsystemd)
 LDLIBS += $(LDLIBS_CRYPTO) $(LDLIBS_MNL)
 
 ifeq ($(V),1)
@@ -70,7 +74,7 @@ $(foreach l,$(LAYERS),$(eval $(call layer_rules,$(l))))
 $(BUILD)/tunlaned: $(BUILD)/daemon/tunlaned.o $(BUILD)/libdaemon.a \
 		   $(BUILD)/libwg.a $(BUILD)/liboffload.a $(BUILD)/liblib.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LDLIBS_SYSTEMD)
 
 $(BUILD)/tunlane: $(BUILD)/cli/tunlane.o $(BUILD)/libcli.a $(BUILD)/liblib.a
 	@$(if $(Q),echo "  LD      $@")
@@ -116,7 +120,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(ARCHIVES)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) $(INC_daemon) -Isrc/cli -Itests/unit $(LDFLAGS) -o $@ $< \
 		$(BUILD)/libdaemon.a $(BUILD)/libcli.a $(BUILD)/libwg.a \
-		$(BUILD)/liboffload.a $(BUILD)/liblib.a -lcmocka $(LDLIBS)
+		$(BUILD)/liboffload.a $(BUILD)/liblib.a -lcmocka $(LDLIBS) $(LDLIBS_SYSTEMD)
 
 # tunshare's pure parts, outside the layers.
 TS_UNIT_OBJ := $(addprefix $(BUILD)/ts/,ts_pool.o ts_clients.o ts_subst.o)
@@ -160,6 +164,8 @@ check: deps all unit san
 demo: deps all
 	$(Q)scripts/demo
 
+# The lanes' system user and /etc/tunlane are created only on a real
+# install (no DESTDIR): a staged install (packaging) does that in postinst.
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 $(BINS) $(DESTDIR)$(SBINDIR)/
@@ -168,11 +174,51 @@ install: all
 	install -m 0644 $(BUILD)/libtunshare.so $(DESTDIR)$(LIBDIR)/
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/sbin/|$(SBINDIR)/|g' systemd/tunlane@.service \
+		>$(DESTDIR)$(UNITDIR)/tunlane@.service
+	install -m 0644 systemd/tunlane.target $(DESTDIR)$(UNITDIR)/
+	sed 's|/usr/sbin/|$(SBINDIR)/|g' systemd/tunlane-metrics.service \
+		>$(DESTDIR)$(UNITDIR)/tunlane-metrics.service
+	install -d $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0644 completion/tunlane.bash $(DESTDIR)$(COMPLETIONDIR)/tunlane
+	ln -sf tunlane $(DESTDIR)$(COMPLETIONDIR)/tunlaned
+	ln -sf tunlane $(DESTDIR)$(COMPLETIONDIR)/tunshare
+	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/tunlane
+ifeq ($(DESTDIR),)
+	chmod 0700 $(SYSCONFDIR)/tunlane
+	id -u $(LANE_USER) >/dev/null 2>&1 || useradd --system --no-create-home \
+		--home-dir /nonexistent --shell /usr/sbin/nologin $(LANE_USER)
+	-[ -d /run/systemd/system ] && systemctl daemon-reload
+endif
+
+# Leaves /etc/tunlane (your configurations) and the $(LANE_USER) user.
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,tunlaned tunlane tunshare)
+	rm -f $(DESTDIR)$(LIBDIR)/libtunshare.so
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard man/*.8)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard man/*.5)))
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,tunlane@.service tunlane.target tunlane-metrics.service)
+	rm -f $(addprefix $(DESTDIR)$(COMPLETIONDIR)/,tunlane tunlaned tunshare)
+
+# The Debian package, built from a copy of the tree in $(BUILD)/deb so the
+# source tree stays clean; the .deb lands in $(BUILD)/deb.
+DEB_DIR := $(BUILD)/deb
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/tunlane
+	tar --exclude=./$(BUILD) --exclude=./.git --exclude=./build -cf - . | \
+		tar -C $(DEB_DIR)/tunlane -xf -
+	# (Without our variables: the package's own "make clean" must not
+	# see a BUILD= given here, which would name this tree's build.)
+	cd $(DEB_DIR)/tunlane && env -u BUILD -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		DEB_BUILD_OPTIONS="parallel=$$(nproc) $$DEB_BUILD_OPTIONS" \
+		dpkg-buildpackage -b -us -uc
+	@ls $(DEB_DIR)/tunlane_*.deb
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all unit deps check analyze demo install clean bench-forged
+.PHONY: all unit deps check analyze demo install uninstall deb clean bench-forged
 .SECONDARY:
 
 -include $(wildcard $(foreach l,$(LAYERS),$(BUILD)/$(l)/*.d) $(BUILD)/tests/*.d)

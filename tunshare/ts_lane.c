@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +123,7 @@ int ts_lanes_prepare(const struct ts_conf *c, struct ts_lane *lanes,
 
 		memset(l, 0, sizeof(*l));
 		l->idx = i;
+		l->out_fd = -1;
 		l->qfd = qfds[i];
 		l->cpu = c->cpus[i];
 		l->port = c->base_port ? c->base_port + (int)i : -1;
@@ -155,21 +157,28 @@ void ts_lanes_free(struct ts_lane *lanes, unsigned int n)
 	}
 }
 
+/* 126 or 127, as a shell says it could not run a command: the
+ * supervisor then stops instead of restarting it for ever. */
 static void __attribute__((noreturn))
 child_fail(const struct ts_lane *l, const char *what, int err)
 {
 	ts_log("lane %u: %s: %s", l->idx, what, strerror(err));
-	_exit(127);
+	_exit(err == ENOENT ? TS_EXIT_NOT_FOUND : TS_EXIT_CANNOT_EXEC);
 }
 
 /* The child: pin, keep its queue open across exec, drop privileges, arm the parent-death signal, restore
  * the signal mask, exec. */
 static void __attribute__((noreturn))
 lane_exec(const struct ts_conf *c, const struct ts_lane *l,
-	  const sigset_t *mask, pid_t parent)
+	  const sigset_t *mask, pid_t parent, int out)
 {
 	cpu_set_t set;
 
+	/* Its stdout and stderr go through the supervisor, which prefixes
+	 * each line with the lane. */
+	if (dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0)
+		_exit(TS_EXIT_CANNOT_EXEC);
+	close(out);
 	/* Its own process group: a terminal's ^C reaches the supervisor
 	 * only, which then stops the lanes in order. */
 	setpgid(0, 0);
@@ -192,6 +201,8 @@ lane_exec(const struct ts_conf *c, const struct ts_lane *l,
 	if (getppid() != parent)
 		_exit(1);
 	sigprocmask(SIG_SETMASK, mask, NULL);
+	/* The supervisor ignores SIGPIPE; the program gets the default. */
+	signal(SIGPIPE, SIG_DFL);
 	execvpe(l->argv[0], l->argv, l->envp);
 	child_fail(l, l->argv[0], errno);
 }
@@ -200,21 +211,35 @@ int ts_lane_spawn(const struct ts_conf *c, struct ts_lane *l,
 		  const sigset_t *childmask)
 {
 	pid_t parent = getpid(), pid;
-	int ret;
+	int ret, p[2];
 
+	/* What the last copy left unread (it may have had a child that kept
+	 * the pipe) goes out now, before the new copy's lines. */
+	ts_lane_output(l);
+	ts_lane_output_close(l);
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
 	/* Attached again only now: while no lane ran, its flows went to
 	 * the others instead of into a queue nobody reads. */
-	if (!c->server && (ret = ts_dev_queue(l->qfd, true)) < 0)
+	if (!c->server && (ret = ts_dev_queue(l->qfd, true)) < 0) {
+		close(p[0]);
+		close(p[1]);
 		return ret;
+	}
 	pid = fork();
 	if (pid < 0) {
 		ret = -errno;
+		close(p[0]);
+		close(p[1]);
 		if (!c->server)
 			ts_dev_queue(l->qfd, false);
 		return ret;
 	}
 	if (pid == 0)
-		lane_exec(c, l, childmask, parent);
+		lane_exec(c, l, childmask, parent, p[1]);
+	close(p[1]);
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	l->out_fd = p[0];
 	l->pid = pid;
 	l->starts++;
 	l->started_ms = ts_now_ms();
@@ -227,4 +252,56 @@ int ts_lane_spawn(const struct ts_conf *c, struct ts_lane *l,
 		ts_log("lane %u started: pid %d, cpu %d", l->idx, (int)pid,
 		       l->cpu);
 	return 0;
+}
+
+/* One line at most TS_OUT_LINE long, with the lane in front; on a broken
+ * stderr the write fails (EPIPE, SIGPIPE being ignored) and is dropped. */
+static void lane_emit(const struct ts_lane *l, const char *line, size_t len)
+{
+	fprintf(stderr, "lane %u: %.*s\n", l->idx, (int)len, line);
+}
+
+static void lane_output_lines(struct ts_lane *l)
+{
+	char *nl;
+
+	while ((nl = memchr(l->out_buf, '\n', l->out_len))) {
+		size_t n = (size_t)(nl - l->out_buf);
+
+		lane_emit(l, l->out_buf, n);
+		memmove(l->out_buf, nl + 1, l->out_len - n - 1);
+		l->out_len -= n + 1;
+	}
+	if (l->out_len == sizeof(l->out_buf)) {
+		lane_emit(l, l->out_buf, l->out_len);
+		l->out_len = 0;
+	}
+}
+
+void ts_lane_output(struct ts_lane *l)
+{
+	for (int reads = 0; l->out_fd >= 0 && reads < 16; reads++) {
+		ssize_t n = read(l->out_fd, l->out_buf + l->out_len,
+				 sizeof(l->out_buf) - l->out_len);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			ts_lane_output_close(l);
+			return;
+		}
+		l->out_len += (size_t)n;
+		lane_output_lines(l);
+	}
+}
+
+void ts_lane_output_close(struct ts_lane *l)
+{
+	if (l->out_fd < 0)
+		return;
+	close(l->out_fd);
+	l->out_fd = -1;
+	if (l->out_len)
+		lane_emit(l, l->out_buf, l->out_len);
+	l->out_len = 0;
 }

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -19,6 +20,7 @@
 #define BACKOFF_MAX_MS 5000
 #define STABLE_MS 30000		/* uptime after which the backoff resets */
 #define STOP_GRACE_MS 5000	/* from SIGTERM to SIGKILL */
+#define CANNOT_START_MS 5000	/* 126/127 this soon: the command cannot run */
 
 struct ts_sup {
 	const struct ts_conf *c;
@@ -26,6 +28,7 @@ struct ts_sup {
 	sigset_t childmask;	/* the mask we started with, for the lanes */
 	int sfd;
 	int stopping;		/* SIGTERM/SIGINT seen: 1, a second one: 2 */
+	bool failed;		/* a lane's command could not start */
 };
 
 uint64_t ts_now_ms(void)
@@ -64,6 +67,18 @@ static void lane_exited(struct ts_sup *s, struct ts_lane *l, int status)
 		       strerror(-ret));
 	if (s->stopping) {
 		ts_log("lane %u (pid %d) %s", l->idx, pid, what);
+		return;
+	}
+	/* Restarting a command that cannot run would loop for ever. */
+	if (WIFEXITED(status) && up < CANNOT_START_MS &&
+	    (WEXITSTATUS(status) == TS_EXIT_NOT_FOUND ||
+	     WEXITSTATUS(status) == TS_EXIT_CANNOT_EXEC)) {
+		ts_log("lane %u (pid %d) %s: %s cannot be run (%s); stopping", l->idx,
+		       pid, what, l->argv[0], WEXITSTATUS(status) == TS_EXIT_NOT_FOUND ?
+		       "not found, or a file it needs is missing" :
+		       "not executable, or it could not start");
+		s->failed = true;
+		s->stopping = 1;
 		return;
 	}
 	/* A lane that ran a while failed for a new reason: restart quickly. */
@@ -143,13 +158,24 @@ static int start_due(struct ts_sup *s)
 	return next == UINT64_MAX ? -1 : (int)(next - now);
 }
 
+/* Signals, and the lanes' output pipes. */
 static int wait_signals(struct ts_sup *s, int timeout)
 {
-	struct pollfd p = { .fd = s->sfd, .events = POLLIN };
+	struct pollfd p[TS_MAX_LANES + 1] = { { .fd = s->sfd, .events = POLLIN } };
+	struct ts_lane *of[TS_MAX_LANES + 1] = { NULL };
+	nfds_t n = 1;
 
-	if (poll(&p, 1, timeout) < 0)
+	for (unsigned int i = 0; i < s->c->lanes; i++)
+		if (s->lanes[i].out_fd >= 0) {
+			p[n] = (struct pollfd){ .fd = s->lanes[i].out_fd, .events = POLLIN };
+			of[n++] = &s->lanes[i];
+		}
+	if (poll(p, n, timeout) < 0)
 		return errno == EINTR ? 0 : -errno;
-	if (p.revents & POLLIN)
+	for (nfds_t i = 1; i < n; i++)
+		if (p[i].revents)
+			ts_lane_output(of[i]);
+	if (p[0].revents & POLLIN)
 		on_signals(s);
 	return 0;
 }
@@ -217,7 +243,7 @@ static int supervise(struct ts_sup *s)
 	while (!s->stopping && ret == 0)
 		ret = wait_signals(s, start_due(s));
 	stop_lanes(s);
-	return ret;
+	return ret ? ret : s->failed ? -ENOEXEC : 0;
 }
 
 static void close_queues(int *qfds, unsigned int n)
@@ -298,6 +324,10 @@ int ts_run(const struct ts_conf *c)
 		ts_log("cannot write the state file: %s", strerror(-ret));
 	if (!ret)
 		ret = supervise(&s);
+	for (unsigned int i = 0; i < c->lanes; i++) {
+		ts_lane_output(&s.lanes[i]);
+		ts_lane_output_close(&s.lanes[i]);
+	}
 	ts_state_remove(c->dev);
 	ts_lanes_free(s.lanes, c->lanes);
 out_device:

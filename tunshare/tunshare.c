@@ -18,8 +18,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "version.h"
 
 #ifndef TS_LIBDIR
 #define TS_LIBDIR "/usr/local/lib"
@@ -30,7 +33,8 @@
 	"[--base-port P] [--address CIDR]... [--route CIDR]... [--mtu M] " \
 	"[--user U] [--preload LIB] [--server [ADDR:]PORT --pool CIDR] " \
 	"-- CMD [ARGS...]\n" \
-	"       tunshare show --dev NAME\n"
+	"       tunshare show --dev NAME\n" \
+	"       tunshare -h|--help | -V|--version\n"
 
 const char *ts_log_dev = "";
 
@@ -310,6 +314,9 @@ static int cmd_run(int argc, char **argv)
 	if ((ret = run_check(&c, &o)))
 		return ret;
 	ts_log_dev = c.dev;
+	/* A closed stderr (a pipe whose reader went away) must not kill the
+	 * supervisor, and with it every lane: writes just fail (EPIPE). */
+	signal(SIGPIPE, SIG_IGN);
 	return ts_run(&c) < 0 ? 1 : 0;
 }
 
@@ -334,11 +341,22 @@ static int cmd_show(int argc, char **argv)
 	return ts_show(dev) < 0 ? 1 : 0;
 }
 
+static bool is_help(const char *a)
+{
+	return !strcmp(a, "-h") || !strcmp(a, "--help") || !strcmp(a, "help");
+}
+
 int main(int argc, char **argv)
 {
-	if (argc >= 2 && (!strcmp(argv[1], "-h") ||
-			  !strcmp(argv[1], "--help"))) {
+	/* "tunshare --help", "tunshare help run", "tunshare run --help". */
+	if ((argc >= 2 && is_help(argv[1])) ||
+	    (argc >= 3 && (!strcmp(argv[1], "run") || !strcmp(argv[1], "show")) &&
+	     (!strcmp(argv[2], "-h") || !strcmp(argv[2], "--help")))) {
 		fputs(USAGE, stdout);
+		return 0;
+	}
+	if (argc >= 2 && (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version"))) {
+		printf("tunshare %s\n", TUNLANE_VERSION);
 		return 0;
 	}
 	if (argc >= 2 && !strcmp(argv[1], "run"))

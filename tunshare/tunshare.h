@@ -40,6 +40,12 @@ struct ts_pool {
 	uint32_t net, first, size;
 	unsigned int prefix;
 };
+/* A lane's output is passed on line by line, "lane N: " in front; a
+ * longer line is cut at this length. */
+#define TS_OUT_LINE 1024
+/* Exit statuses of a command that could not start (as a shell uses). */
+#define TS_EXIT_CANNOT_EXEC 126
+#define TS_EXIT_NOT_FOUND 127
 
 struct ts_conf {
 	char dev[IFNAMSIZ];
@@ -77,6 +83,9 @@ struct ts_lane {
 	uint64_t due_ms;		/* next start; 0: none pending */
 	unsigned int backoff_ms;
 	int udp_fd;			/* server mode: the lane's socket */
+	int out_fd;			/* its stdout+stderr pipe, -1: none */
+	size_t out_len;			/* a partial line in out_buf */
+	char out_buf[TS_OUT_LINE];
 	char **argv;			/* with {lane}, {port}, {cpu} replaced */
 	char **envp;
 };
@@ -112,6 +121,10 @@ char *ts_subst(const char *arg, const struct ts_var *vars, unsigned int n);
 /* Forks and execs one lane; the child never returns. */
 int ts_lane_spawn(const struct ts_conf *c, struct ts_lane *l,
 		  const sigset_t *childmask);
+
+/* Passes on what a lane wrote (readable out_fd); closes it at EOF. */
+void ts_lane_output(struct ts_lane *l);
+void ts_lane_output_close(struct ts_lane *l);
 
 /* ts_run.c */
 int ts_run(const struct ts_conf *c);

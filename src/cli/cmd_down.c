@@ -17,6 +17,7 @@
 #include "ipc.h"
 #include "netlink.h"
 #include "quick.h"
+#include "privs.h"
 #include "stale.h"
 #include "stats.h"
 #include "subcommands.h"
@@ -169,6 +170,8 @@ int cmd_down(int argc, char **argv)
 		fprintf(stderr, "Usage: %s down IFNAME|CONFIG\n", prog);
 		return 2;
 	}
+	if (privs_require_admin(prog) < 0)
+		return 1;
 	pid = master_pid(ifname);
 	if (pid <= 0 && stale_cleanup(ifname) > 0) {
 		fprintf(stderr, "%s: %s: removed what a dead daemon left behind\n",

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* genkey, genpsk and pubkey, byte-compatible with wg(8). */
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,12 +20,16 @@ static int print_key(const uint8_t key[32])
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
 }
 
+/* 0 to go on; otherwise the exit code (--help: usage on stdout, 0). */
 static int no_args(int argc, char **argv)
 {
+	bool help = argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"));
+
 	if (argc == 1)
 		return 0;
-	fprintf(stderr, "Usage: %s %s\n", prog, argv[0]);
-	return 2;
+	fprintf(help ? stdout : stderr, "Usage: %s %s%s\n", prog, argv[0],
+		!strcmp(argv[0], "pubkey") ? " < private.key" : "");
+	return help ? -1 : 2;
 }
 
 /* Warn like wg when the key goes into a file others can read. */
@@ -44,7 +49,7 @@ static int gen(int argc, char **argv, int is_private)
 	int ret;
 
 	if ((ret = no_args(argc, argv)))
-		return ret;
+		return ret < 0 ? 0 : ret;
 	check_umask();
 	ret = is_private ? crypto_x25519_genkey(key) : crypto_random(key, 32);
 	if (ret < 0) {
@@ -74,7 +79,7 @@ int cmd_pubkey(int argc, char **argv)
 	int ret = 1;
 
 	if ((ret = no_args(argc, argv)))
-		return ret;
+		return ret < 0 ? 0 : ret;
 	n = fread(line, 1, sizeof(line) - 1, stdin);
 	line[n] = '\0';
 	/* Accept surrounding whitespace, as `wg pubkey` does. */

@@ -16,6 +16,8 @@
 #include "crypto.h"
 #include "defaults.h"
 #include "ipc.h"
+#include "prom.h"
+#include "privs.h"
 #include "stats.h"
 #include "subcommands.h"
 
@@ -349,19 +351,21 @@ static int show_all(bool json, bool names_only)
 
 static int show_usage(FILE *f, int code)
 {
-	fprintf(f, "Usage: %s show [IFNAME|all|interfaces] [--json]\n", prog);
+	fprintf(f, "Usage: %s show [IFNAME|all|interfaces] [--json|--prometheus]\n", prog);
 	return code;
 }
 
 int cmd_show(int argc, char **argv)
 {
 	const char *ifname = NULL;
-	bool json = false, names = false;
+	bool json = false, names = false, prom = false;
 	int ret;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = true;
+		else if (!strcmp(argv[i], "--prometheus"))
+			prom = true;
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
 			return show_usage(stdout, 0);
 		else if (ifname || names || argv[i][0] == '-')
@@ -371,6 +375,12 @@ int cmd_show(int argc, char **argv)
 		else if (strcmp(argv[i], "all"))
 			ifname = argv[i];
 	}
+	if (prom && (json || names))
+		return show_usage(stderr, 2);
+	if (privs_require_admin(prog) < 0)
+		return 1;
+	if (prom)	/* node_exporter's textfile collector format */
+		return prom_write(stdout, ifname) == 0 ? 0 : 1;
 	if (!ifname)
 		return show_all(json && !names, names);
 	ret = show_one(ifname, json, true);

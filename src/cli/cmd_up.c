@@ -5,9 +5,12 @@
  * with wg-quick's hooks, DNS and full-tunnel rules in wg-quick's order
  * (quick.h). Any failure after the daemon started deletes the interface
  * again and undoes the rest, so a failed `up` leaves nothing behind.
+ * Under systemd (NOTIFY_SOCKET) this process becomes the daemon, in the
+ * foreground, and a child configures it (up_foreground).
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,15 +22,19 @@
 
 #include "clock.h"
 #include "config.h"
+#include "cpulist.h"
 #include "crypto.h"
 #include "ipc.h"
 #include "netlink.h"
+#include "privs.h"
 #include "quick.h"
 #include "stale.h"
 #include "stats.h"
 #include "subcommands.h"
+#include "portprobe.h"
 
 #define UP_WAIT_LANES_MS 3000
+#define UP_WAIT_DAEMON_MS 5000
 
 /* The daemon lives beside this binary, unless TUNLANED says otherwise. */
 static void daemon_path(char *out, size_t len)
@@ -61,35 +68,54 @@ static void cpus_arg(const struct config *c, char *out, size_t len)
 					i ? "," : "", c->cpus[i]);
 }
 
-static int start_daemon(const struct config *c)
-{
-	char path[PATH_MAX], lanes[16], cpus[1024];
-	char *argv[10];
-	int n = 0, status;
-	pid_t pid;
+struct daemon_argv {
+	char path[PATH_MAX], lanes[16], cpus[1024], fd[16];
+	char *argv[14];
+};
 
-	daemon_path(path, sizeof(path));
-	snprintf(lanes, sizeof(lanes), "%u", c->lanes);
-	cpus_arg(c, cpus, sizeof(cpus));
-	argv[n++] = path;
-	argv[n++] = "--lanes";
-	argv[n++] = lanes;
-	if (*cpus) {
-		argv[n++] = "--cpus";
-		argv[n++] = cpus;
+/* tunlaned's command line for c; in the foreground with ready_fd >= 0. */
+static void daemon_argv(struct daemon_argv *d, const struct config *c,
+			int ready_fd)
+{
+	int n = 0;
+
+	daemon_path(d->path, sizeof(d->path));
+	snprintf(d->lanes, sizeof(d->lanes), "%u", c->lanes);
+	cpus_arg(c, d->cpus, sizeof(d->cpus));
+	d->argv[n++] = d->path;
+	if (ready_fd >= 0) {
+		snprintf(d->fd, sizeof(d->fd), "%d", ready_fd);
+		d->argv[n++] = "--foreground";
+		d->argv[n++] = "--ready-fd";
+		d->argv[n++] = d->fd;
+	}
+	d->argv[n++] = "--lanes";
+	d->argv[n++] = d->lanes;
+	if (*d->cpus) {
+		d->argv[n++] = "--cpus";
+		d->argv[n++] = d->cpus;
 	}
 	if (c->has_user) {
-		argv[n++] = "--user";
-		argv[n++] = (char *)c->user;
+		d->argv[n++] = "--user";
+		d->argv[n++] = (char *)c->user;
 	}
-	argv[n++] = (char *)c->ifname;
-	argv[n] = NULL;
+	d->argv[n++] = (char *)c->ifname;
+	d->argv[n] = NULL;
+}
+
+static int start_daemon(const struct config *c)
+{
+	struct daemon_argv d;
+	int status;
+	pid_t pid;
+
+	daemon_argv(&d, c, -1);
 	pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		execvp(path, argv);
-		fprintf(stderr, "%s: cannot run %s: %s\n", prog, path, strerror(errno));
+		execvp(d.path, d.argv);
+		fprintf(stderr, "%s: cannot run %s: %s\n", prog, d.path, strerror(errno));
 		_exit(127);
 	}
 	/* tunlaned returns once the interface exists (or it failed). */
@@ -97,6 +123,25 @@ static int start_daemon(const struct config *c)
 	    WEXITSTATUS(status) != 0)
 		return -ECHILD;
 	return 0;
+}
+
+/* Many number their tunnels 51820, 51821...: with lanes, one tunnel's
+ * lane 1 takes the next tunnel's port. Say which port and why. */
+static void port_in_use(const struct config *c)
+{
+	int busy = portprobe_busy(c->listen_port, c->lanes);
+	unsigned int last = c->listen_port + c->lanes - 1;
+
+	if (busy < 0)
+		fprintf(stderr, "%s: %s: a UDP port in %u-%u is in use\n", prog,
+			c->ifname, c->listen_port, last);
+	else if (c->lanes == 1)
+		fprintf(stderr, "%s: %s: UDP port %u is in use (ListenPort)\n", prog,
+			c->ifname, c->listen_port);
+	else
+		fprintf(stderr, "%s: %s: lane %d: UDP port %u is in use (Lanes = %u "
+			"needs %u-%u)\n", prog, c->ifname, busy,
+			c->listen_port + busy, c->lanes, c->listen_port, last);
 }
 
 static int apply_uapi(const struct config *c)
@@ -115,7 +160,9 @@ static int apply_uapi(const struct config *c)
 		crypto_wipe(reply, rlen);
 		free(reply);
 	}
-	if (ret < 0)
+	if (ret == -EADDRINUSE && c->has_listen_port)
+		port_in_use(c);
+	else if (ret < 0)
 		fprintf(stderr, "%s: %s: the daemon refused the configuration: %s\n",
 			prog, c->ifname, strerror(-ret));
 	return ret;
@@ -247,15 +294,12 @@ static int pick_fwmark(struct config *c)
 	return 0;
 }
 
-static int up_daemon(struct config *c, struct quick_state *st)
+/* Everything once the daemon answers on its socket. On failure the
+ * interface is deleted, which makes the daemon exit and clean up. */
+static int configure_daemon(struct config *c, struct quick_state *st)
 {
-	int ret;
+	int ret = pick_fwmark(c);
 
-	if (start_daemon(c) < 0) {
-		fprintf(stderr, "%s: %s: tunlaned failed to start\n", prog, c->ifname);
-		return -ECHILD;
-	}
-	ret = pick_fwmark(c);
 	if (ret == 0)
 		ret = apply_uapi(c);
 	if (ret == 0)
@@ -269,11 +313,96 @@ static int up_daemon(struct config *c, struct quick_state *st)
 	return ret;
 }
 
+static int up_daemon(struct config *c, struct quick_state *st)
+{
+	if (start_daemon(c) < 0) {
+		fprintf(stderr, "%s: %s: tunlaned failed to start\n", prog, c->ifname);
+		return -ECHILD;
+	}
+	return configure_daemon(c, st);
+}
+
+static void print_up(const struct config *c)
+{
+	printf("%s: up with %u lane%s\n", c->ifname, c->lanes,
+	       c->lanes == 1 ? "" : "s");
+	fflush(stdout);
+}
+
+/* The configuring child waits for the daemon (its parent, exec'd) to
+ * answer on its socket, or to die. */
+static int wait_daemon(const char *ifname, pid_t daemon)
+{
+	uint64_t deadline = clock_now() + UP_WAIT_DAEMON_MS * NSEC_PER_MSEC;
+
+	while (ipc_daemon_pid(ifname) != daemon) {
+		if (getppid() != daemon || clock_now() > deadline)
+			return -ETIMEDOUT;
+		usleep(20000);
+	}
+	return 0;
+}
+
+/*
+ * Under systemd (Type=notify, NOTIFY_SOCKET set) the daemon must stay the
+ * unit's main process, in the foreground: this process becomes tunlaned,
+ * and a child configures the interface, then writes one byte on a pipe;
+ * tunlaned then sends READY=1. If the child fails it undoes what it did
+ * and exits, and tunlaned, seeing end-of-file, stops.
+ */
+static int up_foreground(struct config *c, struct quick_state *st)
+{
+	struct daemon_argv d;
+	int p[2];
+	pid_t pid, daemon = getpid();
+
+	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0)
+		return report(c->ifname, "start the daemon", -errno);
+	if (pid == 0) {
+		close(p[0]);
+		if (wait_daemon(c->ifname, daemon) < 0) {
+			fprintf(stderr, "%s: %s: tunlaned failed to start\n", prog,
+				c->ifname);
+			quick_undo(c->ifname, st);
+			_exit(1);
+		}
+		if (configure_daemon(c, st) < 0) {
+			quick_undo(c->ifname, st);
+			_exit(1);
+		}
+		print_up(c);
+		_exit(write(p[1], "1", 1) == 1 ? 0 : 1);
+	}
+	close(p[1]);
+	fcntl(p[0], F_SETFD, 0);
+	daemon_argv(&d, c, p[0]);
+	execvp(d.path, d.argv);
+	return report(c->ifname, "run tunlaned", -errno);
+}
+
+/* A lane pinned to a CPU we may not use would fail to pin and run
+ * anywhere: refuse, naming the CPU. */
+static int check_cpus(const struct config *c)
+{
+	char allowed[256];
+	int bad = cpulist_first_disallowed(c->cpus, c->n_cpus, allowed,
+					   sizeof(allowed));
+
+	if (bad < 0)
+		return 0;
+	fprintf(stderr, "%s: %s: CPUs names CPU %d, which this process may not "
+		"use (allowed: %s)\n", prog, c->path, bad, allowed);
+	return -EINVAL;
+}
+
 static int up(struct config *c)
 {
+	const char *notify = getenv("NOTIFY_SOCKET");
 	struct quick_state st = { 0 };
 	int ret;
 
+	if (c->n_cpus && check_cpus(c) < 0)
+		return 1;
 	if (stale_cleanup(c->ifname) > 0)
 		fprintf(stderr, "%s: %s: removed what a dead daemon left behind\n",
 			prog, c->ifname);
@@ -287,14 +416,15 @@ static int up(struct config *c)
 		     quick_state_save(c->ifname, &st));
 	if (ret == 0 && quick_hooks(c, CONFIG_PRE_UP) < 0)
 		ret = -ECANCELED;
-	if (ret == 0)
+	if (ret == 0 && notify && *notify)
+		ret = up_foreground(c, &st);	/* returns only on failure */
+	else if (ret == 0)
 		ret = up_daemon(c, &st);
 	if (ret < 0) {
 		quick_undo(c->ifname, &st);
 		return 1;
 	}
-	printf("%s: up with %u lane%s\n", c->ifname, c->lanes,
-	       c->lanes == 1 ? "" : "s");
+	print_up(c);
 	return 0;
 }
 
@@ -312,6 +442,8 @@ int cmd_up(int argc, char **argv)
 		fprintf(stderr, "Usage: %s up CONFIG|IFNAME\n", prog);
 		return 2;
 	}
+	if (privs_require_admin(prog) < 0)
+		return 1;
 	if (config_load(&c, argv[1], err, sizeof(err)) < 0) {
 		for (char *l = err, *nl; l; l = nl) {
 			if ((nl = strchr(l, '\n')))

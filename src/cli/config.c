@@ -354,8 +354,12 @@ int config_load(struct config *c, const char *arg, char *err, size_t errlen)
 		ret = read_config(&p, &buf, &cap, &len);
 	if (!ret)
 		ret = set_ifname(&p);
-	if (!ret)
-		ret = parse_buffer(&p, buf, len);
+	if (!ret) {
+		/* A UTF-8 byte order mark, as some Windows editors save. */
+		size_t bom = len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3) ? 3 : 0;
+
+		ret = parse_buffer(&p, buf + bom, len - bom);
+	}
 	if (!ret)
 		ret = config_check_interface(&p);
 	if (!ret)

@@ -302,31 +302,32 @@ struct key_handler {
 	unsigned int flags;
 	/* 0, -EINVAL ("invalid Key "value""), or config_fail() with a message. */
 	int (*parse)(struct parser *p, const char *value);
+	const char *range;	/* what is valid, said after "invalid" */
 };
 
 static const struct key_handler key_table[] = {
-	{ "PrivateKey", SEC_INTERFACE, KEY_SECRET, key_private_key },
-	{ "ListenPort", SEC_INTERFACE, 0, key_listen_port },
-	{ "Address", SEC_INTERFACE, KEY_LIST, key_address },
-	{ "MTU", SEC_INTERFACE, 0, key_mtu },
-	{ "Lanes", SEC_INTERFACE, 0, key_lanes },
-	{ "CPUs", SEC_INTERFACE, 0, key_cpus },
-	{ "User", SEC_INTERFACE, 0, key_user },
-	{ "FwMark", SEC_INTERFACE, 0, key_fwmark },
-	{ "Table", SEC_INTERFACE, 0, key_route_table },
-	{ "DNS", SEC_INTERFACE, KEY_LIST | KEY_EMPTY_OK, config_key_dns },
-	{ "PreUp", SEC_INTERFACE, KEY_REPEAT | KEY_EMPTY_OK, config_key_pre_up },
-	{ "PostUp", SEC_INTERFACE, KEY_REPEAT | KEY_EMPTY_OK, config_key_post_up },
+	{ "PrivateKey", SEC_INTERFACE, KEY_SECRET, key_private_key, NULL },
+	{ "ListenPort", SEC_INTERFACE, 0, key_listen_port, "1-65535" },
+	{ "Address", SEC_INTERFACE, KEY_LIST, key_address, NULL },
+	{ "MTU", SEC_INTERFACE, 0, key_mtu, "576-65535" },
+	{ "Lanes", SEC_INTERFACE, 0, key_lanes, "1-256" },
+	{ "CPUs", SEC_INTERFACE, 0, key_cpus, "a CPU list such as 0-3,6" },
+	{ "User", SEC_INTERFACE, 0, key_user, NULL },
+	{ "FwMark", SEC_INTERFACE, 0, key_fwmark, "0-4294967295, 0x0-0xffffffff or off" },
+	{ "Table", SEC_INTERFACE, 0, key_route_table, "off, auto, main or 1-4294967295" },
+	{ "DNS", SEC_INTERFACE, KEY_LIST | KEY_EMPTY_OK, config_key_dns, NULL },
+	{ "PreUp", SEC_INTERFACE, KEY_REPEAT | KEY_EMPTY_OK, config_key_pre_up, NULL },
+	{ "PostUp", SEC_INTERFACE, KEY_REPEAT | KEY_EMPTY_OK, config_key_post_up, NULL },
 	{ "PreDown", SEC_INTERFACE, KEY_REPEAT | KEY_EMPTY_OK,
-	  config_key_pre_down },
+	  config_key_pre_down, NULL },
 	{ "PostDown", SEC_INTERFACE, KEY_REPEAT | KEY_EMPTY_OK,
-	  config_key_post_down },
-	{ "SaveConfig", SEC_INTERFACE, KEY_EMPTY_OK, config_key_save_config },
-	{ "PublicKey", SEC_PEER, KEY_SECRET, key_public_key },
-	{ "PresharedKey", SEC_PEER, KEY_SECRET, key_preshared_key },
-	{ "Endpoint", SEC_PEER, 0, key_endpoint },
-	{ "AllowedIPs", SEC_PEER, KEY_LIST | KEY_EMPTY_OK, key_allowed_ips },
-	{ "PersistentKeepalive", SEC_PEER, 0, key_keepalive },
+	  config_key_post_down, NULL },
+	{ "SaveConfig", SEC_INTERFACE, KEY_EMPTY_OK, config_key_save_config, NULL },
+	{ "PublicKey", SEC_PEER, KEY_SECRET, key_public_key, NULL },
+	{ "PresharedKey", SEC_PEER, KEY_SECRET, key_preshared_key, NULL },
+	{ "Endpoint", SEC_PEER, 0, key_endpoint, NULL },
+	{ "AllowedIPs", SEC_PEER, KEY_LIST | KEY_EMPTY_OK, key_allowed_ips, NULL },
+	{ "PersistentKeepalive", SEC_PEER, 0, key_keepalive, "0-65535 seconds or off" },
 };
 
 _Static_assert(ARRAY_SIZE(key_table) <= N_KEYS_MAX, "seen[] too small");
@@ -362,6 +363,9 @@ static int parse_value(struct parser *p, const struct key_handler *h,
 		return config_fail(p, ret, "%s: %s", h->name, strerror(-ret));
 	if (h->flags & KEY_SECRET)
 		return config_fail(p, ret, "invalid %s", h->name);
+	if (h->range)
+		return config_fail(p, ret, "invalid %s \"%s\" (%s)", h->name,
+				   text_echo(buf, sizeof(buf), v), h->range);
 	return config_fail(p, ret, "invalid %s \"%s\"", h->name,
 			   text_echo(buf, sizeof(buf), v));
 }

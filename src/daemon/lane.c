@@ -58,13 +58,18 @@ int lane_drop_privileges(const struct lane_privs *p, int cpu)
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[2];
 
+	bool unpinned = false;
+
 	if (cpu >= 0) {
 		cpu_set_t set;
 
 		CPU_ZERO(&set);
 		CPU_SET(cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set) < 0)
-			log_warn("cannot pin to CPU %d: %s", cpu, strerror(errno));
+		if (sched_setaffinity(0, sizeof(set), &set) < 0) {
+			log_warn("cannot pin to CPU %d: %s; running unpinned", cpu,
+				 strerror(errno));
+			unpinned = true;
+		}
 	}
 	/* Empty the bounding set while we still hold CAP_SETPCAP. */
 	for (int cap = 0; cap <= 63; cap++)
@@ -82,7 +87,7 @@ int lane_drop_privileges(const struct lane_privs *p, int cpu)
 	memset(data, 0, sizeof(data));
 	if (syscall(SYS_capset, &hdr, data) < 0)
 		return -errno;
-	return 0;
+	return unpinned ? -EXDEV : 0;
 }
 
 static int lane_epoll_add(struct lane *l, int fd, uint32_t tag)

@@ -24,7 +24,8 @@ struct lane_privs {
 	gid_t gid;
 };
 
-/* Pins the process to cpu (if >= 0) and drops every privilege. 0/-errno. */
+/* Pins the process to cpu (if >= 0) and drops every privilege. 0, -EXDEV
+ * when all went well but pinning (then the lane runs unpinned), or -errno. */
 int lane_drop_privileges(const struct lane_privs *p, int cpu);
 /* Answers one control request from the master ("get=1" or "set=1" and a
  * UAPI body; req is NUL-terminated at len). *reply is malloc'd (NULL when

@@ -24,6 +24,7 @@
 #include "crypto.h"
 #include "log.h"
 #include "master_uapi.h"
+#include "notify.h"
 #include "netlink.h"
 #include "noise.h"
 #include "offload.h"
@@ -149,6 +150,8 @@ static void master_become_lane(struct master *m, unsigned int i, int ctl_fd)
 	close(m->lane[i].ctl_fd);
 	if (m->opts.notify_fd >= 0)
 		close(m->opts.notify_fd);
+	if (m->opts.ready_fd >= 0)
+		close(m->opts.ready_fd);
 	close(m->uapi_fd);
 	close(m->sig_fd);
 	close(m->ep_fd);
@@ -167,6 +170,10 @@ static void master_become_lane(struct master *m, unsigned int i, int ctl_fd)
 	dev->udp_family = m->udp_family;
 	dev->stats = &m->stats->lane[i];
 	ret = lane_drop_privileges(&m->opts.privs, m->opts.cpus[i]);
+	if (ret == -EXDEV) {	/* runs, but unpinned: never claim a CPU */
+		dev->stats->cpu = -1;
+		ret = 0;
+	}
 	if (ret < 0) {
 		log_err("cannot drop privileges: %s", strerror(-ret));
 		_exit(LANE_EXIT_ERROR);
@@ -192,6 +199,8 @@ static int master_spawn(struct master *m, unsigned int i)
 	s->ctl_fd = sv[0];
 	/* A stopped lane must not block the master in send(). */
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &ctl_timeout, sizeof(ctl_timeout));
+	/* Before the fork: a lane that fails to pin itself sets -1 here. */
+	m->stats->lane[i].cpu = m->opts.cpus[i];
 	pid = fork();
 	if (pid < 0) {
 		close(sv[0]);
@@ -210,9 +219,12 @@ static int master_spawn(struct master *m, unsigned int i)
 		log_debug("lane %u: cannot set XPS for CPU %d", i, m->opts.cpus[i]);
 	s->respawn_at = 0;
 	m->stats->lane[i].pid = pid;
-	m->stats->lane[i].cpu = m->opts.cpus[i];
-	log_info("lane %u: started, pid %d, cpu %d, port %u", i, (int)pid,
-		 m->opts.cpus[i], m->stats->lane[i].listen_port);
+	if (m->ports_final)
+		log_info("lane %u: started, pid %d, cpu %d, UDP port %u", i, (int)pid,
+			 m->opts.cpus[i], m->stats->lane[i].listen_port);
+	else
+		log_info("lane %u: started, pid %d, cpu %d", i, (int)pid,
+			 m->opts.cpus[i]);
 	return 0;
 }
 
@@ -263,6 +275,8 @@ static void master_respawn_due(struct master *m)
 		if (!s->respawn_at || s->respawn_at > now)
 			continue;
 		m->stats->lane[i].restarts++;
+		log_warn("lane %u: respawning (restart %u)", i,
+			 m->stats->lane[i].restarts);
 		if (master_spawn(m, i) < 0)
 			s->respawn_at = now + RESPAWN_BACKOFF;
 	}
@@ -367,7 +381,23 @@ int master_setup(struct master *m, const struct master_opts *opts)
 	if ((ret = master_epoll_add(m, m->sig_fd, &m->sig_fd)) < 0 ||
 	    (ret = master_epoll_add(m, m->uapi_fd, &m->uapi_fd)) < 0)
 		return ret;
+	if (opts->ready_fd >= 0 &&
+	    (ret = master_epoll_add(m, opts->ready_fd, &m->opts.ready_fd)) < 0)
+		return ret;
 	return 0;
+}
+
+void master_log_ports(struct master *m)
+{
+	unsigned int n = m->opts.lanes;
+	uint16_t base = m->dev.listen_port;
+
+	m->ports_final = true;
+	if (n == 1)
+		log_info("listening on UDP port %u", base);
+	else
+		log_info("lanes 0-%u listening on UDP ports %u-%u (lane i on %u + i)",
+			 n - 1, base, base + n - 1, base);
 }
 
 int master_start_lanes(struct master *m)
@@ -388,6 +418,30 @@ int master_start_lanes(struct master *m)
 	return 0;
 }
 
+/*
+ * Under systemd, `tunlane up` configures the interface from a child while
+ * we run in the foreground: one byte on the pipe means it is configured
+ * (ready), end-of-file without it means `up` failed and we stop.
+ */
+static void master_ready_event(struct master *m)
+{
+	char c;
+	ssize_t n = read(m->opts.ready_fd, &c, 1);
+
+	if (n < 0 && errno == EINTR)
+		return;
+	epoll_ctl(m->ep_fd, EPOLL_CTL_DEL, m->opts.ready_fd, NULL);
+	close(m->opts.ready_fd);
+	m->opts.ready_fd = -1;
+	if (n == 1) {
+		notify_ready(m->opts.ifname, m->opts.lanes);
+		return;
+	}
+	log_err("tunlane up could not configure %s, stopping", m->opts.ifname);
+	m->exit_code = 1;
+	m->stop = true;
+}
+
 int master_run(struct master *m)
 {
 	struct epoll_event evs[16];
@@ -401,6 +455,8 @@ int master_run(struct master *m)
 				master_handle_signal(m);
 			else if (evs[i].data.ptr == &m->uapi_fd)
 				master_uapi_accept(m);
+			else if (evs[i].data.ptr == &m->opts.ready_fd)
+				master_ready_event(m);
 			else
 				master_uapi_client_event(m, evs[i].data.ptr,
 							 evs[i].events);
@@ -410,6 +466,11 @@ int master_run(struct master *m)
 			master_check_alive(m);
 			next_check = clock_now() + NSEC_PER_SEC / 2;
 		}
+	}
+	/* Stopped before `tunlane up` said it was configured: it failed. */
+	if (m->opts.ready_fd >= 0 && !m->exit_code) {
+		log_err("%s stopped before it was configured", m->opts.ifname);
+		m->exit_code = 1;
 	}
 	return m->exit_code;
 }

@@ -21,6 +21,7 @@ struct master_opts {
 	struct lane_privs privs;
 	bool no_offload;		/* plain tun I/O, no vnet header */
 	int notify_fd;			/* daemonize pipe, -1 in the foreground */
+	int ready_fd;			/* tunlane up's "configured" pipe, or -1 */
 };
 
 struct lane_slot {
@@ -46,6 +47,7 @@ struct master {
 	ino_t sock_ino;
 	bool stop;
 	bool created;			/* the interface is ours to remove */
+	bool ports_final;		/* a "set" fixed the ports (logged) */
 	int exit_code;
 };
 
@@ -58,5 +60,8 @@ int master_start_lanes(struct master *m);
 /* Serves until told to stop; returns the process exit code. */
 int master_run(struct master *m);
 void master_teardown(struct master *m);
+/* Logs the UDP ports the lanes listen on, once a "set" made them final
+ * (before it they are temporary). */
+void master_log_ports(struct master *m);
 
 #endif

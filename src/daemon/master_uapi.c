@@ -23,6 +23,7 @@
 #include "crypto.h"
 #include "ctl.h"
 #include "log.h"
+#include "portprobe.h"
 #include "uapi.h"
 #include "udp.h"
 
@@ -464,13 +465,18 @@ static int master_prepare_sockets(struct master *m, const struct uapi_set *set,
 				  int *newfds, uint16_t *base)
 {
 	uint32_t mark = set->has_fwmark ? set->fwmark : m->dev.fwmark;
-	int fam, ret;
+	int fam, ret, busy;
 
 	ret = udp_open_lanes(newfds, m->opts.lanes, set->listen_port, mark,
 			     base, &fam);
-	if (ret < 0)
-		log_warn("cannot listen on port %u: %s", set->listen_port,
-			 strerror(-ret));
+	if (ret == -EADDRINUSE && (busy = portprobe_busy(set->listen_port,
+							m->opts.lanes)) >= 0)
+		log_warn("lane %d: UDP port %u is in use (Lanes = %u needs %u-%u)",
+			 busy, set->listen_port + busy, m->opts.lanes,
+			 set->listen_port, set->listen_port + m->opts.lanes - 1);
+	else if (ret < 0)
+		log_warn("cannot listen on UDP ports %u-%u: %s", set->listen_port,
+			 set->listen_port + m->opts.lanes - 1, strerror(-ret));
 	return ret;
 }
 
@@ -551,9 +557,11 @@ static int master_set(struct master *m, const char *req, size_t len)
 		for (unsigned int i = 0; i < m->opts.lanes; i++)
 			m->stats->lane[i].listen_port = base + i;
 	}
-	if (ret == 0)
+	if (ret == 0) {
 		ret = master_forward_set(m, &set, req, len, swap ? newfds : NULL);
-	else if (swap)
+		if (swap || !m->ports_final)
+			master_log_ports(m);
+	} else if (swap)
 		udp_close_all(newfds, m->opts.lanes);
 out:
 	uapi_set_free(&set);

@@ -22,12 +22,15 @@
 #include "log.h"
 #include "master.h"
 #include "noise.h"
+#include "privs.h"
+#include "notify.h"
 #include "version.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: tunlaned [-f|--foreground] [--lanes N] [--cpus LIST] "
-		   "[--user USER] [--no-offload] IFNAME\n");
+		   "[--user USER] [--no-offload] [--ready-fd FD] IFNAME\n"
+		   "       tunlaned -h|--help | -V|--version\n");
 }
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -64,10 +67,41 @@ static int parse_user(const char *s, struct lane_privs *p)
 	return 0;
 }
 
+/* An inherited pipe (from `tunlane up` under systemd) that must be open. */
+static int parse_fd(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v <= STDERR_FILENO || v > 65535 ||
+	    fcntl((int)v, F_GETFD) < 0)
+		return -EBADF;
+	fcntl((int)v, F_SETFD, FD_CLOEXEC);
+	return (int)v;
+}
+
 struct args {
 	bool foreground;
 	const char *lanes, *cpus, *user;
+	/* Where each came from, for the error: "--lanes" or "TUNLANE_LANES". */
+	const char *lanes_from, *cpus_from, *user_from;
 };
+
+/* Every CPU of --cpus must be one this process may use: a lane pinned to
+ * another fails to pin and would run anywhere. */
+static int check_cpus(const struct args *a, const int *cpus, int n)
+{
+	char allowed[256], msg[384];
+	int bad = cpulist_first_disallowed(cpus, n, allowed, sizeof(allowed));
+
+	if (bad < 0)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s \"%%s\" names CPU %d, which this process "
+		 "may not use (allowed: %s)", a->cpus_from, bad, allowed);
+	return bad_usage(msg, a->cpus);
+}
 
 static int parse_args(int argc, char **argv, struct args *a,
 		      struct master_opts *o)
@@ -78,6 +112,7 @@ static int parse_args(int argc, char **argv, struct args *a,
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "no-offload", no_argument, NULL, 'o' },
+		{ "ready-fd", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -87,15 +122,22 @@ static int parse_args(int argc, char **argv, struct args *a,
 	a->lanes = getenv("TUNLANE_LANES");
 	a->cpus = getenv("TUNLANE_CPUS");
 	a->user = getenv("TUNLANE_USER");
+	a->lanes_from = "TUNLANE_LANES";
+	a->cpus_from = "TUNLANE_CPUS";
+	a->user_from = "TUNLANE_USER";
 	o->no_offload = getenv("TUNLANE_OFFLOAD") &&
 			!strcmp(getenv("TUNLANE_OFFLOAD"), "off");
 	while ((c = getopt_long(argc, argv, "fhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': a->foreground = true; break;
-		case 'l': a->lanes = optarg; break;
-		case 'c': a->cpus = optarg; break;
-		case 'u': a->user = optarg; break;
+		case 'l': a->lanes = optarg; a->lanes_from = "--lanes"; break;
+		case 'c': a->cpus = optarg; a->cpus_from = "--cpus"; break;
+		case 'u': a->user = optarg; a->user_from = "--user"; break;
 		case 'o': o->no_offload = true; break;
+		case 'r':
+			if ((o->ready_fd = parse_fd(optarg)) < 0)
+				return bad_usage("invalid --ready-fd \"%s\"", optarg);
+			break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("tunlaned %s\n", TUNLANE_VERSION); exit(0);
 		default: usage(stderr); return 2;
@@ -109,11 +151,20 @@ static int parse_args(int argc, char **argv, struct args *a,
 		return bad_usage("invalid interface name \"%s\"", o->ifname);
 	o->lanes = 1;
 	if (a->lanes && parse_lanes(a->lanes, &o->lanes) < 0)
-		return bad_usage("invalid lane count \"%s\" (1-256)", a->lanes);
+		return bad_usage(!strcmp(a->lanes_from, "--lanes") ?
+				 "invalid --lanes \"%s\" (1-256)" :
+				 "invalid TUNLANE_LANES \"%s\" (1-256)", a->lanes);
 	if (a->cpus && (ncpus = cpulist_parse(a->cpus, cpus, LANES_MAX)) < 0)
-		return bad_usage("invalid CPU list \"%s\"", a->cpus);
+		return bad_usage(!strcmp(a->cpus_from, "--cpus") ?
+				 "invalid --cpus \"%s\" (a CPU list such as 0-3,6)" :
+				 "invalid TUNLANE_CPUS \"%s\" (a CPU list such as 0-3,6)",
+				 a->cpus);
+	if (ncpus > 0 && check_cpus(a, cpus, ncpus))
+		return 2;
 	if (a->user && parse_user(a->user, &o->privs) < 0)
-		return bad_usage("unknown user \"%s\"", a->user);
+		return bad_usage(!strcmp(a->user_from, "--user") ?
+				 "unknown --user \"%s\"" : "unknown TUNLANE_USER \"%s\"",
+				 a->user);
 	/* Without capabilities a root lane still owns every root file, so
 	 * lanes run as nobody unless told otherwise (--user root keeps it). */
 	if (!a->user && geteuid() == 0 && parse_user(LANE_DEFAULT_USER, &o->privs) < 0)
@@ -149,7 +200,8 @@ static int daemonize(int *notify_fd)
 	_exit(1);
 }
 
-static void detach_stdio(void)
+/* A daemon keeps stderr only when it is the journal's stream. */
+static void detach_stdio(bool keep_stderr)
 {
 	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 
@@ -157,20 +209,25 @@ static void detach_stdio(void)
 		return;
 	dup2(fd, STDIN_FILENO);
 	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
+	if (!keep_stderr)
+		dup2(fd, STDERR_FILENO);
 	if (fd > STDERR_FILENO)
 		close(fd);
 }
 
 /* Descriptors a shell or service manager left open (fd 10, fd 255...)
- * would reach every lane: keep only stdin, stdout and stderr. Nothing is
- * passed to us on purpose; the daemonize pipe is made later. */
-static void close_inherited_fds(void)
+ * would reach every lane: keep only stdin, stdout and stderr, and
+ * the one pipe passed on purpose (--ready-fd, or -1). The daemonize pipe
+ * is made later. */
+static void close_inherited_fds(int keep)
 {
 	DIR *d;
 	struct dirent *e;
 
-	if (close_range(3, ~0U, 0) == 0)
+	if (keep < 0 && close_range(3, ~0U, 0) == 0)
+		return;
+	if (keep > STDERR_FILENO && (keep == 3 || close_range(3, (unsigned)keep - 1, 0) == 0) &&
+	    close_range((unsigned)keep + 1, ~0U, 0) == 0)
 		return;
 	d = opendir("/proc/self/fd");
 	if (!d)
@@ -178,16 +235,33 @@ static void close_inherited_fds(void)
 	while ((e = readdir(d))) {
 		int fd = atoi(e->d_name);
 
-		if (fd > STDERR_FILENO && fd != dirfd(d))
+		if (fd > STDERR_FILENO && fd != dirfd(d) && fd != keep)
 			close(fd);
 	}
 	closedir(d);
 }
 
+/*
+ * Where a daemon's logs go: stderr when it is systemd's journal stream,
+ * else syslog if something listens on /dev/log. With neither they would
+ * vanish, so say so once while stderr still reaches the user.
+ */
+static bool daemon_log_target(const char *ifname)
+{
+	if (log_stderr_is_journal())
+		return true;
+	if (access("/dev/log", W_OK) < 0)
+		fprintf(stderr, "tunlaned: %s: no /dev/log (syslog) and no journal: "
+			"logs will go nowhere; run tunlaned --foreground to see them\n",
+			ifname);
+	log_open("tunlaned", true);
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	static struct master m;
-	struct master_opts o = { 0 };
+	struct master_opts o = { .ready_fd = -1 };
 	struct args a = { 0 };
 	int ret, notify_fd = -1;
 	char prefix[IFNAMSIZ + 4];
@@ -196,9 +270,11 @@ int main(int argc, char **argv)
 	 * would write to disk, and which others of our uid could read
 	 * through /proc or ptrace. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	close_inherited_fds();
 	if ((ret = parse_args(argc, argv, &a, &o)) != 0)
 		return ret;
+	close_inherited_fds(o.ready_fd);
+	if (privs_require_admin("tunlaned") < 0)
+		return 1;
 	snprintf(prefix, sizeof(prefix), "%s: ", o.ifname);
 	log_open("tunlaned", false);
 	log_set_prefix(prefix);
@@ -216,10 +292,8 @@ int main(int argc, char **argv)
 		master_teardown(&m);
 		return 1;
 	}
-	if (!a.foreground) {
-		log_open("tunlaned", true);
-		detach_stdio();
-	}
+	if (!a.foreground)
+		detach_stdio(daemon_log_target(o.ifname));
 	if (master_start_lanes(&m) < 0) {
 		master_teardown(&m);
 		return 1;
@@ -230,7 +304,12 @@ int main(int argc, char **argv)
 		close(notify_fd);
 		m.opts.notify_fd = -1;
 	}
+	/* Run by a service manager directly (not through `tunlane up`): the
+	 * interface is ready once its lanes run; `tunlane up` configures it. */
+	if (a.foreground && o.ready_fd < 0)
+		notify_ready(o.ifname, o.lanes);
 	ret = master_run(&m);
+	notify_stopping();
 	master_teardown(&m);
 	log_info("stopped");
 	return ret;

@@ -5,8 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static bool to_syslog;
+static bool to_journal;		/* stderr is the journal: "<N>" levels */
 static bool debug_on;
 static char prefix[64];
 static int max_prio = LOG_DEBUG;
@@ -14,9 +17,22 @@ static int max_prio = LOG_DEBUG;
 void log_open(const char *ident, bool use_syslog)
 {
 	to_syslog = use_syslog;
+	to_journal = !use_syslog && log_stderr_is_journal();
 	debug_on = getenv("TUNLANE_DEBUG") != NULL;
 	if (use_syslog)
 		openlog(ident, LOG_PID, LOG_DAEMON);
+}
+
+bool log_stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || isatty(STDERR_FILENO))
+		return false;
+	return fstat(STDERR_FILENO, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
 }
 
 void log_set_prefix(const char *p)
@@ -45,6 +61,9 @@ void log_msg(int prio, const char *fmt, ...)
 			*p = ' ';
 	if (to_syslog)
 		syslog(prio, "%s%s", prefix, line);
+	else if (to_journal)	/* sd-daemon(3): the journal reads the level */
+		fprintf(stderr, "<%d>%s%s\n", prio, prefix, line);
 	else
-		fprintf(stderr, "%s%s\n", prefix, line);
+		fprintf(stderr, "%s%s%s\n", prefix, prio <= LOG_ERR ? "error: " :
+			prio == LOG_WARNING ? "warning: " : "", line);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* One line per event, to stderr in the foreground or syslog as a daemon. */
+/* One line per event, to stderr (foreground, or the journal) or syslog. */
 #ifndef TUNLANE_LOG_H
 #define TUNLANE_LOG_H
 
@@ -7,6 +7,9 @@
 #include <syslog.h>
 
 void log_open(const char *ident, bool use_syslog);
+/* Whether stderr is the journal's stream that systemd gave us
+ * (JOURNAL_STREAM names its device and inode, systemd.exec(5)). */
+bool log_stderr_is_journal(void);
 void log_set_prefix(const char *prefix);
 /* Drops messages less urgent than prio (syslog order; -1 drops all). For
  * the fuzz harnesses, whose millions of runs would only log noise. */

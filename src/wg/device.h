@@ -109,6 +109,10 @@ struct wg_peer {
 	size_t timer_slot;
 	uint64_t timer_key;
 	unsigned int timer_handshake_attempts;
+	/* Since when initiations went unanswered (0 = none pending), and
+	 * whether that was reported: data resets the attempt count, not this. */
+	uint64_t unanswered_since;
+	bool warned_unanswered;
 	bool timer_need_another_keepalive;
 	bool sent_lastminute_handshake;
 	uint64_t last_sent_handshake;	/* clock_now() ns, 0 = never */

@@ -13,6 +13,7 @@
  */
 #include "device.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "clock.h"
@@ -162,11 +163,34 @@ bool timers_pending(const struct wg_peer *peer, enum peer_timer t)
 	return peer->timers[t] != 0;
 }
 
+/* After initiations went unanswered this long a lane warns, once. */
+#define HANDSHAKE_WARN_AFTER (3 * REKEY_TIMEOUT)
+
+/* A handshake that never completes is almost always one of these; say
+ * which lane and port, as lane i talks to the peer's port + i. */
+static void warn_no_handshake(struct wg_peer *peer, const char *what)
+{
+	char ep[ENDPOINT_STR_LEN] = "(no endpoint: it must contact us first)";
+	struct wg_device *dev = peer->dev;
+
+	if (peer->endpoint.sa.sa_family)
+		endpoint_format(&peer->endpoint, ep, sizeof(ep));
+	log_warn("peer %s: %s; check that the peer is up at %s and listening "
+		 "on that port + %u, runs as many lanes as we do (at least %u), "
+		 "has our public key (and we its), and that nothing filters "
+		 "UDP between us", peer_name(peer), what, ep, dev->lane,
+		 dev->lane + 1);
+}
+
 static void expired_retransmit_handshake(struct wg_peer *peer)
 {
 	if (peer->timer_handshake_attempts > MAX_TIMER_HANDSHAKES) {
-		log_info("peer %s: handshake did not complete after %u attempts, giving up",
-			 peer_name(peer), peer->timer_handshake_attempts + 2);
+		char what[96];
+
+		snprintf(what, sizeof(what),
+			 "handshake did not complete after %u attempts, giving up",
+			 peer->timer_handshake_attempts + 2);
+		warn_no_handshake(peer, what);
 		timers_disarm(peer, TIMER_SEND_KEEPALIVE);
 		/* Drop what waited for a session, as nothing will carry it. */
 		peer_purge_staged(peer);
@@ -175,6 +199,11 @@ static void expired_retransmit_handshake(struct wg_peer *peer)
 		return;
 	}
 	++peer->timer_handshake_attempts;
+	if (!peer->warned_unanswered && peer->unanswered_since &&
+	    clock_expired(peer->unanswered_since, HANDSHAKE_WARN_AFTER)) {
+		peer->warned_unanswered = true;
+		warn_no_handshake(peer, "no answer to handshake initiations yet");
+	}
 	log_debug("peer %s: handshake did not complete after %llu seconds, retrying (try %u)",
 		  peer_name(peer),
 		  (unsigned long long)(REKEY_TIMEOUT / NSEC_PER_SEC),
@@ -292,19 +321,28 @@ void timers_any_authenticated_packet_received(struct wg_peer *peer)
 void timers_handshake_initiated(struct wg_peer *peer)
 {
 	timers_arm(peer, TIMER_RETRANSMIT_HANDSHAKE, REKEY_TIMEOUT + jitter());
+	if (!peer->unanswered_since)
+		peer->unanswered_since = clock_now();
 }
 
 void timers_handshake_complete(struct wg_peer *peer)
 {
 	struct lane_stats *st = peer->dev->stats;
+	bool first = peer->last_handshake_sec == 0;
 
 	timers_disarm(peer, TIMER_RETRANSMIT_HANDSHAKE);
 	peer->timer_handshake_attempts = 0;
+	peer->unanswered_since = 0;
+	peer->warned_unanswered = false;
 	peer->sent_lastminute_handshake = false;
 	clock_realtime(&peer->last_handshake_sec, &peer->last_handshake_nsec);
 	st->handshakes++;
 	st->latest_handshake = peer->last_handshake_sec;
-	log_info("peer %s: handshake completed", peer_name(peer));
+	/* Every two minutes per peer and lane: only the first is news. */
+	if (first)
+		log_info("peer %s: first handshake completed", peer_name(peer));
+	else
+		log_debug("peer %s: handshake completed", peer_name(peer));
 }
 
 /* Keys are wiped if no new session replaces them for 3 * REJECT_AFTER_TIME. */

@@ -575,10 +575,10 @@ static const struct error_case error_cases[] = {
 	{ NULL, IFACE PEER1 "AllowedIPs = 10.0.0.0/8,\n", 0, ":5: invalid AllowedIPs \"\"" },
 	{ NULL, IFACE PEER1 "AllowedIPs = 10.0.0.0/\n", 0,
 	  ":5: invalid AllowedIPs \"10.0.0.0/\"" },
-	{ NULL, IFACE "ListenPort = 0\n", 0, ":3: invalid ListenPort \"0\"" },
-	{ NULL, IFACE "ListenPort = 70000\n", 0, ":3: invalid ListenPort \"70000\"" },
-	{ NULL, IFACE "ListenPort = abc\n", 0, ":3: invalid ListenPort \"abc\"" },
-	{ NULL, IFACE "ListenPort = -1\n", 0, ":3: invalid ListenPort \"-1\"" },
+	{ NULL, IFACE "ListenPort = 0\n", 0, ":3: invalid ListenPort \"0\" (1-65535)" },
+	{ NULL, IFACE "ListenPort = 70000\n", 0, ":3: invalid ListenPort \"70000\" (1-65535)" },
+	{ NULL, IFACE "ListenPort = abc\n", 0, ":3: invalid ListenPort \"abc\" (1-65535)" },
+	{ NULL, IFACE "ListenPort = -1\n", 0, ":3: invalid ListenPort \"-1\" (1-65535)" },
 	{ NULL, IFACE PEER1 "Endpoint = 192.0.2.1:70000\n", 0,
 	  ":5: invalid Endpoint \"192.0.2.1:70000\"" },
 	{ NULL, IFACE PEER1 "Endpoint = 192.0.2.1:0\n", 0,
@@ -586,13 +586,14 @@ static const struct error_case error_cases[] = {
 	{ NULL, IFACE PEER1 "Endpoint = fd00::1:51820\n", 0,
 	  ":5: invalid Endpoint \"fd00::1:51820\"" },
 	{ NULL, IFACE PEER1 "Endpoint = 192.0.2.1\n", 0, ":5: invalid Endpoint \"192.0.2.1\"" },
-	{ NULL, IFACE "CPUs = 1-\n", 0, ":3: invalid CPUs \"1-\"" },
-	{ NULL, IFACE "CPUs = a\n", 0, ":3: invalid CPUs \"a\"" },
-	{ NULL, IFACE "CPUs = 3-1\n", 0, ":3: invalid CPUs \"3-1\"" },
-	{ NULL, IFACE "Lanes = 0\n", 0, ":3: invalid Lanes \"0\"" },
-	{ NULL, IFACE "Lanes = 257\n", 0, ":3: invalid Lanes \"257\"" },
-	{ NULL, IFACE "Lanes = x\n", 0, ":3: invalid Lanes \"x\"" },
-	{ NULL, IFACE "MTU = 100\n", 0, ":3: invalid MTU \"100\"" },
+	{ NULL, IFACE "CPUs = 1-\n", 0, ":3: invalid CPUs \"1-\" (a CPU list such as 0-3,6)" },
+	{ NULL, IFACE "CPUs = a\n", 0, ":3: invalid CPUs \"a\" (a CPU list such as 0-3,6)" },
+	{ NULL, IFACE "CPUs = 3-1\n", 0, ":3: invalid CPUs \"3-1\" (a CPU list such as 0-3,6)" },
+	{ NULL, IFACE "Lanes = 0\n", 0, ":3: invalid Lanes \"0\" (1-256)" },
+	{ NULL, IFACE "Lanes = 257\n", 0, ":3: invalid Lanes \"257\" (1-256)" },
+	{ NULL, IFACE "Lanes = 300\n", 0, ":3: invalid Lanes \"300\" (1-256)" },
+	{ NULL, IFACE "Lanes = x\n", 0, ":3: invalid Lanes \"x\" (1-256)" },
+	{ NULL, IFACE "MTU = 100\n", 0, ":3: invalid MTU \"100\" (576-65535)" },
 	{ NULL, IFACE "MTU = 1000\nAddress = 10.0.0.1/24, fd00::1/64\n", 0,
 	  ":3: MTU 1000 is below 1280, the minimum for IPv6" },
 	{ NULL, IFACE "ListenPort = 65535\nLanes = 2\n", 0,
@@ -601,10 +602,10 @@ static const struct error_case error_cases[] = {
 	  ":6: Endpoint port 65534 leaves no port for lane 2 of 4" },
 	{ NULL, IFACE "User = tunlane-no-such-user\n", 0,
 	  ":3: unknown User \"tunlane-no-such-user\"" },
-	{ NULL, IFACE "FwMark = 0x100000000\n", 0, ":3: invalid FwMark \"0x100000000\"" },
-	{ NULL, IFACE "Table = 0\n", 0, ":3: invalid Table \"0\"" },
+	{ NULL, IFACE "FwMark = 0x100000000\n", 0, ":3: invalid FwMark \"0x100000000\" (0-4294967295, 0x0-0xffffffff or off)" },
+	{ NULL, IFACE "Table = 0\n", 0, ":3: invalid Table \"0\" (off, auto, main or 1-4294967295)" },
 	{ NULL, IFACE PEER1 "PersistentKeepalive = 65536\n", 0,
-	  ":5: invalid PersistentKeepalive \"65536\"" },
+	  ":5: invalid PersistentKeepalive \"65536\" (0-65535 seconds or off)" },
 	{ NULL, IFACE "DNS = 10.0.0.256\n", 0, ":3: invalid DNS \"10.0.0.256\"" },
 	{ NULL, IFACE "DNS = fd00::1::2\n", 0, ":3: invalid DNS \"fd00::1::2\"" },
 	{ NULL, IFACE "DNS = bad;name\n", 0, ":3: invalid DNS \"bad;name\"" },
@@ -684,6 +685,20 @@ static void test_missing_file(void **state)
 	assert_string_equal(err, want);
 }
 
+/* A UTF-8 byte order mark opens the file: skipped, not an unknown key;
+ * one anywhere else is still an error. */
+static void test_bom(void **state)
+{
+	struct config c;
+	struct error_case e = { NULL, "[Interface]\n\xef\xbb\xbfPrivateKey = @PRIV@\n", 0,
+				":2: unknown key \"???PrivateKey\" in [Interface]" };
+
+	load_ok(&c, "\xef\xbb\xbf[Interface]\nPrivateKey = @PRIV@\nLanes = 3\n");
+	assert_int_equal(c.lanes, 3);
+	config_free(&c);
+	check_error(&e);
+}
+
 /* A NUL byte cannot be expanded by the text helpers: write it by hand. */
 static void test_nul_byte(void **state)
 {
@@ -753,7 +768,7 @@ static void test_all_errors(void **state)
 	path_of(path, sizeof(path), "tl0.conf");
 	snprintf(want, sizeof(want),
 		 "%1$s:3: unknown key \"Foo\" in [Interface]\n"
-		 "%1$s:4: invalid ListenPort \"x\"\n"
+		 "%1$s:4: invalid ListenPort \"x\" (1-65535)\n"
 		 "%1$s:5: unknown section \"[Bogus]\"\n"
 		 "%1$s:9: invalid AllowedIPs \"junk\"\n"
 		 "%1$s:10: invalid Endpoint \"1.2.3.4\"", path);
@@ -794,6 +809,7 @@ int main(void)
 		cmocka_unit_test(test_unresolvable),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_nul_byte),
+		cmocka_unit_test(test_bom),
 		cmocka_unit_test(test_short_err),
 		cmocka_unit_test(test_wg_quick_keys),
 		cmocka_unit_test(test_all_errors),

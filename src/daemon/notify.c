@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "notify.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <systemd/sd-daemon.h>
+
+#include "log.h"
+
+bool notify_wanted(void)
+{
+	const char *s = getenv("NOTIFY_SOCKET");
+
+	return s && *s;
+}
+
+void notify_ready(const char *ifname, unsigned int lanes)
+{
+	char msg[96];
+	int ret;
+
+	if (!notify_wanted())
+		return;
+	snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%s up with %u lane%s",
+		 ifname, lanes, lanes == 1 ? "" : "s");
+	ret = sd_notify(0, msg);
+	if (ret < 0)
+		log_warn("cannot notify the service manager: %s", strerror(-ret));
+}
+
+void notify_stopping(void)
+{
+	if (notify_wanted())
+		sd_notify(0, "STOPPING=1");
+}
