@@ -88,9 +88,15 @@ static void tunshare_init(void)
 		share_fd = (int)v;
 }
 
+static void udp_init(void);
+static pthread_once_t udp_once = PTHREAD_ONCE_INIT;
+
+/* At load time, so that the inherited descriptors are close-on-exec
+ * before the program can run anything. */
 __attribute__((constructor)) static void tunshare_ctor(void)
 {
 	pthread_once(&once, tunshare_init);
+	pthread_once(&udp_once, udp_init);
 }
 
 static void dbg(const char *fmt, ...)
@@ -367,7 +373,8 @@ static void udp_init(void)
 {
 	const char *s = getenv("TUNSHARE_UDP_FD");
 	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
+	socklen_t len = sizeof(ss), tl = sizeof(int);
+	int type = 0;
 	char *end;
 	long v;
 
@@ -377,6 +384,8 @@ static void udp_init(void)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v <= STDERR_FILENO || v > 65535 ||
+	    getsockopt((int)v, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 ||
+	    type != SOCK_DGRAM ||
 	    getsockname((int)v, (struct sockaddr *)&ss, &len) < 0)
 		return;
 	udp_family = ss.ss_family;
@@ -392,7 +401,6 @@ static void udp_init(void)
 	udp_fd = (int)v;
 }
 
-static pthread_once_t udp_once = PTHREAD_ONCE_INIT;
 
 static int wants_lane_socket(int fd, const struct sockaddr *addr,
 			     socklen_t len)

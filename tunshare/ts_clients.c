@@ -8,8 +8,14 @@
  */
 #include "tunshare.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* More than any status file of a lane with a few thousand clients. */
+#define TS_STATUS_MAX (16L << 20)
 
 /* Status file of a lane: the argument after "--status" in its command
  * line, or NULL. */
@@ -62,22 +68,48 @@ int ts_clients_line(char *line, int *in_routing, char **cn, char **real,
 	return 0;
 }
 
+/*
+ * The lane writes this file, and may run as another user: a link, a FIFO
+ * or a device in its place must not make a root `show` read what it
+ * should not or block. So: no links, no blocking open, a regular file
+ * owned by owner (the lanes' user), and at most TS_STATUS_MAX bytes read.
+ */
+static FILE *clients_open(const char *path, uid_t owner)
+{
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_uid != owner && st.st_uid != 0) || !(f = fdopen(fd, "r"))) {
+		close(fd);
+		return NULL;
+	}
+	return f;
+}
+
 /* Prints one line per client of the file; returns how many. */
-int ts_clients_show(const char *path)
+int ts_clients_show(const char *path, uid_t owner)
 {
 	char line[512], *cn, *real, *virt;
 	int in_routing = 0, n = 0;
-	FILE *f = fopen(path, "re");
+	FILE *f = clients_open(path, owner);
+	long read = 0;
 
 	if (!f) {
-		printf("    (no status file %s yet)\n", path);
+		printf("    (no readable status file %s)\n", path);
 		return 0;
 	}
-	while (fgets(line, sizeof(line), f)) {
+	while (read < TS_STATUS_MAX && fgets(line, sizeof(line), f)) {
+		read += (long)strlen(line);
 		if (!strchr(line, '\n') && !feof(f)) {
 			int ch;
 
-			while ((ch = fgetc(f)) != EOF && ch != '\n')
+			while (read++ < TS_STATUS_MAX &&
+			       (ch = fgetc(f)) != EOF && ch != '\n')
 				;
 			continue;
 		}

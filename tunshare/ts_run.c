@@ -28,6 +28,7 @@ struct ts_sup {
 	sigset_t childmask;	/* the mask we started with, for the lanes */
 	int sfd;
 	int stopping;		/* SIGTERM/SIGINT seen: 1, a second one: 2 */
+	uint64_t sweep_ms;	/* server mode: next client-table sweep */
 	bool failed;		/* a lane's command could not start */
 };
 
@@ -69,8 +70,10 @@ static void lane_exited(struct ts_sup *s, struct ts_lane *l, int status)
 		ts_log("lane %u (pid %d) %s", l->idx, pid, what);
 		return;
 	}
-	/* Restarting a command that cannot run would loop for ever. */
-	if (WIFEXITED(status) && up < CANNOT_START_MS &&
+	/* Restarting a command that cannot run would loop for ever; a lane
+	 * that once ran is restarted whatever its exit (a binary replaced
+	 * under it by an upgrade comes back with its restart). */
+	if (WIFEXITED(status) && up < CANNOT_START_MS && l->starts == 1 &&
 	    (WEXITSTATUS(status) == TS_EXIT_NOT_FOUND ||
 	     WEXITSTATUS(status) == TS_EXIT_CANNOT_EXEC)) {
 		ts_log("lane %u (pid %d) %s: %s cannot be run (%s); stopping", l->idx,
@@ -233,6 +236,23 @@ static int signals_setup(struct ts_sup *s)
 	return s->sfd < 0 ? -errno : 0;
 }
 
+/* Server mode: the client table's sweep, every TS_SWEEP_MS; returns the
+ * poll timeout (timeout, or less to wake for the next sweep). */
+static int sweep_due(struct ts_sup *s, int timeout)
+{
+	uint64_t now = ts_now_ms();
+	int left;
+
+	if (!s->c->server)
+		return timeout;
+	if (now >= s->sweep_ms) {
+		ts_server_sweep();
+		s->sweep_ms = now + TS_SWEEP_MS;
+	}
+	left = (int)(s->sweep_ms - now);
+	return timeout < 0 || timeout > left ? left : timeout;
+}
+
 static int supervise(struct ts_sup *s)
 {
 	uint64_t now = ts_now_ms();
@@ -241,7 +261,7 @@ static int supervise(struct ts_sup *s)
 	for (unsigned int i = 0; i < s->c->lanes; i++)
 		s->lanes[i].due_ms = now;
 	while (!s->stopping && ret == 0)
-		ret = wait_signals(s, start_due(s));
+		ret = wait_signals(s, sweep_due(s, start_due(s)));
 	stop_lanes(s);
 	return ret ? ret : s->failed ? -ENOEXEC : 0;
 }

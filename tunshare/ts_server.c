@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef SO_ATTACH_REUSEPORT_EBPF
@@ -148,19 +149,59 @@ static int server_conf(const struct ts_conf *c)
 	return 0;
 }
 
-static int server_load(void)
+static int server_load(const struct ts_conf *c)
 {
 	int ret;
 
-	skel = ts_server__open_and_load();
-	if (!skel) {
-		ret = -errno;
+	skel = ts_server__open();
+	if (!skel || bpf_map__set_max_entries(skel->maps.ts_clients,
+					      c->max_clients) < 0 ||
+	    ts_server__load(skel) < 0) {
+		ret = errno ? -errno : -EOPNOTSUPP;
 		ts_log("--server needs eBPF (SK_REUSEPORT and tun steering "
 		       "programs), which this kernel refused: %s",
 		       strerror(-ret));
-		return ret ? ret : -EOPNOTSUPP;
+		return ret;
 	}
 	return 0;
+}
+
+static void sweep_one(int fd, uint32_t key, uint64_t now)
+{
+	struct ts_bpf_client v;
+
+	if (bpf_map_lookup_elem(fd, &key, &v) == 0 &&
+	    now - v.seen > TS_BPF_IDLE_NS)
+		bpf_map_delete_elem(fd, &key);
+}
+
+/*
+ * Removes the clients not heard from for TS_BPF_IDLE_NS, so the table has
+ * room for new ones (it never evicts by itself: see ts_server.bpf.c).
+ * Linear in the table; the supervisor runs it every TS_SWEEP_MS. Each key
+ * is deleted only after the walk has stepped past it.
+ */
+void ts_server_sweep(void)
+{
+	uint32_t key = 0, next;
+	struct timespec ts;
+	bool have = false;
+	uint64_t now;
+	int fd;
+
+	if (!skel)
+		return;
+	fd = bpf_map__fd(skel->maps.ts_clients);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	while (bpf_map_get_next_key(fd, have ? &key : NULL, &next) == 0) {
+		if (have)
+			sweep_one(fd, key, now);
+		key = next;
+		have = true;
+	}
+	if (have)
+		sweep_one(fd, key, now);
 }
 
 /* Loads the programs and opens the lanes' sockets (udp_fds[lane]). */
@@ -170,7 +211,7 @@ int ts_server_open(const struct ts_conf *c, int *udp_fds)
 
 	for (unsigned int i = 0; i < c->lanes; i++)
 		udp_fds[i] = -1;
-	if ((ret = server_load()) < 0)
+	if ((ret = server_load(c)) < 0)
 		return ret;
 	if ((ret = server_conf(c)) < 0) {
 		ts_log("cannot configure the steering programs: %s",

@@ -30,6 +30,7 @@ struct show_lane {
 
 struct show_state {
 	int supervisor;
+	unsigned int uid;	/* the lanes' user: owns their status files */
 	unsigned int nlanes;
 	struct show_lane lanes[TS_MAX_LANES];
 };
@@ -69,6 +70,7 @@ static int state_read(const char *dev, struct show_state *st, char *path,
 		struct show_lane *l = &st->lanes[st->nlanes];
 
 		if (sscanf(line, "supervisor %d", &st->supervisor) == 1 ||
+		    sscanf(line, "uid %u", &st->uid) == 1 ||
 		    state_read_extra(line, st))
 			continue;
 		if (st->nlanes < TS_MAX_LANES &&
@@ -104,7 +106,7 @@ static double cpu_seconds(int pid)
 	return (double)(ut + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
-static void show_lane(const struct show_lane *l)
+static void show_lane(const struct show_lane *l, uid_t uid)
 {
 	time_t now = time(NULL);
 	double cpu;
@@ -125,7 +127,7 @@ static void show_lane(const struct show_lane *l)
 	if (l->pool[0])
 		printf(", pool %s", l->pool);
 	printf("\n");
-	if (l->status[0] && ts_clients_show(l->status) == 0)
+	if (l->status[0] && ts_clients_show(l->status, uid) == 0)
 		printf("    no clients\n");
 }
 
@@ -327,7 +329,7 @@ int ts_show(const char *dev)
 	printf("%s: %u lanes, supervisor pid %d%s\n", dev, st.nlanes,
 	       st.supervisor, alive ? "" : " (not running: stale state)");
 	for (unsigned int i = 0; i < st.nlanes; i++)
-		show_lane(&st.lanes[i]);
+		show_lane(&st.lanes[i], (uid_t)st.uid);
 	show_queues(dev);
 	show_totals(dev);
 	return 0;

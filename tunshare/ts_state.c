@@ -52,8 +52,8 @@ static void state_print(FILE *f, const struct ts_conf *c,
 			const struct ts_lane *lanes)
 {
 	fprintf(f, "# tunshare state: read by \"tunshare show\"\n");
-	fprintf(f, "dev %s\nsupervisor %d\nlanes %u\n", c->dev, (int)getpid(),
-		c->lanes);
+	fprintf(f, "dev %s\nsupervisor %d\nlanes %u\nuid %u\n", c->dev,
+		(int)getpid(), c->lanes, c->user ? (unsigned int)c->uid : 0u);
 	for (unsigned int i = 0; i < c->lanes; i++) {
 		const struct ts_lane *l = &lanes[i];
 
@@ -62,6 +62,21 @@ static void state_print(FILE *f, const struct ts_conf *c,
 			l->pid ? (long long)l->since : 0LL);
 	}
 	state_print_server(f, c, lanes);
+}
+
+/* /run/tunshare, root's and not writable by others: show trusts what it
+ * reads there. */
+static int state_dir(void)
+{
+	struct stat st;
+
+	if (mkdir(TS_STATE_DIR, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if (lstat(TS_STATE_DIR, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
+		return -EPERM;
+	return 0;
 }
 
 int ts_state_write(const struct ts_conf *c, const struct ts_lane *lanes)
@@ -73,9 +88,13 @@ int ts_state_write(const struct ts_conf *c, const struct ts_lane *lanes)
 	if ((ret = ts_state_path(path, sizeof(path), c->dev)) < 0)
 		return ret;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (mkdir(TS_STATE_DIR, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if ((ret = state_dir()) < 0)
+		return ret;
+	/* A name someone placed there (a link, a file) is removed, never
+	 * followed or written through. */
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0644);
 	if (fd < 0)
 		return -errno;
 	f = fdopen(fd, "w");

@@ -6,6 +6,7 @@
  */
 #include "tunshare.h"
 #include "cpulist.h"
+#include "ts_bpf_maps.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,7 +32,8 @@
 #define USAGE \
 	"usage: tunshare run --dev NAME --lanes N [--cpus LIST] " \
 	"[--base-port P] [--address CIDR]... [--route CIDR]... [--mtu M] " \
-	"[--user U] [--preload LIB] [--server [ADDR:]PORT --pool CIDR] " \
+	"[--user U] [--preload LIB] [--server [ADDR:]PORT --pool CIDR " \
+	"[--max-clients N]] " \
 	"-- CMD [ARGS...]\n" \
 	"       tunshare show --dev NAME\n" \
 	"       tunshare -h|--help | -V|--version\n"
@@ -225,6 +227,11 @@ static int run_opt(struct ts_conf *c, struct run_opts *o, int opt)
 		c->server = true;
 		return 0;
 	case 'o': o->pool = optarg; return 0;
+	case 'M':
+		if ((v = parse_num(optarg, 16, 1 << 24)) < 0)
+			return usage("--max-clients wants 16 to 16777216");
+		c->max_clients = (unsigned int)v;
+		return 0;
 	case 'c': o->cpus = optarg; return 0;
 	case 'u': o->user = optarg; return 0;
 	case 'P': o->preload = optarg; return 0;
@@ -242,11 +249,13 @@ static int run_check_server(struct ts_conf *c, const struct run_opts *o)
 	int ret;
 
 	if (!c->server && !o->pool)
-		return 0;
+		return c->max_clients ? usage("--max-clients needs --server") : 0;
 	if (!c->server || !o->pool)
 		return usage("--server and --pool go together");
 	if (c->base_port)
 		return usage("--server and --base-port exclude each other");
+	if (!c->max_clients)
+		c->max_clients = TS_BPF_MAX_CLIENTS;
 	if ((ret = ts_pool_parse(&c->pool, o->pool, c->lanes)) < 0) {
 		snprintf(why, sizeof(why), ret == -ERANGE ?
 			 "--pool %s is too small for %u lanes" :
@@ -300,6 +309,7 @@ static int cmd_run(int argc, char **argv)
 		{ "preload", required_argument, NULL, 'P' },
 		{ "server", required_argument, NULL, 's' },
 		{ "pool", required_argument, NULL, 'o' },
+		{ "max-clients", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct ts_conf c;

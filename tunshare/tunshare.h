@@ -69,6 +69,7 @@ struct ts_conf {
 	bool server;			/* --server: one port, steered lanes */
 	struct ts_bind server_bind;
 	struct ts_pool pool;		/* valid with server */
+	unsigned int max_clients;	/* server: size of the client table */
 };
 
 struct ts_lane {
@@ -148,6 +149,8 @@ const char *ts_pool_ntop(uint32_t addr, char *buf);
 int ts_server_parse(struct ts_bind *b, const char *s);
 int ts_server_open(const struct ts_conf *c, int *udp_fds);
 int ts_server_steer(int tun_fd);
+void ts_server_sweep(void);
+#define TS_SWEEP_MS 30000
 void ts_server_close(const struct ts_conf *c, int *udp_fds);
 
 /* ts_clients.c */
@@ -156,7 +159,7 @@ const char *ts_clients_status_path(char *const *argv);
  * client, else 0. in_routing carries the v1 section state between lines. */
 int ts_clients_line(char *line, int *in_routing, char **cn, char **real,
 		    char **virt);
-int ts_clients_show(const char *path);
+int ts_clients_show(const char *path, uid_t owner);
 
 /* ts_show.c */
 int ts_show(const char *dev);

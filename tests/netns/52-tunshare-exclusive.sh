@@ -70,7 +70,8 @@ d=$(ip -n "$NS_A" -d link show "$DEV_A")
 [[ $d == *"persist off"* ]] || fail "a lane's TUNSETPERSIST took effect: $d"
 [[ $d != *"user 65534"* ]] || fail "a lane's TUNSETOWNER took effect: $d"
 for w in "setiff ok name=$DEV_A flags=0x1001" "persist ok" "owner ok"; do
-	[[ $(grep -c "^$w\$" "$TL_TMP/tunshare.log") -eq 2 ]] ||
+	# Each copy's output reaches tunshare's with "lane N: " in front.
+	[[ $(grep -c "^lane [01]: $w\$" "$TL_TMP/tunshare.log") -eq 2 ]] ||
 		fail "the lanes did not both see '$w': $(cat "$TL_TMP/tunshare.log")"
 done
 [[ $d == *"UP"* && $(ip -n "$NS_A" addr show "$DEV_A") == *"$TA4/24"* ]] ||

@@ -125,6 +125,7 @@ ovs_client() {
 		--dev tun0 --disable-dco --connect-retry 1 \
 		--log-append "$d/ovpn-client-$k.log" >/dev/null 2>&1 &
 	TL_PIDS+=("$!")
+	printf -v "OVS_CLIENT_PID_$k" '%s' "$!"
 }
 
 # ovs_client_addr K: client K's tunnel address (empty until it has one).
@@ -133,18 +134,23 @@ ovs_client_addr() {
 		awk '{ sub("/.*", "", $4); print $4; exit }'
 }
 
-# ovs_wait_clients N TIMEOUT: every client has a tunnel address and pings
-# the server through it.
+# ovs_wait_client K TIMEOUT: client K has a tunnel address and pings the
+# server through it.
+ovs_wait_client() {
+	local k=$1 end=$((SECONDS + $2))
+	while [[ -z $(ovs_client_addr "$k") ]]; do
+		((SECONDS < end)) || fail "client $k: no tunnel address within $2 s: $(tail -n 3 "$TL_TMP/ovpn-client-$k.log")"
+		sleep 0.2
+	done
+	tl_ping_until "tl-$$-c$k" "$OVS_SERVER" $((end - SECONDS > 2 ? end - SECONDS : 2)) ||
+		fail "client $k ($(ovs_client_addr "$k")): no ping reply from $OVS_SERVER"
+}
+
+# ovs_wait_clients N TIMEOUT: the same for clients 0 to N-1, TIMEOUT in all.
 ovs_wait_clients() {
-	local n=$1 t=$2 k end
-	end=$((SECONDS + t))
+	local n=$1 end=$((SECONDS + $2)) k
 	for ((k = 0; k < n; k++)); do
-		while [[ -z $(ovs_client_addr "$k") ]]; do
-			((SECONDS < end)) || fail "client $k: no tunnel address within $t s: $(tail -n 3 "$TL_TMP/ovpn-client-$k.log")"
-			sleep 0.2
-		done
-		tl_ping_until "tl-$$-c$k" "$OVS_SERVER" $((end - SECONDS > 2 ? end - SECONDS : 2)) ||
-			fail "client $k ($(ovs_client_addr "$k")): no ping reply from $OVS_SERVER"
+		ovs_wait_client "$k" $((end - SECONDS > 2 ? end - SECONDS : 2))
 	done
 }
 

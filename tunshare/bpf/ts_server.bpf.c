@@ -7,12 +7,18 @@
  * Two programs, both loaded by the root supervisor before any lane starts:
  *
  *  - ts_udp_select (SK_REUSEPORT) runs when a datagram reaches the shared
- *    port. A client is known by the kernel's hash of its 4-tuple; the first
- *    datagram of a new client picks the next lane round-robin, and the
- *    choice is kept in an LRU map, so every later datagram (and a reconnect
- *    from the same address and port) reaches the same process. The
- *    supervisor holds every lane's socket for the life of the group, so a
- *    crashed lane's socket stays in place: its clients wait for the
+ *    port. A client is known by the kernel's hash of its 4-tuple. Where
+ *    the client table knows it, it goes to its lane. A client's first
+ *    datagram, an OpenVPN hard reset (opcode P_CONTROL_HARD_RESET_CLIENT_V2
+ *    or _V3 in the first byte, which is never encrypted), takes the next
+ *    lane in turn and a place in the table, so clients spread evenly.
+ *    Everything else, and a new client when the table is full, goes to
+ *    the lane its hash names (hash % lanes), which needs no state: so a
+ *    sender of junk, or of resets from many ports, cannot move a known
+ *    client (the table never evicts; the supervisor removes entries idle
+ *    for TS_BPF_IDLE_NS), and a client placed by hash stays where it is.
+ *    The supervisor holds every lane's socket for the life of the group,
+ *    so a crashed lane's socket stays in place: its clients wait for the
  *    respawned process instead of being spread over the others (whose
  *    sessions they do not have).
  *
@@ -52,13 +58,15 @@ struct {
 	__type(value, __u64);
 } ts_socks SEC(".maps");
 
-/* Client (4-tuple hash) -> lane. LRU: a table full of stale clients
- * forgets the oldest, never refuses a new one. */
+/* Client (4-tuple hash) -> lane and when it was last seen. Not LRU: a
+ * full table refuses new clients (they are placed by hash) instead of
+ * forgetting known ones; the supervisor sweeps out idle entries. Its size
+ * is set by the supervisor before loading (--max-clients). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TS_BPF_MAX_CLIENTS);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct ts_bpf_client);
 } ts_clients SEC(".maps");
 
 static __always_inline struct ts_bpf_conf *conf(void)
@@ -68,20 +76,43 @@ static __always_inline struct ts_bpf_conf *conf(void)
 	return bpf_map_lookup_elem(&ts_conf, &zero);
 }
 
+/* OpenVPN's opcode is the top 5 bits of the first payload byte. */
+#define OVPN_HARD_RESET_CLIENT_V2 7
+#define OVPN_HARD_RESET_CLIENT_V3 10
+
+static __always_inline int is_hard_reset(struct sk_reuseport_md *ctx)
+{
+	__u8 op;
+
+	/* ctx data starts at the UDP header. */
+	if (bpf_skb_load_bytes(ctx, 8, &op, 1))
+		return 0;
+	op >>= 3;
+	return op == OVPN_HARD_RESET_CLIENT_V2 || op == OVPN_HARD_RESET_CLIENT_V3;
+}
+
 SEC("sk_reuseport")
 int ts_udp_select(struct sk_reuseport_md *ctx)
 {
 	struct ts_bpf_conf *c = conf();
-	__u32 hash = ctx->hash, lane, *known;
+	struct ts_bpf_client *known, fresh;
+	__u32 hash = ctx->hash, lane;
 
 	if (!c || !c->lanes)
 		return SK_PASS;
 	known = bpf_map_lookup_elem(&ts_clients, &hash);
 	if (known) {
-		lane = *known;
+		known->seen = bpf_ktime_get_ns();
+		lane = known->lane;
+	} else if (is_hard_reset(ctx)) {
+		fresh.lane = __sync_fetch_and_add(&c->next, 1) % c->lanes;
+		fresh.seen = bpf_ktime_get_ns();
+		lane = fresh.lane;
+		/* Full: the hash decides, as for everything unknown. */
+		if (bpf_map_update_elem(&ts_clients, &hash, &fresh, BPF_NOEXIST))
+			lane = hash % c->lanes;
 	} else {
-		lane = __sync_fetch_and_add(&c->next, 1) % c->lanes;
-		bpf_map_update_elem(&ts_clients, &hash, &lane, BPF_ANY);
+		lane = hash % c->lanes;
 	}
 	/* On failure (no socket at that slot) the kernel falls back to its
 	 * own hash over the group. */
