@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 
 #include "clock.h"
 #include "crypto.h"
+#include "ctl.h"
 #include "log.h"
 #include "master_uapi.h"
 #include "notify.h"
@@ -35,6 +37,13 @@
 #define RESPAWN_FAST_FAIL (NSEC_PER_SEC)	/* a lane that died this young */
 #define RESPAWN_BACKOFF   (NSEC_PER_SEC / 4)	/* waits this long: < 1 s */
 #define LANE_STOP_GRACE   (NSEC_PER_SEC / 2)
+/* A lane that is stopped (SIGSTOP by anyone of its uid) or stuck in a loop
+ * keeps its queue and silently swallows its flows: a ping every second on
+ * the control channel, and no answer within 3 s means SIGKILL and the
+ * usual respawn. */
+#define HEARTBEAT_EVERY   (NSEC_PER_SEC)
+#define HEARTBEAT_TIMEOUT (3 * NSEC_PER_SEC)
+#define HEARTBEAT_PING    "ping=1\n\n"
 
 static void log_offloads(int flags)
 {
@@ -218,6 +227,8 @@ static int master_spawn(struct master *m, unsigned int i)
 	if (m->opts.cpus[i] >= 0 && nl_set_xps(m->opts.ifname, i, m->opts.cpus[i]) < 0)
 		log_debug("lane %u: cannot set XPS for CPU %d", i, m->opts.cpus[i]);
 	s->respawn_at = 0;
+	s->ping_at = s->started + HEARTBEAT_EVERY;
+	s->pong_due = 0;
 	m->stats->lane[i].pid = pid;
 	if (m->ports_final)
 		log_info("lane %u: started, pid %d, cpu %d, UDP port %u", i, (int)pid,
@@ -279,6 +290,84 @@ static void master_respawn_due(struct master *m)
 			 m->stats->lane[i].restarts);
 		if (master_spawn(m, i) < 0)
 			s->respawn_at = now + RESPAWN_BACKOFF;
+	}
+}
+
+static void master_heartbeat_kill(struct master *m, unsigned int i)
+{
+	log_warn("lane %u: pid %d has not answered its heartbeat for %u s "
+		 "(stopped or stuck), killing it", i, (int)m->lane[i].pid,
+		 (unsigned int)(HEARTBEAT_TIMEOUT / NSEC_PER_SEC));
+	kill(m->lane[i].pid, SIGKILL);
+	m->lane[i].pong_due = 0;
+	m->lane[i].ping_at = UINT64_MAX;	/* until the respawn */
+}
+
+/* Reads the answer to the ping in flight, waiting at most until it is
+ * due (wait = false: -EAGAIN unless it has begun to arrive; its few bytes
+ * then follow at once, and a message is never read in part). */
+static int master_take_pong(struct master *m, unsigned int i, bool wait)
+{
+	struct lane_slot *s = &m->lane[i];
+	struct pollfd pfd = { .fd = s->ctl_fd, .events = POLLIN };
+	uint64_t now = clock_now();
+	int timeout = 1000, ret;
+	char *buf = NULL;
+	size_t len;
+
+	if (!wait && poll(&pfd, 1, 0) <= 0)
+		return -EAGAIN;
+	if (wait)
+		timeout = s->pong_due > now ?
+			(int)((s->pong_due - now) / NSEC_PER_MSEC) + 1 : 0;
+	ret = ctl_recv(s->ctl_fd, &buf, &len, NULL, timeout);
+	if (ret == 0 && strncmp(buf, "pong=1\n", 7))
+		ret = -EPROTO;
+	free(buf);
+	if (ret == 0)
+		s->pong_due = 0;
+	return ret;
+}
+
+int master_heartbeat_settle(struct master *m, unsigned int i)
+{
+	struct lane_slot *s = &m->lane[i];
+
+	if (!s->pid || s->ctl_fd < 0 || !s->pong_due)
+		return 0;
+	if (master_take_pong(m, i, true) == 0)
+		return 0;
+	master_heartbeat_kill(m, i);
+	return -ETIMEDOUT;
+}
+
+static void master_heartbeat(struct master *m)
+{
+	uint64_t now = clock_now();
+
+	for (unsigned int i = 0; i < m->opts.lanes; i++) {
+		struct lane_slot *s = &m->lane[i];
+		int ret;
+
+		if (!s->pid || s->ctl_fd < 0)
+			continue;
+		if (s->pong_due) {
+			ret = master_take_pong(m, i, false);
+			if (ret != 0 && (ret != -EAGAIN || now >= s->pong_due))
+				master_heartbeat_kill(m, i);
+			continue;
+		}
+		if (now < s->ping_at)
+			continue;
+		/* A few bytes: they fit the socket buffer even of a lane
+		 * that reads nothing, so this never blocks. */
+		if (ctl_send(s->ctl_fd, HEARTBEAT_PING, sizeof(HEARTBEAT_PING) - 1,
+			     -1) < 0) {
+			master_heartbeat_kill(m, i);
+			continue;
+		}
+		s->pong_due = now + HEARTBEAT_TIMEOUT;
+		s->ping_at = now + HEARTBEAT_EVERY;
 	}
 }
 
@@ -462,6 +551,7 @@ int master_run(struct master *m)
 							 evs[i].events);
 		}
 		master_respawn_due(m);
+		master_heartbeat(m);
 		if (clock_now() >= next_check) {
 			master_check_alive(m);
 			next_check = clock_now() + NSEC_PER_SEC / 2;

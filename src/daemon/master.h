@@ -31,6 +31,8 @@ struct lane_slot {
 	int ctl_fd;			/* master's end of the socketpair */
 	uint64_t started;		/* clock_now() at spawn */
 	uint64_t respawn_at;		/* 0 = none pending */
+	uint64_t ping_at;		/* heartbeat: next ping due */
+	uint64_t pong_due;		/* an answer is due by then; 0 = none */
 };
 
 struct master {
@@ -63,5 +65,9 @@ void master_teardown(struct master *m);
 /* Logs the UDP ports the lanes listen on, once a "set" made them final
  * (before it they are temporary). */
 void master_log_ports(struct master *m);
+/* Takes lane i's answer to a heartbeat still in flight, so that a request
+ * that follows gets its own reply. 0, or -ETIMEDOUT after killing a lane
+ * that did not answer in time. */
+int master_heartbeat_settle(struct master *m, unsigned int i);
 
 #endif

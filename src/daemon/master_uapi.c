@@ -264,7 +264,8 @@ static int lanes_call(struct master *m, const char *req, size_t len,
 		struct lane_slot *s = &m->lane[i];
 
 		replies[i] = NULL;
-		if (!s->pid || s->ctl_fd < 0)
+		/* A heartbeat answer still in flight comes first. */
+		if (!s->pid || s->ctl_fd < 0 || master_heartbeat_settle(m, i) < 0)
 			continue;
 		ret = ctl_send(s->ctl_fd, req, len, pass_fds ? pass_fds[i] : -1);
 		if (ret < 0 && !err)
