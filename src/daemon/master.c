@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -128,7 +129,7 @@ static int master_open_sockets(struct master *m)
 	m->dev.listen_port = base;
 	for (unsigned int i = 0; i < m->opts.lanes; i++) {
 		m->lane[i].udp_fd = fds[i];
-		m->stats->lane[i].listen_port = base + i;
+		stats_lane(m->stats, i)->listen_port = base + i;
 	}
 	return 0;
 }
@@ -177,7 +178,12 @@ static void master_become_lane(struct master *m, unsigned int i, int ctl_fd)
 	dev->tun_fd = m->lane[i].tun_fd;
 	dev->udp_fd = m->lane[i].udp_fd;
 	dev->udp_family = m->udp_family;
-	dev->stats = &m->stats->lane[i];
+	ret = stats_map_lane(&dev->stats, m->stats_fd, i);
+	if (ret == 0)
+		munmap(m->stats, stats_len(m->opts.lanes));
+	else	/* the whole file, as before: only with pages over 4 KiB */
+		dev->stats = stats_lane(m->stats, i);
+	close(m->stats_fd);
 	ret = lane_drop_privileges(&m->opts.privs, m->opts.cpus[i]);
 	if (ret == -EXDEV) {	/* runs, but unpinned: never claim a CPU */
 		dev->stats->cpu = -1;
@@ -209,7 +215,7 @@ static int master_spawn(struct master *m, unsigned int i)
 	/* A stopped lane must not block the master in send(). */
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &ctl_timeout, sizeof(ctl_timeout));
 	/* Before the fork: a lane that fails to pin itself sets -1 here. */
-	m->stats->lane[i].cpu = m->opts.cpus[i];
+	stats_lane(m->stats, i)->cpu = m->opts.cpus[i];
 	pid = fork();
 	if (pid < 0) {
 		close(sv[0]);
@@ -229,10 +235,10 @@ static int master_spawn(struct master *m, unsigned int i)
 	s->respawn_at = 0;
 	s->ping_at = s->started + HEARTBEAT_EVERY;
 	s->pong_due = 0;
-	m->stats->lane[i].pid = pid;
+	stats_lane(m->stats, i)->pid = pid;
 	if (m->ports_final)
 		log_info("lane %u: started, pid %d, cpu %d, UDP port %u", i, (int)pid,
-			 m->opts.cpus[i], m->stats->lane[i].listen_port);
+			 m->opts.cpus[i], stats_lane(m->stats, i)->listen_port);
 	else
 		log_info("lane %u: started, pid %d, cpu %d", i, (int)pid,
 			 m->opts.cpus[i]);
@@ -254,7 +260,7 @@ static void master_lane_died(struct master *m, unsigned int i, int status)
 	s->ctl_fd = -1;
 	s->pid = 0;
 	master_uapi_lane_died(m, i);
-	m->stats->lane[i].pid = 0;
+	stats_lane(m->stats, i)->pid = 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == LANE_EXIT_GONE) {
 		log_info("interface %s is gone, exiting", m->opts.ifname);
 		m->stop = true;
@@ -285,9 +291,9 @@ static void master_respawn_due(struct master *m)
 
 		if (!s->respawn_at || s->respawn_at > now)
 			continue;
-		m->stats->lane[i].restarts++;
+		stats_lane(m->stats, i)->restarts++;
 		log_warn("lane %u: respawning (restart %u)", i,
-			 m->stats->lane[i].restarts);
+			 stats_lane(m->stats, i)->restarts);
 		if (master_spawn(m, i) < 0)
 			s->respawn_at = now + RESPAWN_BACKOFF;
 	}
@@ -445,7 +451,7 @@ int master_setup(struct master *m, const struct master_opts *opts)
 		log_err("interface %s already exists", opts->ifname);
 		return -EEXIST;
 	}
-	ret = stats_create(&m->stats, opts->ifname, opts->lanes);
+	ret = stats_create(&m->stats, &m->stats_fd, opts->ifname, opts->lanes);
 	if (ret < 0) {
 		log_err("cannot create stats page: %s", strerror(-ret));
 		return ret;
@@ -615,7 +621,10 @@ void master_teardown(struct master *m)
 			unlink(m->sock_path);
 		close(m->uapi_fd);
 	}
-	if (m->stats)
+	if (m->stats) {
 		stats_unlink(m->opts.ifname);
+		munmap(m->stats, stats_len(m->opts.lanes));
+		close(m->stats_fd);
+	}
 	device_free(&m->dev);
 }

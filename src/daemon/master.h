@@ -39,7 +39,8 @@ struct master {
 	struct master_opts opts;
 	struct wg_device dev;		/* configuration only */
 	struct lane_slot lane[LANES_MAX];
-	struct stats_page *stats;
+	struct stats_page *stats;	/* the whole file: master only */
+	int stats_fd;			/* lanes map their slot from it */
 	int udp_family;
 	int offloads;			/* TUN_F_* in force, 0 = plain tun */
 	int uapi_fd;

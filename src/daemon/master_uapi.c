@@ -556,7 +556,7 @@ static int master_set(struct master *m, const char *req, size_t len)
 	if (ret == 0 && swap) {
 		m->dev.listen_port = base;
 		for (unsigned int i = 0; i < m->opts.lanes; i++)
-			m->stats->lane[i].listen_port = base + i;
+			stats_lane(m->stats, i)->listen_port = base + i;
 	}
 	if (ret == 0) {
 		ret = master_forward_set(m, &set, req, len, swap ? newfds : NULL);
