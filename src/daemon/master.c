@@ -31,6 +31,7 @@
 #include "netlink.h"
 #include "noise.h"
 #include "offload.h"
+#include "tsfloor.h"
 #include "tun.h"
 #include "udp.h"
 #include "uapi.h"
@@ -184,6 +185,15 @@ static void master_become_lane(struct master *m, unsigned int i, int ctl_fd)
 	else	/* the whole file, as before: only with pages over 4 KiB */
 		dev->stats = stats_lane(m->stats, i);
 	close(m->stats_fd);
+	/* Its own replay floors only: the floors its predecessors in this
+	 * slot accepted hold for it too (tsfloor.h). */
+	for (unsigned int j = 0; j < m->opts.lanes; j++)
+		if (j != i)
+			tsfloor_unmap(m->tsfloor[j]);
+	dev->tsfloor = m->tsfloor[i];
+	for (struct wg_peer *p = dev->peers; p; p = p->next)
+		tsfloor_apply(dev->tsfloor, p->handshake.remote_static,
+			      p->handshake.latest_timestamp);
 	ret = lane_drop_privileges(&m->opts.privs, m->opts.cpus[i]);
 	if (ret == -EXDEV) {	/* runs, but unpinned: never claim a CPU */
 		dev->stats->cpu = -1;
@@ -456,6 +466,9 @@ int master_setup(struct master *m, const struct master_opts *opts)
 		log_err("cannot create stats page: %s", strerror(-ret));
 		return ret;
 	}
+	for (unsigned int i = 0; i < opts->lanes; i++)
+		if (!(m->tsfloor[i] = tsfloor_map()))
+			return -ENOMEM;
 	ret = master_open_queues(m);
 	m->created = m->lane[0].tun_fd >= 0;
 	if (ret < 0 || (ret = master_open_sockets(m)) < 0)
@@ -621,6 +634,8 @@ void master_teardown(struct master *m)
 			unlink(m->sock_path);
 		close(m->uapi_fd);
 	}
+	for (unsigned int i = 0; i < m->opts.lanes; i++)
+		tsfloor_unmap(m->tsfloor[i]);
 	if (m->stats) {
 		stats_unlink(m->opts.ifname);
 		munmap(m->stats, stats_len(m->opts.lanes));

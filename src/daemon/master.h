@@ -41,6 +41,7 @@ struct master {
 	struct lane_slot lane[LANES_MAX];
 	struct stats_page *stats;	/* the whole file: master only */
 	int stats_fd;			/* lanes map their slot from it */
+	struct tsfloor_entry *tsfloor[LANES_MAX];	/* lane i's, never read here */
 	int udp_family;
 	int offloads;			/* TUN_F_* in force, 0 = plain tun */
 	int uapi_fd;
