@@ -135,6 +135,28 @@ static int master_open_sockets(struct master *m)
 	return 0;
 }
 
+/* What lane i keeps of the master's shared memory: its own page of the
+ * stats file (so it can neither forge another lane's counters nor touch
+ * the header) and its own replay-floor table, whose floors its
+ * predecessors in this slot accepted and which hold for it too. */
+static void master_lane_memory(struct master *m, unsigned int i)
+{
+	struct wg_device *dev = &m->dev;
+
+	if (stats_map_lane(&dev->stats, m->stats_fd, i) == 0)
+		munmap(m->stats, stats_len(m->opts.lanes));
+	else	/* the whole file, as before: only with pages over 4 KiB */
+		dev->stats = stats_lane(m->stats, i);
+	close(m->stats_fd);
+	for (unsigned int j = 0; j < m->opts.lanes; j++)
+		if (j != i)
+			tsfloor_unmap(m->tsfloor[j]);
+	dev->tsfloor = m->tsfloor[i];
+	for (struct wg_peer *p = dev->peers; p; p = p->next)
+		tsfloor_apply(dev->tsfloor, p->handshake.remote_static,
+			      p->handshake.latest_timestamp);
+}
+
 static void master_become_lane(struct master *m, unsigned int i, int ctl_fd)
 {
 	struct wg_device *dev = &m->dev;
@@ -179,21 +201,7 @@ static void master_become_lane(struct master *m, unsigned int i, int ctl_fd)
 	dev->tun_fd = m->lane[i].tun_fd;
 	dev->udp_fd = m->lane[i].udp_fd;
 	dev->udp_family = m->udp_family;
-	ret = stats_map_lane(&dev->stats, m->stats_fd, i);
-	if (ret == 0)
-		munmap(m->stats, stats_len(m->opts.lanes));
-	else	/* the whole file, as before: only with pages over 4 KiB */
-		dev->stats = stats_lane(m->stats, i);
-	close(m->stats_fd);
-	/* Its own replay floors only: the floors its predecessors in this
-	 * slot accepted hold for it too (tsfloor.h). */
-	for (unsigned int j = 0; j < m->opts.lanes; j++)
-		if (j != i)
-			tsfloor_unmap(m->tsfloor[j]);
-	dev->tsfloor = m->tsfloor[i];
-	for (struct wg_peer *p = dev->peers; p; p = p->next)
-		tsfloor_apply(dev->tsfloor, p->handshake.remote_static,
-			      p->handshake.latest_timestamp);
+	master_lane_memory(m, i);
 	ret = lane_drop_privileges(&m->opts.privs, m->opts.cpus[i]);
 	if (ret == -EXDEV) {	/* runs, but unpinned: never claim a CPU */
 		dev->stats->cpu = -1;
@@ -336,7 +344,7 @@ static int master_take_pong(struct master *m, unsigned int i, bool wait)
 	if (wait)
 		timeout = s->pong_due > now ?
 			(int)((s->pong_due - now) / NSEC_PER_MSEC) + 1 : 0;
-	ret = ctl_recv(s->ctl_fd, &buf, &len, NULL, timeout);
+	ret = ctl_recv_max(s->ctl_fd, &buf, &len, NULL, timeout, 64);
 	if (ret == 0 && strncmp(buf, "pong=1\n", 7))
 		ret = -EPROTO;
 	free(buf);
