@@ -32,7 +32,7 @@ struct lane_slot {
 	uint64_t started;		/* clock_now() at spawn */
 	uint64_t respawn_at;		/* 0 = none pending */
 	uint64_t ping_at;		/* heartbeat: next ping due */
-	uint64_t pong_due;		/* an answer is due by then; 0 = none */
+	uint64_t ping_sent;		/* heartbeat in flight since; 0 = none */
 };
 
 struct master {
