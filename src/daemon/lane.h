@@ -21,7 +21,7 @@
  * Debian package create it with this command. */
 #define LANE_DEFAULT_USER "tunlane"
 #define LANE_USER_CREATE \
-	"useradd --system --no-create-home --shell /usr/sbin/nologin tunlane"
+	"useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin tunlane"
 
 struct lane_privs {
 	bool change_user;

@@ -168,7 +168,7 @@ note() { log "note: $*"; }
 # (idempotent; another test may be creating it at the same moment).
 tl_lane_user() {
 	id -u tunlane >/dev/null 2>&1 && return 0
-	useradd --system --no-create-home --shell /usr/sbin/nologin tunlane 2>/dev/null ||
+	useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin tunlane 2>/dev/null ||
 		id -u tunlane >/dev/null 2>&1 || fail "cannot create the lane user 'tunlane'"
 }
 
