@@ -249,7 +249,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(ARCHIVES)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer $(INC_daemon) -Isrc/cli -Itests/fuzz \
 		$(LDFLAGS) -o $@ $< $(BUILD)/libdaemon.a $(BUILD)/libcli.a \
-		$(BUILD)/libwg.a $(BUILD)/liboffload.a $(BUILD)/liblib.a $(LDLIBS)
+		$(BUILD)/libwg.a $(BUILD)/liboffload.a $(BUILD)/liblib.a $(LDLIBS) $(LDLIBS_SYSTEMD)
 
 fuzz-bins: $(FUZZ_BIN)
 

@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -44,13 +44,12 @@ static int ifname_of(const char *arg, char *out, size_t len)
 /* Only a tunlaned of ours answers on the socket and has a stats page. */
 static pid_t master_pid(const char *ifname)
 {
-	const struct stats_page *sp;
-	size_t len;
+	struct stats_page *sp;
 	int pid;
 
-	if (stats_open(&sp, &len, ifname) < 0)
+	if (stats_read(&sp, ifname) < 0)
 		return 0;
-	munmap((void *)sp, len);
+	free(sp);
 	pid = ipc_daemon_pid(ifname);
 	return pid > 0 ? pid : 0;
 }

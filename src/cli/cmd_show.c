@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #include "crypto.h"
@@ -82,10 +81,11 @@ static void show_lanes_human(const struct stats_page *sp)
 	uint64_t total = 0;
 
 	for (uint32_t i = 0; i < sp->lanes; i++)
-		total += sp->lane[i].rx_bytes + sp->lane[i].tx_bytes;
+		total += stats_lane_const(sp, i)->rx_bytes +
+			 stats_lane_const(sp, i)->tx_bytes;
 	printf("\n  lane  pid      cpu  port   received    sent        share  drops  restarts  handshake\n");
 	for (uint32_t i = 0; i < sp->lanes; i++) {
-		const struct lane_stats *l = &sp->lane[i];
+		const struct lane_stats *l = stats_lane_const(sp, i);
 		uint64_t mine = l->rx_bytes + l->tx_bytes;
 
 		printf("  %-4u  %-7d  %-3d  %-5u  %-10s  %-10s  %4.1f%%  %-5llu  %-8u  %s\n",
@@ -264,7 +264,7 @@ static void show_json(const char *ifname, const struct ipc_device *d,
 	printf(", \"lanes\": [");
 	for (uint32_t i = 0; sp && i < sp->lanes; i++) {
 		printf("%s", i ? ", " : "");
-		json_lane(&sp->lane[i], i);
+		json_lane(stats_lane_const(sp, i), i);
 	}
 	printf("], \"peers\": [");
 	for (size_t i = 0; i < d->n_peers; i++) {
@@ -278,10 +278,9 @@ static void show_json(const char *ifname, const struct ipc_device *d,
  * JSON array of several stays well formed. */
 static int show_one(const char *ifname, bool json, bool first)
 {
-	const struct stats_page *sp = NULL;
+	struct stats_page *sp = NULL;
 	struct ipc_device d;
-	size_t splen = 0;
-	int ret;
+	int ret, rc = 0;
 
 	ret = ipc_get(ifname, &d);
 	if (ret < 0) {
@@ -289,8 +288,16 @@ static int show_one(const char *ifname, bool json, bool first)
 			ifname, strerror(-ret));
 		return 1;
 	}
-	if (stats_open(&sp, &splen, ifname) < 0)
-		sp = NULL;	/* not ours (e.g. wireguard-go): no lanes */
+	/* No file: not ours (e.g. wireguard-go), no lanes. A file that
+	 * fails its checks is said so, and the rest is still shown. */
+	ret = stats_read(&sp, ifname);
+	if (ret < 0 && ret != -ENOENT) {
+		fprintf(stderr, "%s: %s: statistics file %s/%s.stats is %s; lanes not shown\n",
+			prog, ifname, STATS_DIR, ifname,
+			ret == -EINVAL ? "damaged (bad size or header)" :
+			ret == -EPERM ? "writable by others" : strerror(-ret));
+		rc = 1;
+	}
 	if (sp && ipc_get_lanes(ifname, &d, sp->lanes) < 0)
 		fprintf(stderr, "%s: %s: cannot read the lanes' endpoints\n",
 			prog, ifname);
@@ -301,10 +308,9 @@ static int show_one(const char *ifname, bool json, bool first)
 		printf("%s", first ? "" : "\n");
 		show_human(ifname, &d, sp);
 	}
-	if (sp)
-		munmap((void *)sp, splen);
+	free(sp);
 	ipc_device_free(&d);
-	return 0;
+	return rc;
 }
 
 static int sock_name(const struct dirent *e, char *out, size_t len)

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -248,16 +247,15 @@ static int set_network(const struct config *c, struct quick_state *st)
 static int wait_lanes(const char *ifname)
 {
 	uint64_t deadline = clock_now() + UP_WAIT_LANES_MS * NSEC_PER_MSEC;
-	const struct stats_page *sp;
-	size_t len;
+	struct stats_page *sp;
 	int ret;
 
-	while ((ret = stats_open(&sp, &len, ifname)) == 0) {
+	while ((ret = stats_read(&sp, ifname)) == 0) {
 		uint32_t running = 0, lanes = sp->lanes;
 
 		for (uint32_t i = 0; i < lanes; i++)
-			running += sp->lane[i].pid > 0;
-		munmap((void *)sp, len);
+			running += stats_lane_const(sp, i)->pid > 0;
+		free(sp);
 		if (running == lanes)
 			return 0;
 		if (clock_now() > deadline)

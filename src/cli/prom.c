@@ -11,7 +11,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #include "crypto.h"
@@ -26,8 +25,7 @@
 struct prom_iface {
 	char name[32];
 	struct ipc_device dev;
-	const struct stats_page *sp;	/* NULL: not tunlaned (no lanes) */
-	size_t splen;
+	struct stats_page *sp;	/* a checked copy; NULL: not tunlaned (no lanes) */
 };
 
 struct prom_set {
@@ -53,7 +51,7 @@ static void prom_lanes(FILE *f, const struct prom_set *s, const char *name,
 	for (size_t i = 0; i < s->n; i++)
 		for (uint32_t j = 0; s->ifs[i].sp && j < s->ifs[i].sp->lanes; j++)
 			fprintf(f, "%s{interface=\"%s\",lane=\"%u\"} %llu\n", name,
-				s->ifs[i].name, j, get(&s->ifs[i].sp->lane[j], &s->ifs[i]));
+				s->ifs[i].name, j, get(stats_lane_const(s->ifs[i].sp, j), &s->ifs[i]));
 }
 
 #define FIELD(fn, expr) \
@@ -79,7 +77,7 @@ static void prom_lane_cpu(FILE *f, const struct prom_set *s)
 	for (size_t i = 0; i < s->n; i++)
 		for (uint32_t j = 0; s->ifs[i].sp && j < s->ifs[i].sp->lanes; j++)
 			fprintf(f, "tunlane_lane_cpu{interface=\"%s\",lane=\"%u\"} %d\n",
-				s->ifs[i].name, j, s->ifs[i].sp->lane[j].cpu);
+				s->ifs[i].name, j, stats_lane_const(s->ifs[i].sp, j)->cpu);
 }
 
 static void prom_drops(FILE *f, const struct prom_set *s)
@@ -92,7 +90,7 @@ static void prom_drops(FILE *f, const struct prom_set *s)
 				fprintf(f, "tunlane_lane_dropped_packets_total{interface=\"%s\","
 					"lane=\"%u\",reason=\"%s\"} %llu\n", s->ifs[i].name, j,
 					stats_drop_names[r],
-					(unsigned long long)s->ifs[i].sp->lane[j].drops[r]);
+					(unsigned long long)stats_lane_const(s->ifs[i].sp, j)->drops[r]);
 }
 
 static void prom_all_lanes(FILE *f, const struct prom_set *s)
@@ -174,8 +172,8 @@ static void prom_live_lanes(FILE *f, const struct prom_set *s)
 		if (!pi->sp || pi->dev.n_peers != 1)
 			continue;
 		for (uint32_t j = 0; j < pi->sp->lanes; j++)
-			live += pi->sp->lane[j].pid > 0 && pi->sp->lane[j].latest_handshake > 0 &&
-				now - pi->sp->lane[j].latest_handshake < PROM_SESSION_SECONDS;
+			live += stats_lane_const(pi->sp, j)->pid > 0 && stats_lane_const(pi->sp, j)->latest_handshake > 0 &&
+				now - stats_lane_const(pi->sp, j)->latest_handshake < PROM_SESSION_SECONDS;
 		crypto_key_to_base64(key, pi->dev.peers[0].public_key);
 		fprintf(f, "tunlane_peer_live_lanes{interface=\"%s\",public_key=\"%s\"} %u\n",
 			pi->name, key, live);
@@ -213,7 +211,7 @@ static void prom_read(struct prom_set *s, const char *name)
 		s->errors++;
 		return;
 	}
-	if (stats_open(&pi->sp, &pi->splen, name) < 0)
+	if (stats_read(&pi->sp, name) < 0)
 		pi->sp = NULL;
 	s->n++;
 }
@@ -252,8 +250,7 @@ int prom_write(FILE *f, const char *ifname)
 	prom_emit(f, &s);
 	ret = ferror(f) ? -EIO : (int)s.errors;
 	for (size_t i = 0; i < s.n; i++) {
-		if (s.ifs[i].sp)
-			munmap((void *)s.ifs[i].sp, s.ifs[i].splen);
+		free(s.ifs[i].sp);
 		ipc_device_free(&s.ifs[i].dev);
 	}
 	free(s.ifs);

@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -36,15 +36,14 @@ static bool daemon_running(int pid)
 /* The master the stats page names; 0 without a page. */
 static int page_master(const char *ifname, bool *alive)
 {
-	const struct stats_page *sp;
-	size_t len;
+	struct stats_page *sp;
 	int pid;
 
 	*alive = false;
-	if (stats_open(&sp, &len, ifname) < 0)
+	if (stats_read(&sp, ifname) < 0)
 		return 0;
 	pid = sp->master_pid;
-	munmap((void *)sp, len);
+	free(sp);
 	*alive = pid > 0 && daemon_running(pid);
 	return pid > 0 ? pid : 0;
 }

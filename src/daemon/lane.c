@@ -234,6 +234,12 @@ void lane_ctl_request(struct wg_device *dev, const char *req, size_t len,
 {
 	int ret;
 
+	if (len == 8 && !memcmp(req, "ping=1\n\n", 8)) {
+		/* The master's heartbeat: answering it proves the loop runs. */
+		*reply = strdup("pong=1\n\n");
+		*rlen = *reply ? strlen(*reply) : 0;
+		return;
+	}
 	if (len >= 6 && !strncmp(req, "get=1\n", 6)) {
 		lane_handle_get(dev, reply, rlen);
 		return;

@@ -16,7 +16,12 @@
 #define LANE_EXIT_ERROR  1
 #define LANE_EXIT_GONE   3	/* the interface was deleted */
 
-#define LANE_DEFAULT_USER "nobody"
+/* A system user of its own: with the shared "nobody", any other nobody
+ * process could stop or kill a lane (issue 9). make install and the
+ * Debian package create it with this command. */
+#define LANE_DEFAULT_USER "tunlane"
+#define LANE_USER_CREATE \
+	"useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin tunlane"
 
 struct lane_privs {
 	bool change_user;

@@ -5,11 +5,13 @@
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -22,12 +24,14 @@
 
 #include "clock.h"
 #include "crypto.h"
+#include "ctl.h"
 #include "log.h"
 #include "master_uapi.h"
 #include "notify.h"
 #include "netlink.h"
 #include "noise.h"
 #include "offload.h"
+#include "tsfloor.h"
 #include "tun.h"
 #include "udp.h"
 #include "uapi.h"
@@ -35,6 +39,14 @@
 #define RESPAWN_FAST_FAIL (NSEC_PER_SEC)	/* a lane that died this young */
 #define RESPAWN_BACKOFF   (NSEC_PER_SEC / 4)	/* waits this long: < 1 s */
 #define LANE_STOP_GRACE   (NSEC_PER_SEC / 2)
+/* A lane that is stopped (SIGSTOP by anyone of its uid) or stuck in a loop
+ * keeps its queue and silently swallows its flows: a ping every second on
+ * the control channel, and no answer within 3 s (stopped) or 10 s (running
+ * but silent) means SIGKILL and the usual respawn. */
+#define HEARTBEAT_EVERY   (NSEC_PER_SEC)
+#define HEARTBEAT_TIMEOUT (3 * NSEC_PER_SEC)	/* stopped */
+#define HEARTBEAT_STUCK   (10 * NSEC_PER_SEC)	/* running, yet no answer */
+#define HEARTBEAT_PING    "ping=1\n\n"
 
 static void log_offloads(int flags)
 {
@@ -119,9 +131,31 @@ static int master_open_sockets(struct master *m)
 	m->dev.listen_port = base;
 	for (unsigned int i = 0; i < m->opts.lanes; i++) {
 		m->lane[i].udp_fd = fds[i];
-		m->stats->lane[i].listen_port = base + i;
+		stats_lane(m->stats, i)->listen_port = base + i;
 	}
 	return 0;
+}
+
+/* What lane i keeps of the master's shared memory: its own page of the
+ * stats file (so it can neither forge another lane's counters nor touch
+ * the header) and its own replay-floor table, whose floors its
+ * predecessors in this slot accepted and which hold for it too. */
+static void master_lane_memory(struct master *m, unsigned int i)
+{
+	struct wg_device *dev = &m->dev;
+
+	if (stats_map_lane(&dev->stats, m->stats_fd, i) == 0)
+		munmap(m->stats, stats_len(m->opts.lanes));
+	else	/* the whole file, as before: only with pages over 4 KiB */
+		dev->stats = stats_lane(m->stats, i);
+	close(m->stats_fd);
+	for (unsigned int j = 0; j < m->opts.lanes; j++)
+		if (j != i)
+			tsfloor_unmap(m->tsfloor[j]);
+	dev->tsfloor = m->tsfloor[i];
+	for (struct wg_peer *p = dev->peers; p; p = p->next)
+		tsfloor_apply(dev->tsfloor, p->handshake.remote_static,
+			      p->handshake.latest_timestamp);
 }
 
 static void master_become_lane(struct master *m, unsigned int i, int ctl_fd)
@@ -168,7 +202,7 @@ static void master_become_lane(struct master *m, unsigned int i, int ctl_fd)
 	dev->tun_fd = m->lane[i].tun_fd;
 	dev->udp_fd = m->lane[i].udp_fd;
 	dev->udp_family = m->udp_family;
-	dev->stats = &m->stats->lane[i];
+	master_lane_memory(m, i);
 	ret = lane_drop_privileges(&m->opts.privs, m->opts.cpus[i]);
 	if (ret == -EXDEV) {	/* runs, but unpinned: never claim a CPU */
 		dev->stats->cpu = -1;
@@ -200,7 +234,7 @@ static int master_spawn(struct master *m, unsigned int i)
 	/* A stopped lane must not block the master in send(). */
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &ctl_timeout, sizeof(ctl_timeout));
 	/* Before the fork: a lane that fails to pin itself sets -1 here. */
-	m->stats->lane[i].cpu = m->opts.cpus[i];
+	stats_lane(m->stats, i)->cpu = m->opts.cpus[i];
 	pid = fork();
 	if (pid < 0) {
 		close(sv[0]);
@@ -218,10 +252,12 @@ static int master_spawn(struct master *m, unsigned int i)
 	if (m->opts.cpus[i] >= 0 && nl_set_xps(m->opts.ifname, i, m->opts.cpus[i]) < 0)
 		log_debug("lane %u: cannot set XPS for CPU %d", i, m->opts.cpus[i]);
 	s->respawn_at = 0;
-	m->stats->lane[i].pid = pid;
+	s->ping_at = s->started + HEARTBEAT_EVERY;
+	s->ping_sent = 0;
+	stats_lane(m->stats, i)->pid = pid;
 	if (m->ports_final)
 		log_info("lane %u: started, pid %d, cpu %d, UDP port %u", i, (int)pid,
-			 m->opts.cpus[i], m->stats->lane[i].listen_port);
+			 m->opts.cpus[i], stats_lane(m->stats, i)->listen_port);
 	else
 		log_info("lane %u: started, pid %d, cpu %d", i, (int)pid,
 			 m->opts.cpus[i]);
@@ -243,7 +279,7 @@ static void master_lane_died(struct master *m, unsigned int i, int status)
 	s->ctl_fd = -1;
 	s->pid = 0;
 	master_uapi_lane_died(m, i);
-	m->stats->lane[i].pid = 0;
+	stats_lane(m->stats, i)->pid = 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == LANE_EXIT_GONE) {
 		log_info("interface %s is gone, exiting", m->opts.ifname);
 		m->stop = true;
@@ -274,11 +310,127 @@ static void master_respawn_due(struct master *m)
 
 		if (!s->respawn_at || s->respawn_at > now)
 			continue;
-		m->stats->lane[i].restarts++;
+		stats_lane(m->stats, i)->restarts++;
 		log_warn("lane %u: respawning (restart %u)", i,
-			 m->stats->lane[i].restarts);
+			 stats_lane(m->stats, i)->restarts);
 		if (master_spawn(m, i) < 0)
 			s->respawn_at = now + RESPAWN_BACKOFF;
+	}
+}
+
+static void master_heartbeat_kill(struct master *m, unsigned int i)
+{
+	struct lane_slot *s = &m->lane[i];
+
+	log_warn("lane %u: pid %d has not answered its heartbeat for %.1f s "
+		 "(stopped or stuck), killing it", i, (int)s->pid,
+		 (double)(clock_now() - s->ping_sent) / NSEC_PER_SEC);
+	kill(s->pid, SIGKILL);
+	s->ping_sent = 0;
+	s->ping_at = UINT64_MAX;	/* until the respawn */
+}
+
+/* Stopped (SIGSTOP) or traced, from /proc/PID/stat's state field. */
+static bool lane_stopped(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	bool stopped = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ')
+		stopped = p[2] == 'T' || p[2] == 't';
+	fclose(f);
+	return stopped;
+}
+
+/* When the answer to the ping in flight is overdue: 3 s for a stopped
+ * lane; a lane that runs but has not answered (a host loaded with many
+ * times more work than CPUs can delay it) gets 10 s before it counts as
+ * stuck. */
+static uint64_t pong_deadline(const struct lane_slot *s, uint64_t now)
+{
+	uint64_t soft = s->ping_sent + HEARTBEAT_TIMEOUT;
+
+	if (now < soft)
+		return soft;
+	return lane_stopped(s->pid) ? soft : s->ping_sent + HEARTBEAT_STUCK;
+}
+
+/* Reads the answer to the ping in flight, waiting at most until its
+ * deadline (wait = false: -EAGAIN unless it has begun to arrive; its few
+ * bytes then follow at once, and a message is never read in part). */
+static int master_take_pong(struct master *m, unsigned int i, bool wait)
+{
+	struct lane_slot *s = &m->lane[i];
+	struct pollfd pfd = { .fd = s->ctl_fd, .events = POLLIN };
+	uint64_t now = clock_now(), due;
+	int timeout = 1000, ret;
+	char *buf = NULL;
+	size_t len;
+
+	if (!wait && poll(&pfd, 1, 0) <= 0)
+		return -EAGAIN;
+	if (wait) {
+		due = pong_deadline(s, now);
+		timeout = due > now ? (int)((due - now) / NSEC_PER_MSEC) + 1 : 0;
+	}
+	ret = ctl_recv_max(s->ctl_fd, &buf, &len, NULL, timeout, 64);
+	if (ret == 0 && strncmp(buf, "pong=1\n", 7))
+		ret = -EPROTO;
+	free(buf);
+	if (ret == 0)
+		s->ping_sent = 0;
+	return ret;
+}
+
+int master_heartbeat_settle(struct master *m, unsigned int i)
+{
+	struct lane_slot *s = &m->lane[i];
+	int ret = -ETIMEDOUT;
+
+	if (!s->pid || s->ctl_fd < 0 || !s->ping_sent)
+		return 0;
+	/* Once to the 3 s mark, and once more to 10 s if it runs. */
+	for (int tries = 0; tries < 2 && ret == -ETIMEDOUT; tries++)
+		ret = master_take_pong(m, i, true);
+	if (ret == 0)
+		return 0;
+	master_heartbeat_kill(m, i);
+	return -ETIMEDOUT;
+}
+
+static void master_heartbeat(struct master *m)
+{
+	uint64_t now = clock_now();
+
+	for (unsigned int i = 0; i < m->opts.lanes; i++) {
+		struct lane_slot *s = &m->lane[i];
+		int ret;
+
+		if (!s->pid || s->ctl_fd < 0)
+			continue;
+		if (s->ping_sent) {
+			ret = master_take_pong(m, i, false);
+			if (ret != 0 && (ret != -EAGAIN ||
+					 now >= pong_deadline(s, now)))
+				master_heartbeat_kill(m, i);
+			continue;
+		}
+		if (now < s->ping_at)
+			continue;
+		/* A few bytes: they fit the socket buffer even of a lane
+		 * that reads nothing, so this never blocks. */
+		if (ctl_send(s->ctl_fd, HEARTBEAT_PING, sizeof(HEARTBEAT_PING) - 1,
+			     -1) < 0) {
+			master_heartbeat_kill(m, i);
+			continue;
+		}
+		s->ping_sent = now;
+		s->ping_at = now + HEARTBEAT_EVERY;
 	}
 }
 
@@ -356,11 +508,14 @@ int master_setup(struct master *m, const struct master_opts *opts)
 		log_err("interface %s already exists", opts->ifname);
 		return -EEXIST;
 	}
-	ret = stats_create(&m->stats, opts->ifname, opts->lanes);
+	ret = stats_create(&m->stats, &m->stats_fd, opts->ifname, opts->lanes);
 	if (ret < 0) {
 		log_err("cannot create stats page: %s", strerror(-ret));
 		return ret;
 	}
+	for (unsigned int i = 0; i < opts->lanes; i++)
+		if (!(m->tsfloor[i] = tsfloor_map()))
+			return -ENOMEM;
 	ret = master_open_queues(m);
 	m->created = m->lane[0].tun_fd >= 0;
 	if (ret < 0 || (ret = master_open_sockets(m)) < 0)
@@ -462,6 +617,7 @@ int master_run(struct master *m)
 							 evs[i].events);
 		}
 		master_respawn_due(m);
+		master_heartbeat(m);
 		if (clock_now() >= next_check) {
 			master_check_alive(m);
 			next_check = clock_now() + NSEC_PER_SEC / 2;
@@ -525,7 +681,12 @@ void master_teardown(struct master *m)
 			unlink(m->sock_path);
 		close(m->uapi_fd);
 	}
-	if (m->stats)
+	for (unsigned int i = 0; i < m->opts.lanes; i++)
+		tsfloor_unmap(m->tsfloor[i]);
+	if (m->stats) {
 		stats_unlink(m->opts.ifname);
+		munmap(m->stats, stats_len(m->opts.lanes));
+		close(m->stats_fd);
+	}
 	device_free(&m->dev);
 }

@@ -31,13 +31,17 @@ struct lane_slot {
 	int ctl_fd;			/* master's end of the socketpair */
 	uint64_t started;		/* clock_now() at spawn */
 	uint64_t respawn_at;		/* 0 = none pending */
+	uint64_t ping_at;		/* heartbeat: next ping due */
+	uint64_t ping_sent;		/* heartbeat in flight since; 0 = none */
 };
 
 struct master {
 	struct master_opts opts;
 	struct wg_device dev;		/* configuration only */
 	struct lane_slot lane[LANES_MAX];
-	struct stats_page *stats;
+	struct stats_page *stats;	/* the whole file: master only */
+	int stats_fd;			/* lanes map their slot from it */
+	struct tsfloor_entry *tsfloor[LANES_MAX];	/* lane i's, never read here */
 	int udp_family;
 	int offloads;			/* TUN_F_* in force, 0 = plain tun */
 	int uapi_fd;
@@ -63,5 +67,9 @@ void master_teardown(struct master *m);
 /* Logs the UDP ports the lanes listen on, once a "set" made them final
  * (before it they are temporary). */
 void master_log_ports(struct master *m);
+/* Takes lane i's answer to a heartbeat still in flight, so that a request
+ * that follows gets its own reply. 0, or -ETIMEDOUT after killing a lane
+ * that did not answer in time. */
+int master_heartbeat_settle(struct master *m, unsigned int i);
 
 #endif

@@ -256,15 +256,21 @@ static int lanes_call(struct master *m, const char *req, size_t len,
 		      const int *pass_fds, int timeout_ms, size_t reply_max,
 		      char **replies, size_t *rlens)
 {
-	int64_t deadline = mono_ms() + timeout_ms;
-	bool sent[LANES_MAX] = { false };
+	bool sent[LANES_MAX] = { false }, ready[LANES_MAX] = { false };
+	int64_t deadline;
 	int err = 0, ret;
 
+	/* A heartbeat answer still in flight comes first; waiting for it
+	 * does not count against this call's deadline. */
+	for (unsigned int i = 0; i < m->opts.lanes; i++)
+		ready[i] = m->lane[i].pid && m->lane[i].ctl_fd >= 0 &&
+			   master_heartbeat_settle(m, i) == 0;
+	deadline = mono_ms() + timeout_ms;
 	for (unsigned int i = 0; i < m->opts.lanes; i++) {
 		struct lane_slot *s = &m->lane[i];
 
 		replies[i] = NULL;
-		if (!s->pid || s->ctl_fd < 0)
+		if (!ready[i])
 			continue;
 		ret = ctl_send(s->ctl_fd, req, len, pass_fds ? pass_fds[i] : -1);
 		if (ret < 0 && !err)
@@ -555,7 +561,7 @@ static int master_set(struct master *m, const char *req, size_t len)
 	if (ret == 0 && swap) {
 		m->dev.listen_port = base;
 		for (unsigned int i = 0; i < m->opts.lanes; i++)
-			m->stats->lane[i].listen_port = base + i;
+			stats_lane(m->stats, i)->listen_port = base + i;
 	}
 	if (ret == 0) {
 		ret = master_forward_set(m, &set, req, len, swap ? newfds : NULL);

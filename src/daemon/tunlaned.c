@@ -166,10 +166,14 @@ static int parse_args(int argc, char **argv, struct args *a,
 				 "unknown --user \"%s\"" : "unknown TUNLANE_USER \"%s\"",
 				 a->user);
 	/* Without capabilities a root lane still owns every root file, so
-	 * lanes run as nobody unless told otherwise (--user root keeps it). */
-	if (!a->user && geteuid() == 0 && parse_user(LANE_DEFAULT_USER, &o->privs) < 0)
-		fprintf(stderr, "tunlaned: warning: no user \"%s\"; lanes keep uid 0\n",
-			LANE_DEFAULT_USER);
+	 * lanes run as their own user unless told otherwise (--user root
+	 * keeps root). Not as nobody, whom others share. */
+	if (!a->user && geteuid() == 0 && parse_user(LANE_DEFAULT_USER, &o->privs) < 0) {
+		fprintf(stderr, "tunlaned: lane user '%s' does not exist (create "
+			"it with: %s; or set User = in the configuration, or "
+			"--user)\n", LANE_DEFAULT_USER, LANE_USER_CREATE);
+		return 1;
+	}
 	cpulist_assign(o->cpus, o->lanes, ncpus ? cpus : NULL, ncpus);
 	return 0;
 }

@@ -365,6 +365,26 @@ out:
 	return ret;
 }
 
+/*
+ * The two AEAD contexts live as long as the process and hold the last key
+ * they were given: a wiped keypair would live on in them. Resetting frees
+ * the provider's cipher state (OpenSSL clears it as it frees it), and
+ * binding the cipher again gets a fresh one with no key.
+ */
+void crypto_aead_forget(void)
+{
+	if (!enc_ctx || !dec_ctx)
+		return;
+	if (EVP_CIPHER_CTX_reset(enc_ctx) != 1 ||
+	    EVP_CIPHER_CTX_reset(dec_ctx) != 1 ||
+	    EVP_EncryptInit_ex2(enc_ctx, chachapoly, NULL, NULL, NULL) != 1 ||
+	    EVP_DecryptInit_ex2(dec_ctx, chachapoly, NULL, NULL, NULL) != 1) {
+		/* Start over at the next use (ensure_init). */
+		ERR_clear_error();
+		crypto_fini();
+	}
+}
+
 /* RFC 8439 section 2.8 AEAD seal; the tag follows the ciphertext. */
 int crypto_aead_encrypt_n12(uint8_t *dst, const uint8_t *src, size_t len,
 			    const uint8_t *ad, size_t adlen,

@@ -67,6 +67,10 @@ int crypto_x25519(uint8_t out[CRYPTO_X25519_LEN],
 		  const uint8_t priv[CRYPTO_X25519_LEN],
 		  const uint8_t pub[CRYPTO_X25519_LEN]);
 
+/* Drops the key the AEAD contexts keep from their last use: called when a
+ * session key is wiped, so that it does not live on in OpenSSL's state. */
+void crypto_aead_forget(void);
+
 /*
  * ChaCha20-Poly1305 (RFC 8439) with WireGuard's nonce: 32 zero bits then the
  * 64-bit counter, little-endian. dst may equal src (in place). Encrypt

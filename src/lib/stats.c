@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -33,9 +34,9 @@ static void stats_path(char *out, size_t len, const char *ifname)
 	snprintf(out, len, "%s/%s.stats", STATS_DIR, ifname);
 }
 
-static size_t page_len(unsigned lanes)
+size_t stats_len(unsigned lanes)
 {
-	return sizeof(struct stats_page) + lanes * sizeof(struct lane_stats);
+	return (size_t)STATS_SLOT * (lanes + 1);
 }
 
 /*
@@ -56,10 +57,11 @@ static int stats_dir(void)
 	return 0;
 }
 
-int stats_create(struct stats_page **out, const char *ifname, unsigned lanes)
+int stats_create(struct stats_page **out, int *fdp, const char *ifname,
+		 unsigned lanes)
 {
 	char path[128];
-	size_t len = page_len(lanes);
+	size_t len = stats_len(lanes);
 	void *p;
 	int fd, ret = 0;
 
@@ -87,47 +89,94 @@ int stats_create(struct stats_page **out, const char *ifname, unsigned lanes)
 	(*out)->lanes = lanes;
 	(*out)->master_pid = getpid();
 	for (unsigned i = 0; i < lanes; i++)
-		(*out)->lane[i].cpu = -1;
+		stats_lane(*out, i)->cpu = -1;
 out:
-	close(fd);
-	if (ret)
+	if (ret) {
+		close(fd);
 		unlink(path);
-	return ret;
+		return ret;
+	}
+	*fdp = fd;
+	return 0;
 }
 
-int stats_open(const struct stats_page **out, size_t *len, const char *ifname)
+int stats_map_lane(struct lane_stats **out, int fd, unsigned i)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	/* Pages bigger than a slot cannot map one slot alone. */
+	if (pg <= 0 || STATS_SLOT % pg)
+		return -EOPNOTSUPP;
+	p = mmap(NULL, STATS_SLOT, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 (off_t)STATS_SLOT * (i + 1));
+	if (p == MAP_FAILED)
+		return -errno;
+	*out = p;
+	return 0;
+}
+
+/* Reads exactly len bytes from the start of fd. */
+static int read_whole(int fd, uint8_t *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, buf + got, len - got, (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EINVAL;	/* shrank under us */
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/* A copy, not a mapping: a file that changes or shrinks while we read
+ * cannot fault us (SIGBUS), and what we check is what we use. */
+int stats_read(struct stats_page **out, const char *ifname)
 {
 	char path[128];
 	struct stat st;
-	const struct stats_page *p;
+	struct stats_page *p = NULL;
 	int fd, ret = 0;
 
 	stats_path(path, sizeof(path), ifname);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	/* Only a page its owner alone could have written is read. */
-	if (fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(*p) ||
-	    (st.st_mode & 022) || (st.st_uid != 0 && st.st_uid != geteuid())) {
+	/* Only a file its owner alone could have written is read. */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 022) ||
+	    (st.st_uid != 0 && st.st_uid != geteuid())) {
+		ret = -EPERM;
+		goto out;
+	}
+	if (st.st_size < (off_t)stats_len(1) ||
+	    st.st_size > (off_t)stats_len(LANES_MAX) || st.st_size % STATS_SLOT) {
 		ret = -EINVAL;
 		goto out;
 	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED) {
-		ret = -errno;
+	p = malloc((size_t)st.st_size);
+	if (!p) {
+		ret = -ENOMEM;
 		goto out;
 	}
-	if (p->magic != STATS_MAGIC || p->version != STATS_VERSION ||
-	    page_len(p->lanes) > (size_t)st.st_size) {
-		munmap((void *)p, (size_t)st.st_size);
+	ret = read_whole(fd, (uint8_t *)p, (size_t)st.st_size);
+	if (!ret && (p->magic != STATS_MAGIC || p->version != STATS_VERSION ||
+		     !p->lanes || p->lanes > LANES_MAX ||
+		     stats_len(p->lanes) != (size_t)st.st_size))
 		ret = -EINVAL;
-		goto out;
-	}
-	*out = p;
-	*len = (size_t)st.st_size;
 out:
 	close(fd);
-	return ret;
+	if (ret) {
+		free(p);
+		return ret;
+	}
+	*out = p;
+	return 0;
 }
 
 void stats_unlink(const char *ifname)

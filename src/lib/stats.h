@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Per-lane counters in a shared-memory page that the master creates before
- * forking lanes. Each lane writes only its own slot, so no locking is
- * needed; readers (tunlane show) may see a counter a packet behind. The
- * page outlives a crashed lane, so counters survive a respawn.
+ * Per-lane counters in a shared-memory file that the master creates before
+ * forking lanes: a header page, then one page per lane. Each lane maps its
+ * own page only (not the header, not the others'), so a lane can neither
+ * forge another's counters nor change the header under a reader; no
+ * locking is needed. Readers (tunlane show) copy the file and check the
+ * copy, and may see a counter a packet behind. The file outlives a crashed
+ * lane, so counters survive a respawn.
  */
 #ifndef TUNLANE_STATS_H
 #define TUNLANE_STATS_H
@@ -14,7 +17,8 @@
 #include "defaults.h"
 
 #define STATS_MAGIC     0x544c5354u	/* "TLST" */
-#define STATS_VERSION   1
+#define STATS_VERSION   2		/* 2: one page per lane */
+#define STATS_SLOT      4096		/* header, then lane i at (i + 1) pages */
 
 enum stats_drop {
 	DROP_SHORT,		/* wrong length for its message type */
@@ -51,18 +55,37 @@ struct lane_stats {
 	uint8_t pad[64];
 } __attribute__((aligned(64)));
 
+/* The header page; lane i's slot is STATS_SLOT * (i + 1) bytes in. */
 struct stats_page {
 	uint32_t magic;
 	uint32_t version;
 	uint32_t lanes;
 	int32_t master_pid;
-	struct lane_stats lane[];
 };
 
-/* Creates (master) the page for ifname with room for lanes; 0 or -errno. */
-int stats_create(struct stats_page **out, const char *ifname, unsigned lanes);
-/* Maps an existing page read-only (CLI). */
-int stats_open(const struct stats_page **out, size_t *len, const char *ifname);
+static inline struct lane_stats *stats_lane(struct stats_page *p, unsigned i)
+{
+	return (struct lane_stats *)((uint8_t *)p + (size_t)STATS_SLOT * (i + 1));
+}
+
+static inline const struct lane_stats *stats_lane_const(const struct stats_page *p,
+							 unsigned i)
+{
+	return (const struct lane_stats *)((const uint8_t *)p +
+					   (size_t)STATS_SLOT * (i + 1));
+}
+
+size_t stats_len(unsigned lanes);
+/* Creates (master) the file for ifname with room for lanes and maps it
+ * whole; *fd stays open (close-on-exec) for stats_map_lane(). 0/-errno. */
+int stats_create(struct stats_page **out, int *fd, const char *ifname,
+		 unsigned lanes);
+/* Maps lane i's slot alone, writable (a lane, from the master's fd). */
+int stats_map_lane(struct lane_stats **out, int fd, unsigned i);
+/* A checked copy of ifname's file (readers), to free(): -ENOENT without
+ * one, -EPERM when others could have written it, -EINVAL when its size or
+ * header is wrong. */
+int stats_read(struct stats_page **out, const char *ifname);
 void stats_unlink(const char *ifname);
 uint64_t stats_drops_total(const struct lane_stats *l);
 

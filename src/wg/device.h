@@ -121,6 +121,8 @@ struct wg_peer {
 	uint64_t id;			/* for log lines */
 };
 
+struct tsfloor_entry;
+
 struct wg_device {
 	char ifname[IFNAMSIZ];
 	unsigned int lane;		/* this process's lane index */
@@ -145,6 +147,7 @@ struct wg_device {
 	struct tx_batch *txb;		/* lanes batch sends; NULL sends at once */
 	unsigned int send_waits;	/* waits for socket room left (send.c) */
 	struct lane_stats *stats;	/* this lane's shared slot (or local) */
+	struct tsfloor_entry *tsfloor;	/* replay floors kept over respawns */
 	struct lane_stats local_stats;
 	/* Handshake admission (receive.c): the queue (NULL: handshakes are
 	 * handled as they come, as in unit tests), when it last was under

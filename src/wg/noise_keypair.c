@@ -20,6 +20,8 @@ static void noise_keypair_free(struct noise_keypair *kp, struct index_table *t)
 	index_table_remove(t, &kp->entry);
 	crypto_wipe(kp, sizeof(*kp));
 	free(kp);
+	/* Its keys may still sit in the cipher contexts of the last packet. */
+	crypto_aead_forget();
 }
 
 /*

@@ -20,8 +20,9 @@
 #include "clock.h"
 #include "crypto.h"
 #include "log.h"
-#include "udp.h"
+#include "tsfloor.h"
 #include "tun.h"
+#include "udp.h"
 
 /*
  * Under load (kernel receive.c): the handshake backlog reaches an eighth
@@ -178,6 +179,8 @@ static struct wg_peer *receive_initiation(struct wg_device *dev,
 	if (!hs)
 		return NULL;
 	peer = hs->peer;
+	/* Where the next lane in this slot will find it (tsfloor.h). */
+	tsfloor_store(dev->tsfloor, hs->remote_static, hs->latest_timestamp);
 	peer_set_endpoint_from(peer, src);
 	log_debug("peer %s: received handshake initiation", peer_name(peer));
 	send_handshake_response(peer);

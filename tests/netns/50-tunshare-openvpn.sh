@@ -4,12 +4,16 @@
 # running two OpenVPN lanes (TLS point-to-point, pinned self-signed
 # certificates) as the queues of one multi-queue tun. Eight TCP flows cross
 # the tunnel, and by OpenVPN's own --status counters every OpenVPN process
-# carries at least 10% of its site's bytes. TS_LANES=N sets the lanes per
+# carries at least 10% of its site's bytes. Site A runs its lanes as nobody
+# (--user), site B as root. TS_LANES=N sets the lanes per
 # site (default 2), to compare throughput.
 set -euo pipefail
 . "$(dirname "$0")/lib-tunshare.sh"
 . "$(dirname "$0")/lib-openvpn.sh"
 LANES=${TS_LANES:-2}
+# Site A's lanes run without privileges (tunshare --user nobody): they get
+# the queues tunshare opened for them, the device stays root's.
+TS_USER_A=nobody
 ts_openvpn_sites "$LANES"
 
 # Both devices are multi-queue, with one attached queue per lane.

@@ -19,16 +19,8 @@ tl3_pair 2 2
 exec 9<&- 201<&-
 tl_ping_until "$NS_A" "$TB4" 15 || fail "no ping reply through the tunnel within 15 s"
 
-lanes_of() { # IFNAME: lane pids from the stats page
-	"$TL_PY" -c 'import struct, sys
-d = open(sys.argv[1], "rb").read()
-n = struct.unpack("<I", d[8:12])[0]
-# struct lane_stats is 64-byte aligned; its pid comes first.
-size = (len(d) - 64) // n if n else 0
-print(" ".join(str(struct.unpack("<i", d[64 + i * size:68 + i * size])[0]) for i in range(n)))' "/var/run/tunlane/$1.stats"
-}
 MA=$(tl3_master_pid "$IF_A")
-read -r -a LA <<<"$(lanes_of "$IF_A")"
+read -r -a LA <<<"$(tl3_lane_pids "$IF_A")"
 ((MA > 0 && ${#LA[@]} == 2 && LA[0] > 0 && LA[1] > 0)) || fail "master $MA, lanes '${LA[*]}' of $IF_A"
 
 # --- stray descriptors --------------------------------------------------
@@ -69,7 +61,7 @@ fi
 
 # --- kill -9 of the master: lanes follow ---------------------------------
 MB=$(tl3_master_pid "$IF_B")
-read -r -a LB <<<"$(lanes_of "$IF_B")"
+read -r -a LB <<<"$(tl3_lane_pids "$IF_B")"
 kill -STOP "${LA[1]}"
 kill -KILL "$MA"
 t0=$SECONDS

@@ -62,13 +62,30 @@ ts_ovpn_args() {
 		--log-append "$TL_TMP/ovpn-$s-{lane}.log" --verb 3)
 }
 
+# ts_user_files SITE LANES USER: lets USER's lanes read SITE's certificate
+# and key and write their logs and status files in $TL_TMP.
+ts_user_files() {
+	local s=$1 n=$2 u=$3 l
+	# OpenVPN wants the status file's directory readable and writable.
+	chmod 1777 "$TL_TMP"
+	for ((l = 0; l < n; l++)); do
+		touch "$TL_TMP/ovpn-$s-$l.log" "$TL_TMP/status-$s-$l.txt"
+		chown "$u" "$TL_TMP/ovpn-$s-$l.log" "$TL_TMP/status-$s-$l.txt"
+	done
+	chown "$u" "$TL_TMP/$s.crt" "$TL_TMP/$s.key"
+}
+
 # ts_site SITE LANES: starts tunshare with LANES OpenVPN lanes in SITE's
-# namespace; sets TS_PID_A or TS_PID_B.
+# namespace; sets TS_PID_A or TS_PID_B. With TS_USER_A (or TS_USER_B) set,
+# that site's lanes run as that user (tunshare --user).
 ts_site() {
-	local s=$1 n=$2 ns dev addr i
+	local s=$1 n=$2 ns dev addr i user
 	if [[ $s = a ]]; then ns=$NS_A dev=$DEV_A addr=$TA4; else ns=$NS_B dev=$DEV_B addr=$TB4; fi
+	user=TS_USER_${s^^}
+	user=${!user:-}
+	[[ -z $user ]] || ts_user_files "$s" "$n" "$user"
 	ts_ovpn_args "$s"
-	ip netns exec "$ns" "$TS_BIN" run --dev "$dev" --lanes "$n" \
+	ip netns exec "$ns" "$TS_BIN" run --dev "$dev" --lanes "$n" ${user:+--user "$user"} \
 		--base-port "$TS_PORT" --address "$addr/24" --mtu 1500 \
 		-- "${OVPN_ARGS[@]}" >"$TL_TMP/tunshare-$s.log" 2>&1 &
 	TL_PIDS+=("$!")

@@ -164,12 +164,21 @@ skip() {
 }
 note() { log "note: $*"; }
 
+# The lanes' system user, as `make install` and scripts/deps create it
+# (idempotent; another test may be creating it at the same moment).
+tl_lane_user() {
+	id -u tunlane >/dev/null 2>&1 && return 0
+	useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin tunlane 2>/dev/null ||
+		id -u tunlane >/dev/null 2>&1 || fail "cannot create the lane user 'tunlane'"
+}
+
 tl_require_root() {
 	[[ $(id -u) -eq 0 ]] || skip "needs root (network namespaces)"
 	local t
 	for t in ip wg "$TL_PY" iperf3 timeout ps; do
 		command -v "$t" >/dev/null || fail "required tool '$t' not found"
 	done
+	tl_lane_user
 	[[ -x $TL_DAEMON ]] || command -v "$TL_DAEMON" >/dev/null ||
 		fail "daemon under test '$TL_DAEMON' not found (run make)"
 	mkdir -p /var/run/wireguard

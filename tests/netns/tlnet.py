@@ -6,9 +6,11 @@ tcpdump. Every operation is bounded in time and count.
   tlnet.py ping ADDR [-c N] [-W SECS] [-i SECS]      ICMP/ICMPv6 echo; exit 0 if
                                                      at least --min replies came
   tlnet.py bad HOST PORT KIND [-n N]                 send malformed datagrams
-  tlnet.py capture IFACE DSTIP PORTS OUT [-W SECS]   save the UDP payload of the
-                                                     first small WireGuard data
-                                                     packet (type 4, > 32 bytes)
+  tlnet.py capture IFACE DSTIP PORTS OUT [-W SECS] [--type T]
+                                                     save the UDP payload of the
+                                                     first small WireGuard message
+                                                     of type T (default 4, data;
+                                                     1: initiation), > 32 bytes
   tlnet.py replay HOST PORT FILE [-n N]              resend a captured payload
   tlnet.py uapi SOCKPATH REQUEST [-W SECS]           raw UAPI exchange; prints reply
   tlnet.py jget EXPR [FILE]                          print eval(EXPR) over JSON `d`
@@ -163,13 +165,13 @@ def cmd_capture(a):
         payload = udp[8:ulen]
         if dport not in ports or len(payload) <= 32 or len(payload) > 400:
             continue
-        if struct.unpack("<I", payload[:4])[0] != 4:
+        if struct.unpack("<I", payload[:4])[0] != a.type:
             continue
         with open(a.out, "wb") as f:
             f.write(payload)
-        print("captured %d-byte data packet to port %d" % (len(payload), dport))
+        print("captured %d-byte message of type %d to port %d" % (len(payload), a.type, dport))
         return 0
-    print("capture: no data packet seen in %.0fs" % a.deadline, file=sys.stderr)
+    print("capture: no message of type %d seen in %.0fs" % (a.type, a.deadline), file=sys.stderr)
     return 1
 
 
@@ -243,6 +245,8 @@ def main():
     s.add_argument("out")
     s.add_argument("-W", "--deadline", type=float, default=10.0)
     s.add_argument("--ready")
+    s.add_argument("--type", type=int, default=4,
+                   help="WireGuard message type (4 data, 1 initiation)")
     s.set_defaults(fn=cmd_capture)
     s = sp.add_parser("replay")
     s.add_argument("host")
