@@ -84,8 +84,10 @@ def main():
     L.append("- **Date:** %s (run `%s`)" % (meta["date"], meta["runid"]))
     L.append("- **Machine:** %s cores (`nproc`), %s, kernel %s"
              % (meta["cores"], meta["cpu"], meta["kernel"]))
-    L.append("- **Software:** tunlane %s, %s, %s, %s"
-             % (meta["tunlane"], meta["wireguard_go"], meta["openvpn"], meta["iperf3"]))
+    L.append("- **Software:** tunlane %s, %s, %s, %s, %s"
+             % (meta["tunlane"], meta["wireguard_go"],
+                meta.get("wireguard_go_deb", "Debian's wireguard-go: unknown"),
+                meta["openvpn"], meta["iperf3"]))
     L.append("- **tunlaned binary:** %s; load average %s"
              % (meta.get("tunlaned_bin", "?"), meta.get("load", "?")))
     L.append("- **Method:** two network namespaces joined by veth; iperf3 TCP from A to B "
@@ -135,8 +137,11 @@ def main():
     L.append("")
 
     # Ratios of medians from this run.
-    refs = [("veth", "vs bare veth", True), ("wggo", "vs wireguard-go", False),
+    refs = [("veth", "vs bare veth", True),
+            ("wggo", "vs " + label.get("wggo", "wireguard-go"), False),
+            ("wggodeb", "vs " + label.get("wggodeb", "Debian's wireguard-go"), False),
             ("ovpn", "vs OpenVPN ×1", False)]
+    refs = [r for r in refs if r[0] in setups]
     hdr = ["setup"]
     for n in streams:
         for _, name, _ in refs:
@@ -160,6 +165,27 @@ def main():
         L.append("| " + " | ".join(row) + " |")
     L.append("")
 
+    # CPU cost against the wireguard-go to beat, from the same run.
+    if any(("wggo", n) in cpu for n in streams):
+        hdr = ["setup"] + ["CPU s/GB, %d stream%s, vs %s" % (n, "" if n == 1 else "s",
+                                                           label["wggo"]) for n in streams]
+        L.append("CPU seconds per GB as a share of %s's (same run; lower is better):"
+                 % label["wggo"])
+        L.append("")
+        L.append("| " + " | ".join(hdr) + " |")
+        L.append("|" + "---|" * len(hdr))
+        for s in setups:
+            if s in ("veth", "wggo") or not any((s, n) in cpu for n in streams):
+                continue
+            row = [label[s]]
+            for n in streams:
+                if (s, n) in cpu and ("wggo", n) in cpu and cpu[("wggo", n)] > 0:
+                    row.append("%.0f%%" % (100 * cpu[(s, n)] / cpu[("wggo", n)]))
+                else:
+                    row.append("–")
+            L.append("| " + " | ".join(row) + " |")
+        L.append("")
+
     L.append("Notes:")
     L.append("")
     L.append("- Gbit/s is iperf3's receiver-side rate (`sum_received`); CPU s/GB is the "
@@ -179,7 +205,7 @@ def main():
         L.append("- %s, %d streams: %d failed run(s): %s"
                  % (label.get(s, s), n, len(v), "; ".join(sorted(set(v)))[:300]))
     if quick:
-        L.append("- Quick run: 8 streams only for tunlane, latency from the first "
+        L.append("- Quick run: 8 streams only for tunlane and upstream wireguard-go, latency from the first "
                  "round only; fewer and shorter repetitions than the full run, so "
                  "the ranges are wider.")
     probs = os.path.join(raw, "log-problems.txt")
