@@ -155,6 +155,14 @@ $(BUILD)/bench/forged-init: bench/forged-init.c $(BUILD)/libwg.a \
 
 bench-forged: $(BUILD)/bench/forged-init
 
+# ChaCha20-Poly1305 per packet through OpenSSL's EVP (bench/README.md).
+$(BUILD)/bench/crypto_bench: bench/crypto_bench.c $(BUILD)/liblib.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) $(INC_lib) $(LDFLAGS) -o $@ $< $(BUILD)/liblib.a $(LDLIBS)
+
+bench: $(BUILD)/bench/crypto_bench
+
 deps:
 	$(Q)scripts/deps
 
@@ -218,10 +226,10 @@ deb:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all unit deps check analyze demo install uninstall deb clean bench-forged
+.PHONY: all unit bench deps check analyze demo install uninstall deb clean bench-forged
 .SECONDARY:
 
--include $(wildcard $(foreach l,$(LAYERS),$(BUILD)/$(l)/*.d) $(BUILD)/tests/*.d)
+-include $(wildcard $(foreach l,$(LAYERS),$(BUILD)/$(l)/*.d) $(BUILD)/tests/*.d $(BUILD)/bench/*.d)
 -include $(wildcard $(BUILD)/ts/*.d)
 
 # --- Sanitizers and fuzzing ------------------------------------------------

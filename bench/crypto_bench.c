@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * bench/crypto_bench: the cost of one WireGuard data packet's AEAD
+ * (ChaCha20-Poly1305, RFC 8439, empty associated data) through OpenSSL 3,
+ * by the ways of driving its EVP interface, against the floor of its
+ * assembly alone. Built by `make bench`; run build/bench/crypto_bench
+ * [packet bytes] [packets per round]. Prints ns per packet (median of 15
+ * rounds) of
+ * the thread's own CPU time, so that other work on a shared machine
+ * slows it less.
+ *
+ * The ways measured:
+ *  - lib:     crypto_aead_encrypt/decrypt as tunlane used them until
+ *             issue 12: key and nonce set per packet (EVP_EncryptInit_ex2),
+ *             update, final, tag through EVP_CIPHER_CTX_ctrl.
+ *  - keyed:   crypto_aead_ctx (src/lib/crypto.h): one context per key,
+ *             only the nonce set per packet, whatever crypto.c does now.
+ *  - ivonly:  one context per key; EVP_CipherInit_ex(ctx, NULL, NULL, NULL,
+ *             iv, -1), update, final, tag through ctrl.
+ *  - params:  as ivonly, with the tag taken (or given) through a prebuilt
+ *             OSSL_PARAM array instead of ctrl.
+ *  - cipher:  as params, with EVP_Cipher() for the data instead of update.
+ *  - bulk:    one context, one long update over many packets' bytes: the
+ *             assembly's cost per packet, no per-packet overhead at all.
+ */
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto.h"
+
+#define ROUNDS 15
+#define TAG 16
+
+static EVP_CIPHER *aead;
+static uint8_t key[32];
+static uint8_t *buf;
+static size_t plen = 1420;
+static long npkt = 50000;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void nonce12(uint8_t n[12], uint64_t c)
+{
+	memset(n, 0, 4);
+	for (int i = 0; i < 8; i++)
+		n[4 + i] = (uint8_t)(c >> (8 * i));
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "crypto_bench: %s failed\n", what);
+	exit(1);
+}
+
+/* ---- the ways ------------------------------------------------------------ */
+
+static void lib_enc(EVP_CIPHER_CTX *c, uint64_t n)
+{
+	(void)c;
+	if (crypto_aead_encrypt(buf, buf, plen, NULL, 0, n, key) < 0)
+		die("lib encrypt");
+}
+
+static void lib_dec(EVP_CIPHER_CTX *c, uint64_t n)
+{
+	(void)c;
+	if (crypto_aead_decrypt(buf, buf, plen + TAG, NULL, 0, n, key) < 0)
+		die("lib decrypt");
+}
+
+#ifdef CRYPTO_HAVE_AEAD_CTX
+static struct crypto_aead_ctx *kctx_enc, *kctx_dec;
+
+static void keyed_enc(EVP_CIPHER_CTX *c, uint64_t n)
+{
+	(void)c;
+	if (crypto_aead_ctx_encrypt(kctx_enc, buf, buf, plen, n) < 0)
+		die("keyed encrypt");
+}
+
+static void keyed_dec(EVP_CIPHER_CTX *c, uint64_t n)
+{
+	(void)c;
+	if (crypto_aead_ctx_decrypt(kctx_dec, buf, buf, plen + TAG, n) < 0)
+		die("keyed decrypt");
+}
+#endif
+
+static void ivonly_enc(EVP_CIPHER_CTX *c, uint64_t n)
+{
+	uint8_t iv[12];
+	int outl;
+
+	nonce12(iv, n);
+	if (EVP_CipherInit_ex(c, NULL, NULL, NULL, iv, -1) != 1 ||
+	    EVP_EncryptUpdate(c, buf, &outl, buf, (int)plen) != 1 ||
+	    EVP_EncryptFinal_ex(c, buf + plen, &outl) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, TAG, buf + plen) != 1)
+		die("ivonly encrypt");
+}
+
+static void ivonly_dec(EVP_CIPHER_CTX *c, uint64_t n)
+{
+	uint8_t iv[12];
+	int outl;
+
+	nonce12(iv, n);
+	if (EVP_CipherInit_ex(c, NULL, NULL, NULL, iv, -1) != 1 ||
+	    EVP_DecryptUpdate(c, buf, &outl, buf, (int)plen) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, TAG, buf + plen) != 1 ||
+	    EVP_DecryptFinal_ex(c, buf + plen, &outl) != 1)
+		die("ivonly decrypt");
+}
+
+static int get_tag(EVP_CIPHER_CTX *c, uint8_t *tag)
+{
+	OSSL_PARAM p[2] = {
+		OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, TAG),
+		OSSL_PARAM_END,
+	};
+
+	return EVP_CIPHER_CTX_get_params(c, p);
+}
+
+static int set_tag(EVP_CIPHER_CTX *c, uint8_t *tag)
+{
+	OSSL_PARAM p[2] = {
+		OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, TAG),
+		OSSL_PARAM_END,
+	};
+
+	return EVP_CIPHER_CTX_set_params(c, p);
+}
+
+static void params_enc(EVP_CIPHER_CTX *c, uint64_t n)
+{
+	uint8_t iv[12];
+	int outl;
+
+	nonce12(iv, n);
+	if (EVP_CipherInit_ex(c, NULL, NULL, NULL, iv, -1) != 1 ||
+	    EVP_EncryptUpdate(c, buf, &outl, buf, (int)plen) != 1 ||
+	    EVP_EncryptFinal_ex(c, buf + plen, &outl) != 1 ||
+	    get_tag(c, buf + plen) != 1)
+		die("params encrypt");
+}
+
+static void params_dec(EVP_CIPHER_CTX *c, uint64_t n)
+{
+	uint8_t iv[12];
+	int outl;
+
+	nonce12(iv, n);
+	if (EVP_CipherInit_ex(c, NULL, NULL, NULL, iv, -1) != 1 ||
+	    EVP_DecryptUpdate(c, buf, &outl, buf, (int)plen) != 1 ||
+	    set_tag(c, buf + plen) != 1 ||
+	    EVP_DecryptFinal_ex(c, buf + plen, &outl) != 1)
+		die("params decrypt");
+}
+
+static void cipher_enc(EVP_CIPHER_CTX *c, uint64_t n)
+{
+	uint8_t iv[12];
+	int outl;
+
+	nonce12(iv, n);
+	if (EVP_CipherInit_ex(c, NULL, NULL, NULL, iv, -1) != 1 ||
+	    EVP_Cipher(c, buf, buf, (unsigned int)plen) <= 0 ||
+	    EVP_EncryptFinal_ex(c, buf + plen, &outl) != 1 ||
+	    get_tag(c, buf + plen) != 1)
+		die("cipher encrypt");
+}
+
+static void cipher_dec(EVP_CIPHER_CTX *c, uint64_t n)
+{
+	uint8_t iv[12];
+	int outl;
+
+	nonce12(iv, n);
+	if (EVP_CipherInit_ex(c, NULL, NULL, NULL, iv, -1) != 1 ||
+	    EVP_Cipher(c, buf, buf, (unsigned int)plen) <= 0 ||
+	    set_tag(c, buf + plen) != 1 ||
+	    EVP_DecryptFinal_ex(c, buf + plen, &outl) != 1)
+		die("cipher decrypt");
+}
+
+/* ---- driver ---------------------------------------------------------------- */
+
+typedef void (*way_fn)(EVP_CIPHER_CTX *, uint64_t);
+
+struct way {
+	const char *name;
+	way_fn fn;
+	int enc;		/* 1 encrypt, 0 decrypt, -1 not an AEAD way */
+	EVP_CIPHER_CTX *ctx;
+	uint64_t t[ROUNDS];
+};
+
+static uint8_t *ref;		/* one valid packet for the decrypt ways */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* memcpy of one packet: every decrypt way restores its input first (a
+ * packet encrypted once under nonce 7), so their figures include this. */
+static void copy_way(EVP_CIPHER_CTX *c, uint64_t n)
+{
+	(void)c;
+	(void)n;
+	memcpy(buf, ref, plen + TAG);
+	__asm__ volatile("" : : "r"(buf) : "memory");
+}
+
+/* One update over 64 packets' bytes, counted as 64 packets: the assembly's
+ * cost per packet without any per-packet overhead (one fixed nonce, so the
+ * Poly1305 key set-up is paid once per 64). */
+static void bulk_way(EVP_CIPHER_CTX *c, uint64_t n)
+{
+	static uint8_t *big;
+	int outl;
+
+	if (n % 64)
+		return;
+	if (!big && !(big = calloc(64, plen)))
+		die("malloc");
+	if (EVP_EncryptUpdate(c, big, &outl, big, (int)(64 * plen)) != 1)
+		die("bulk update");
+}
+
+static void time_way(struct way *w, int r)
+{
+	uint64_t t0 = now_ns();
+
+	for (long i = 0; i < npkt; i++) {
+		if (w->enc == 0)
+			memcpy(buf, ref, plen + TAG);
+		w->fn(w->ctx, w->enc == 0 ? 7 : (uint64_t)i);
+	}
+	w->t[r] = now_ns() - t0;
+}
+
+/* Rounds go round-robin over the ways, so drifts of a shared machine hit
+ * all of them alike; the median round of each is reported. */
+static void run_all(struct way *ways, size_t n)
+{
+	uint8_t iv[12] = { 0 };
+
+	for (size_t k = 0; k < n; k++) {
+		ways[k].ctx = EVP_CIPHER_CTX_new();
+		if (!ways[k].ctx ||
+		    EVP_CipherInit_ex2(ways[k].ctx, aead, key, iv,
+				       ways[k].enc != 0, NULL) != 1)
+			die("context");
+	}
+	for (int r = 0; r < ROUNDS; r++)
+		for (size_t k = 0; k < n; k++)
+			time_way(&ways[k], r);
+	for (size_t k = 0; k < n; k++) {
+		qsort(ways[k].t, ROUNDS, sizeof(ways[k].t[0]), cmp_u64);
+		printf("%-8s %-8s %8.1f ns/packet  [%.1f-%.1f]\n", ways[k].name,
+		       ways[k].enc < 0 ? "" : ways[k].enc ? "encrypt" : "decrypt",
+		       (double)ways[k].t[ROUNDS / 2] / npkt,
+		       (double)ways[k].t[0] / npkt,
+		       (double)ways[k].t[ROUNDS - 1] / npkt);
+		EVP_CIPHER_CTX_free(ways[k].ctx);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1)
+		plen = strtoul(argv[1], NULL, 0);
+	if (argc > 2)
+		npkt = strtol(argv[2], NULL, 0);
+	if (plen < 1 || plen > 65535 || npkt < 64)
+		die("arguments");
+	if (crypto_init() < 0)
+		die("crypto_init");
+	aead = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+	buf = malloc(plen + TAG);
+	if (!aead || !buf)
+		die("setup");
+	memset(key, 0x42, sizeof(key));
+#ifdef CRYPTO_HAVE_AEAD_CTX
+	kctx_enc = crypto_aead_ctx_new(key, true);
+	kctx_dec = crypto_aead_ctx_new(key, false);
+	if (!kctx_enc || !kctx_dec)
+		die("crypto_aead_ctx_new");
+#endif
+	ref = malloc(plen + TAG);
+	if (!ref)
+		die("malloc");
+	memset(buf, 0x5a, plen);
+	if (crypto_aead_encrypt(ref, buf, plen, NULL, 0, 7, key) < 0)
+		die("reference");
+	printf("ChaCha20-Poly1305, %zu-byte packets, %ld per round, %d rounds, %s\n",
+	       plen, npkt, ROUNDS, OpenSSL_version(OPENSSL_VERSION));
+	printf("ns of thread CPU time per packet: median [min-max] of the rounds\n");
+	struct way ways[] = {
+		{ .name = "bulk", .fn = bulk_way, .enc = 1 },
+		{ .name = "lib", .fn = lib_enc, .enc = 1 },
+#ifdef CRYPTO_HAVE_AEAD_CTX
+		{ .name = "keyed", .fn = keyed_enc, .enc = 1 },
+#endif
+		{ .name = "ivonly", .fn = ivonly_enc, .enc = 1 },
+		{ .name = "params", .fn = params_enc, .enc = 1 },
+		{ .name = "cipher", .fn = cipher_enc, .enc = 1 },
+		{ .name = "memcpy", .fn = copy_way, .enc = -1 },
+		{ .name = "lib", .fn = lib_dec, .enc = 0 },
+#ifdef CRYPTO_HAVE_AEAD_CTX
+		{ .name = "keyed", .fn = keyed_dec, .enc = 0 },
+#endif
+		{ .name = "ivonly", .fn = ivonly_dec, .enc = 0 },
+		{ .name = "params", .fn = params_dec, .enc = 0 },
+		{ .name = "cipher", .fn = cipher_dec, .enc = 0 },
+	};
+	run_all(ways, sizeof(ways) / sizeof(ways[0]));
+	free(ref);
+#ifdef CRYPTO_HAVE_AEAD_CTX
+	crypto_aead_ctx_free(kctx_enc);
+	crypto_aead_ctx_free(kctx_dec);
+#endif
+	EVP_CIPHER_free(aead);
+	free(buf);
+	crypto_fini();
+	return 0;
+}
