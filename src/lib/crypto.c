@@ -36,9 +36,31 @@ static EVP_MAC *blake2s_mac;
 static EVP_CIPHER *chachapoly;
 static EVP_MD_CTX *md_ctx;
 static EVP_MAC_CTX *mac_ctx;
-static EVP_CIPHER_CTX *enc_ctx;
-static EVP_CIPHER_CTX *dec_ctx;
 static EVP_PKEY_CTX *x25519_ctx;
+
+/*
+ * ChaCha20-Poly1305 contexts by key. Through EVP, one 1420-byte packet's
+ * AEAD used to cost about three times what OpenSSL's assembly takes for
+ * those bytes (bench/crypto_bench): setting a key expands it and queries
+ * the context's lengths as OSSL_PARAMs, and EVP_CIPHER_CTX_ctrl turns the
+ * tag into OSSL_PARAMs too. So each direction keeps AEAD_SLOTS contexts
+ * with the key each holds: a packet under a held key sets only its nonce
+ * (EVP_CipherInit_ex without a key), passes its bytes through EVP_Cipher()
+ * and its tag through a prebuilt OSSL_PARAM. All packets of a session use
+ * one key, so a lane's steady state always finds it; a handshake's
+ * one-off keys take the least recently used slot. crypto_aead_forget()
+ * wipes every slot when a session's keys are wiped.
+ */
+#define AEAD_SLOTS 4
+
+struct aead_slot {
+	EVP_CIPHER_CTX *ctx;
+	uint64_t used;			/* last use; 0: holds no key */
+	uint8_t key[CRYPTO_AEAD_KEY_LEN];
+};
+
+static struct aead_slot aead_slot[2][AEAD_SLOTS];	/* [encrypt] */
+static uint64_t aead_clock;
 
 /* Fetches the algorithms by name so each call skips the implicit lookup. */
 static int fetch_algorithms(void)
@@ -51,26 +73,49 @@ static int fetch_algorithms(void)
 	return 0;
 }
 
-/* One context per use; both AEAD contexts get their cipher bound now. */
+/* Every AEAD context gets its cipher and direction bound now. */
+static int create_aead_slots(void)
+{
+	for (int enc = 0; enc < 2; enc++)
+		for (int i = 0; i < AEAD_SLOTS; i++) {
+			struct aead_slot *s = &aead_slot[enc][i];
+
+			s->used = 0;
+			s->ctx = EVP_CIPHER_CTX_new();
+			if (!s->ctx || EVP_CipherInit_ex2(s->ctx, chachapoly, NULL,
+							  NULL, enc, NULL) != 1)
+				return -ENOMEM;
+		}
+	return 0;
+}
+
+static void free_aead_slots(void)
+{
+	for (int enc = 0; enc < 2; enc++)
+		for (int i = 0; i < AEAD_SLOTS; i++) {
+			struct aead_slot *s = &aead_slot[enc][i];
+
+			EVP_CIPHER_CTX_free(s->ctx);	/* cleanses the key */
+			OPENSSL_cleanse(s, sizeof(*s));
+		}
+}
+
+/* One context per use. */
 static int create_contexts(void)
 {
 	md_ctx = EVP_MD_CTX_new();
 	mac_ctx = EVP_MAC_CTX_new(blake2s_mac);
-	enc_ctx = EVP_CIPHER_CTX_new();
-	dec_ctx = EVP_CIPHER_CTX_new();
 	x25519_ctx = EVP_PKEY_CTX_new_from_name(NULL, "X25519", NULL);
-	if (!md_ctx || !mac_ctx || !enc_ctx || !dec_ctx || !x25519_ctx)
+	if (!md_ctx || !mac_ctx || !x25519_ctx || create_aead_slots())
 		return -ENOMEM;
-	if (EVP_EncryptInit_ex2(enc_ctx, chachapoly, NULL, NULL, NULL) != 1 ||
-	    EVP_DecryptInit_ex2(dec_ctx, chachapoly, NULL, NULL, NULL) != 1 ||
-	    EVP_PKEY_fromdata_init(x25519_ctx) != 1)
+	if (EVP_PKEY_fromdata_init(x25519_ctx) != 1)
 		return -ENOMEM;
 	return 0;
 }
 
 int crypto_init(void)
 {
-	if (dec_ctx && x25519_ctx)
+	if (x25519_ctx)
 		return 0;
 	crypto_fini();
 	if (fetch_algorithms() || create_contexts()) {
@@ -84,15 +129,13 @@ int crypto_init(void)
 void crypto_fini(void)
 {
 	EVP_PKEY_CTX_free(x25519_ctx);
-	EVP_CIPHER_CTX_free(dec_ctx);
-	EVP_CIPHER_CTX_free(enc_ctx);
+	free_aead_slots();
 	EVP_MAC_CTX_free(mac_ctx);
 	EVP_MD_CTX_free(md_ctx);
 	EVP_CIPHER_free(chachapoly);
 	EVP_MAC_free(blake2s_mac);
 	EVP_MD_free(blake2s_md);
 	x25519_ctx = NULL;
-	dec_ctx = enc_ctx = NULL;
 	mac_ctx = NULL;
 	md_ctx = NULL;
 	chachapoly = NULL;
@@ -110,7 +153,7 @@ static void crypto_fatal(const char *what)
 
 static int ensure_init(void)
 {
-	return dec_ctx && x25519_ctx ? 0 : crypto_init();
+	return x25519_ctx ? 0 : crypto_init();
 }
 
 int crypto_random(void *buf, size_t len)
@@ -365,24 +408,100 @@ out:
 	return ret;
 }
 
+/* Constant time over the whole key, and cheaper than a call per slot. */
+static bool aead_key_eq(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t x, y, d = 0;
+
+	for (int i = 0; i < CRYPTO_AEAD_KEY_LEN; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		d |= x ^ y;
+	}
+	return d == 0;
+}
+
 /*
- * The two AEAD contexts live as long as the process and hold the last key
- * they were given: a wiped keypair would live on in them. Resetting frees
- * the provider's cipher state (OpenSSL clears it as it frees it), and
- * binding the cipher again gets a fresh one with no key.
+ * Binds the nonce, and the key unless the context held it already; one
+ * EVP_CipherInit_ex either way. A key no slot holds takes the least
+ * recently used one, and costs what re-keying always did.
+ */
+static EVP_CIPHER_CTX *aead_ctx(int enc, const uint8_t *key,
+				const uint8_t nonce[AEAD_NONCE_LEN])
+{
+	struct aead_slot *s = aead_slot[enc], *lru = &s[0];
+
+	for (int i = 0; i < AEAD_SLOTS; i++) {
+		if (s[i].used && aead_key_eq(s[i].key, key)) {
+			s[i].used = ++aead_clock;
+			return EVP_CipherInit_ex(s[i].ctx, NULL, NULL, NULL,
+						 nonce, -1) == 1 ? s[i].ctx : NULL;
+		}
+		if (s[i].used < lru->used)
+			lru = &s[i];
+	}
+	lru->used = 0;
+	if (EVP_CipherInit_ex(lru->ctx, NULL, NULL, key, nonce, -1) != 1)
+		return NULL;
+	memcpy(lru->key, key, CRYPTO_AEAD_KEY_LEN);
+	lru->used = ++aead_clock;
+	return lru->ctx;
+}
+
+/*
+ * Every keyed context forgets its key: resetting frees the provider's
+ * cipher state (OpenSSL clears it as it frees it), binding the cipher
+ * again gets a fresh one with no key. Called whenever a session's keys
+ * are wiped, which is rare enough that the other sessions re-keying their
+ * context once afterwards costs nothing.
  */
 void crypto_aead_forget(void)
 {
-	if (!enc_ctx || !dec_ctx)
-		return;
-	if (EVP_CIPHER_CTX_reset(enc_ctx) != 1 ||
-	    EVP_CIPHER_CTX_reset(dec_ctx) != 1 ||
-	    EVP_EncryptInit_ex2(enc_ctx, chachapoly, NULL, NULL, NULL) != 1 ||
-	    EVP_DecryptInit_ex2(dec_ctx, chachapoly, NULL, NULL, NULL) != 1) {
-		/* Start over at the next use (ensure_init). */
-		ERR_clear_error();
-		crypto_fini();
-	}
+	for (int enc = 0; enc < 2; enc++)
+		for (int i = 0; i < AEAD_SLOTS; i++) {
+			struct aead_slot *s = &aead_slot[enc][i];
+
+			if (!s->ctx)
+				return;
+			OPENSSL_cleanse(s->key, sizeof(s->key));
+			s->used = 0;
+			if (EVP_CIPHER_CTX_reset(s->ctx) != 1 ||
+			    EVP_CipherInit_ex2(s->ctx, chachapoly, NULL, NULL,
+					       enc, NULL) != 1) {
+				/* Start over at the next use (ensure_init). */
+				ERR_clear_error();
+				crypto_fini();
+				return;
+			}
+		}
+}
+
+/* The tag, out of or into the context, without EVP_CIPHER_CTX_ctrl's
+ * translation to OSSL_PARAMs. */
+static int aead_tag(EVP_CIPHER_CTX *c, uint8_t *tag, int enc)
+{
+	OSSL_PARAM p[2] = {
+		OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag,
+					CRYPTO_AEAD_TAG_LEN),
+		OSSL_PARAM_END,
+	};
+
+	return enc ? EVP_CIPHER_CTX_get_params(c, p) :
+		     EVP_CIPHER_CTX_set_params(c, p);
+}
+
+/* The associated data and the text; the tag is left to the caller.
+ * EVP_Cipher() returns the bytes it took, for AD and text alike. */
+static int aead_run(EVP_CIPHER_CTX *c, uint8_t *dst, const uint8_t *src,
+		    size_t len, const uint8_t *ad, size_t adlen)
+{
+	if (!c)
+		return -1;
+	if (adlen && EVP_Cipher(c, NULL, ad, (unsigned int)adlen) != (int)adlen)
+		return -1;
+	if (len && EVP_Cipher(c, dst, src, (unsigned int)len) != (int)len)
+		return -1;
+	return 0;
 }
 
 /* RFC 8439 section 2.8 AEAD seal; the tag follows the ciphertext. */
@@ -391,6 +510,7 @@ int crypto_aead_encrypt_n12(uint8_t *dst, const uint8_t *src, size_t len,
 			    const uint8_t nonce[12],
 			    const uint8_t key[CRYPTO_AEAD_KEY_LEN])
 {
+	EVP_CIPHER_CTX *c;
 	int outl = 0;
 
 	/* The EVP interface counts in int. */
@@ -398,17 +518,11 @@ int crypto_aead_encrypt_n12(uint8_t *dst, const uint8_t *src, size_t len,
 		return -EMSGSIZE;
 	if (ensure_init())
 		return -ENOMEM;
-	/* Re-keying a bound context resets the Poly1305 state and lengths
-	 * without allocating. Zero lengths skip Update: src may be NULL for
-	 * a keepalive. */
-	if (EVP_EncryptInit_ex2(enc_ctx, NULL, key, nonce, NULL) != 1 ||
-	    (adlen && EVP_EncryptUpdate(enc_ctx, NULL, &outl, ad,
-					(int)adlen) != 1) ||
-	    (len && (EVP_EncryptUpdate(enc_ctx, dst, &outl, src,
-				       (int)len) != 1 || outl != (int)len)) ||
-	    EVP_EncryptFinal_ex(enc_ctx, dst + len, &outl) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(enc_ctx, EVP_CTRL_AEAD_GET_TAG,
-				CRYPTO_AEAD_TAG_LEN, dst + len) != 1) {
+	/* Zero lengths skip the data: src may be NULL for a keepalive. */
+	c = aead_ctx(1, key, nonce);
+	if (aead_run(c, dst, src, len, ad, adlen) ||
+	    EVP_EncryptFinal_ex(c, dst + len, &outl) != 1 ||
+	    aead_tag(c, dst + len, 1) != 1) {
 		ERR_clear_error();
 		return -EIO;
 	}
@@ -423,6 +537,7 @@ int crypto_aead_decrypt_n12(uint8_t *dst, const uint8_t *src, size_t srclen,
 			    const uint8_t key[CRYPTO_AEAD_KEY_LEN])
 {
 	uint8_t tag[CRYPTO_AEAD_TAG_LEN];
+	EVP_CIPHER_CTX *c;
 	size_t len;
 	int outl = 0;
 
@@ -434,14 +549,10 @@ int crypto_aead_decrypt_n12(uint8_t *dst, const uint8_t *src, size_t srclen,
 	memcpy(tag, src + len, sizeof(tag));	/* in case dst overlaps it */
 	/* Final writes nothing for a stream cipher, but wants a valid
 	 * pointer: dst may be NULL for a keepalive. */
-	if (EVP_DecryptInit_ex2(dec_ctx, NULL, key, nonce, NULL) != 1 ||
-	    (adlen && EVP_DecryptUpdate(dec_ctx, NULL, &outl, ad,
-					(int)adlen) != 1) ||
-	    (len && (EVP_DecryptUpdate(dec_ctx, dst, &outl, src,
-				       (int)len) != 1 || outl != (int)len)) ||
-	    EVP_CIPHER_CTX_ctrl(dec_ctx, EVP_CTRL_AEAD_SET_TAG,
-				sizeof(tag), tag) != 1 ||
-	    EVP_DecryptFinal_ex(dec_ctx, len ? dst + len : tag, &outl) != 1) {
+	c = aead_ctx(0, key, nonce);
+	if (aead_run(c, dst, src, len, ad, adlen) ||
+	    aead_tag(c, tag, 0) != 1 ||
+	    EVP_DecryptFinal_ex(c, len ? dst + len : tag, &outl) != 1) {
 		ERR_clear_error();
 		if (len)
 			crypto_wipe(dst, len);

@@ -4,8 +4,9 @@
  * (whitepaper 5.4): X25519, ChaCha20-Poly1305, BLAKE2s, keyed BLAKE2s and
  * HMAC-BLAKE2s, plus HChaCha20/XChaCha20-Poly1305 which OpenSSL lacks.
  *
- * Each lane is one single-threaded process, so the AEAD uses one cipher
- * context per process, created by crypto_init() and reused for every packet.
+ * Each lane is one single-threaded process, so the AEAD uses a few cipher
+ * contexts per process, created by crypto_init(), each keeping its key
+ * across packets (crypto.c).
  */
 #ifndef TUNLANE_CRYPTO_H
 #define TUNLANE_CRYPTO_H
@@ -67,8 +68,9 @@ int crypto_x25519(uint8_t out[CRYPTO_X25519_LEN],
 		  const uint8_t priv[CRYPTO_X25519_LEN],
 		  const uint8_t pub[CRYPTO_X25519_LEN]);
 
-/* Drops the key the AEAD contexts keep from their last use: called when a
- * session key is wiped, so that it does not live on in OpenSSL's state. */
+/* Drops the keys the AEAD contexts keep (crypto.c keeps a few keyed):
+ * called when a session key is wiped, so that it does not live on in
+ * OpenSSL's state. */
 void crypto_aead_forget(void);
 
 /*

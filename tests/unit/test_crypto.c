@@ -451,6 +451,52 @@ static void test_aead_in_place(void **state)
 	assert_memory_equal(buf, sunscreen, SUNSCREEN_LEN);
 }
 
+/*
+ * The AEAD keeps a few keyed contexts (crypto.c): with more keys in turn
+ * than it keeps, every key must still give RFC 8439's answer, whichever
+ * context it lands in, a key must never open another key's message, and
+ * keys must still work after crypto_aead_forget().
+ */
+static void test_aead_key_slots(void **state)
+{
+	struct aead_vec v;
+	uint8_t keys[9][32], ct[SUNSCREEN_LEN + 16], pt[SUNSCREEN_LEN];
+	uint8_t other[9][64 + 16], msg[64];
+
+	rfc8439_inputs(&v);
+	seq_bytes(msg, sizeof(msg), 3);
+	for (int k = 0; k < 9; ++k) {
+		seq_bytes(keys[k], 32, (uint8_t)(0x10 * k + 1));
+		assert_int_equal(crypto_aead_encrypt(other[k], msg, 64, NULL, 0,
+						     (uint64_t)k, keys[k]), 0);
+	}
+	for (int round = 0; round < 3; ++round) {
+		for (int k = 0; k < 9; k += 1 + round) {
+			/* another key in between every time */
+			assert_int_equal(crypto_aead_decrypt(pt, other[k], 80,
+							     NULL, 0,
+							     (uint64_t)k,
+							     keys[k]), 0);
+			assert_memory_equal(pt, msg, 64);
+			assert_int_equal(crypto_aead_decrypt(pt, other[k], 80,
+							     NULL, 0,
+							     (uint64_t)k,
+							     keys[(k + 1) % 9]),
+					 -EBADMSG);
+			assert_int_equal(crypto_aead_encrypt_n12(ct,
+					(const uint8_t *)sunscreen,
+					SUNSCREEN_LEN, v.ad, 12, v.nonce,
+					v.key), 0);
+			assert_hex(ct, sizeof(ct), rfc8439_ct);
+		}
+		if (round == 1)
+			crypto_aead_forget();
+	}
+	assert_int_equal(crypto_aead_decrypt_n12(pt, ct, sizeof(ct), v.ad, 12,
+						 v.nonce, v.key), 0);
+	assert_memory_equal(pt, sunscreen, SUNSCREEN_LEN);
+}
+
 /* Whitepaper 5.4.6: nonce = 32 zero bits || counter, little-endian. */
 static void test_aead_wireguard_nonce(void **state)
 {
@@ -863,6 +909,7 @@ int main(void)
 		cmocka_unit_test(test_memeq_is_zero),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_init_fini),
+		cmocka_unit_test(test_aead_key_slots),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
