@@ -34,7 +34,6 @@
 #define SEG_ROOM   (MESSAGE_DATA_HEADER_LEN + 256 + SEG_TAIL)
 #define SEG_AREA   (512 << 10)
 #define SEG_MAX    512
-#define GRO_SCRATCH (RX_BATCH * 4096)
 #define TICK_NS    NSEC_PER_SEC
 
 enum { EV_TUN = 1, EV_UDP, EV_CTL };
@@ -339,14 +338,12 @@ int lane_run(struct wg_device *dev, int ctl_fd)
 
 	l.bufs = malloc((size_t)LANE_BATCH * LANE_BUF);
 	l.segs = malloc(SEG_AREA);
-	l.rxb.scratch = malloc(GRO_SCRATCH);
-	l.rxb.scratch_len = GRO_SCRATCH;
 	l.txb.gso = true;
 	dev->txb = &l.txb;
 	dev->rxb = &l.rxb;
 	udp_enable_gro(dev);
 	l.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!l.bufs || !l.segs || !l.rxb.scratch || l.epfd < 0 ||
+	if (!l.bufs || !l.segs || l.epfd < 0 ||
 	    crypto_init() < 0 || receive_queue_init(dev) < 0)
 		goto out;
 	if (lane_epoll_add(&l, dev->tun_fd, EV_TUN) < 0 ||
@@ -364,6 +361,5 @@ out:
 	dev->rxb = NULL;
 	free(l.bufs);
 	free(l.segs);
-	free(l.rxb.scratch);
 	return ret;
 }

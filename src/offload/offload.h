@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/virtio_net.h>
+#include <sys/uio.h>
 
 /* Older uapi headers lack the USO definitions (Linux 6.2). */
 #ifndef VIRTIO_NET_HDR_GSO_UDP_L4
@@ -104,16 +105,26 @@ struct offload_pkt {
 	size_t len;
 };
 
+/* Room for the headers of a merged group: IPv6 (no extension headers
+ * merge) or IPv4 without options, and TCP with up to 40 option bytes. */
+#define OFFLOAD_GRO_HDR_MAX (40 + 60)
+
 /*
- * One packet to write to the tun: writev(vh, data) (10 + len bytes). vh is
- * in tun byte order. data points into the input packet (passed through,
- * len unchanged) or into scratch (a super-packet of segs packets).
+ * One packet to write to the tun: writev(vh, data, pay...) (10 + len +
+ * the payloads' bytes). vh is in tun byte order. data points into the
+ * input packet (passed through, len unchanged), into scratch (a
+ * super-packet of segs packets, built by offload_gro_batch()) or at hdr
+ * (the rewritten headers of a super-packet from offload_gro_batch_iov(),
+ * whose payloads are the npay iovecs from iov[pay] on).
  */
 struct offload_out {
 	struct virtio_net_hdr vh;
 	uint16_t segs;
+	uint16_t npay;
+	uint32_t pay;
 	const uint8_t *data;
 	size_t len;
+	uint8_t hdr[OFFLOAD_GRO_HDR_MAX];
 };
 
 /*
@@ -159,5 +170,17 @@ struct offload_out {
 int offload_gro_batch(const struct offload_pkt *in, size_t n,
 		      uint8_t *scratch, size_t scratch_len,
 		      struct offload_out *out, size_t max_out);
+
+/*
+ * The same coalescing without copying any payload: a super-packet is its
+ * rewritten headers in out[].hdr and, in iov[out[].pay] on, one iovec per
+ * segment's payload, pointing into the inputs; written with writev() it
+ * is byte for byte what offload_gro_batch() builds in scratch. n iovecs
+ * always suffice (each input gives at most one); a group that does not
+ * fit in max_iov goes out unmerged. Same returns as offload_gro_batch().
+ */
+int offload_gro_batch_iov(const struct offload_pkt *in, size_t n,
+			  struct iovec *iov, size_t max_iov,
+			  struct offload_out *out, size_t max_out);
 
 #endif

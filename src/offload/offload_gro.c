@@ -42,8 +42,17 @@ struct gro_group {
 	bool built;
 };
 
+/* Where super-packets go: built in scratch, or as iovecs (iov != NULL). */
+struct gro_sink {
+	uint8_t *scratch;
+	size_t scratch_len, soff;
+	struct iovec *iov;
+	size_t max_iov, niov;
+};
+
 struct gro_state {
 	const struct offload_pkt *in;
+	struct gro_sink *sink;
 	size_t n, ngroups, nopen;
 	struct gro_info info[OFFLOAD_GRO_MAX_BATCH];
 	struct gro_group grp[OFFLOAD_GRO_MAX_BATCH];
@@ -255,6 +264,7 @@ static void gro_single(const struct gro_state *s, size_t i,
 	if (s->info[i].csum_ok)
 		o->vh.flags = VIRTIO_NET_HDR_F_DATA_VALID;
 	o->segs = 1;
+	o->npay = 0;
 	o->data = s->in[i].data;
 	o->len = s->in[i].len;
 }
@@ -300,17 +310,16 @@ static void gro_finish(const struct gro_state *s,
 
 /* Appends header + payloads into scratch; false when it does not fit. */
 static bool gro_build(const struct gro_state *s, struct gro_group *grp,
-		      uint8_t *scratch, size_t scratch_len, size_t *soff,
-		      struct offload_out *o)
+		      struct gro_sink *k, struct offload_out *o)
 {
-	size_t off = (*soff + 7) & ~(size_t)7;
+	size_t off = (k->soff + 7) & ~(size_t)7;
 	const struct gro_info *g;
 	uint8_t *d, *w;
 	int16_t j;
 
-	if (off > scratch_len || scratch_len - off < grp->bytes)
+	if (off > k->scratch_len || k->scratch_len - off < grp->bytes)
 		return false;
-	d = scratch + off;
+	d = k->scratch + off;
 	memcpy(d, s->in[grp->head].data, s->info[grp->head].hlen);
 	w = d + s->info[grp->head].hlen;
 	for (j = grp->head; j >= 0; j = g->next) {
@@ -320,16 +329,41 @@ static bool gro_build(const struct gro_state *s, struct gro_group *grp,
 	}
 	gro_finish(s, grp, d, o);
 	o->segs = grp->count;
+	o->npay = 0;
 	o->data = d;
 	o->len = grp->bytes;
-	*soff = off + grp->bytes;
+	k->soff = off + grp->bytes;
+	return true;
+}
+
+/* The same super-packet as headers in o->hdr plus payload iovecs: no
+ * payload byte is copied (the tun copies them once, from the inputs). */
+static bool gro_build_iov(const struct gro_state *s, struct gro_group *grp,
+			  struct gro_sink *k, struct offload_out *o)
+{
+	const struct gro_info *g;
+	size_t hlen = s->info[grp->head].hlen;
+	int16_t j;
+
+	if (k->max_iov - k->niov < grp->count || hlen > sizeof(o->hdr))
+		return false;
+	memcpy(o->hdr, s->in[grp->head].data, hlen);
+	o->pay = (uint32_t)k->niov;
+	for (j = grp->head; j >= 0; j = g->next) {
+		g = &s->info[j];
+		k->iov[k->niov].iov_base = (void *)(s->in[j].data + g->hlen);
+		k->iov[k->niov++].iov_len = g->plen;
+	}
+	gro_finish(s, grp, o->hdr, o);
+	o->segs = grp->count;
+	o->npay = grp->count;
+	o->data = o->hdr;
+	o->len = hlen;
 	return true;
 }
 
 /* Pass 2: outputs in input order, a group at its first segment's place. */
-static size_t gro_emit(struct gro_state *s, uint8_t *scratch,
-		       size_t scratch_len, size_t *soff,
-		       struct offload_out *out)
+static size_t gro_emit(struct gro_state *s, struct offload_out *out)
 {
 	size_t i, nout = 0;
 
@@ -339,9 +373,9 @@ static size_t gro_emit(struct gro_state *s, uint8_t *scratch,
 
 		if (grp && grp->count > 1) {
 			if ((size_t)grp->head == i)
-				grp->built = gro_build(s, grp, scratch,
-						       scratch_len, soff,
-						       &out[nout]);
+				grp->built = s->sink->iov ?
+					gro_build_iov(s, grp, s->sink, &out[nout]) :
+					gro_build(s, grp, s->sink, &out[nout]);
 			if (grp->built) {
 				nout += (size_t)grp->head == i;
 				continue;
@@ -353,8 +387,7 @@ static size_t gro_emit(struct gro_state *s, uint8_t *scratch,
 }
 
 static size_t gro_slice(struct gro_state *s, const struct offload_pkt *in,
-			size_t n, uint8_t *scratch, size_t scratch_len,
-			size_t *soff, struct offload_out *out)
+			size_t n, struct offload_out *out)
 {
 	size_t i;
 
@@ -365,15 +398,15 @@ static size_t gro_slice(struct gro_state *s, const struct offload_pkt *in,
 		gro_parse(&in[i], &s->info[i]);
 		gro_track(s, i);
 	}
-	return gro_emit(s, scratch, scratch_len, soff, out);
+	return gro_emit(s, out);
 }
 
-int offload_gro_batch(const struct offload_pkt *in, size_t n,
-		      uint8_t *scratch, size_t scratch_len,
-		      struct offload_out *out, size_t max_out)
+static int gro_batch(const struct offload_pkt *in, size_t n,
+		     struct gro_sink *k, struct offload_out *out,
+		     size_t max_out)
 {
-	struct gro_state s;
-	size_t base, chunk, nout = 0, soff = 0;
+	struct gro_state s = { .sink = k };
+	size_t base, chunk, nout = 0;
 
 	if (n && (!in || !out))
 		return -EINVAL;
@@ -381,13 +414,33 @@ int offload_gro_batch(const struct offload_pkt *in, size_t n,
 		return -E2BIG;
 	if (n > (size_t)INT32_MAX)
 		return -EINVAL;
-	if (!scratch)
-		scratch_len = 0;
 	for (base = 0; base < n; base += chunk) {
 		chunk = n - base < OFFLOAD_GRO_MAX_BATCH ?
 			n - base : OFFLOAD_GRO_MAX_BATCH;
-		nout += gro_slice(&s, in + base, chunk, scratch, scratch_len,
-				  &soff, out + nout);
+		nout += gro_slice(&s, in + base, chunk, out + nout);
 	}
 	return (int)nout;
+}
+
+int offload_gro_batch(const struct offload_pkt *in, size_t n,
+		      uint8_t *scratch, size_t scratch_len,
+		      struct offload_out *out, size_t max_out)
+{
+	struct gro_sink k = { .scratch = scratch,
+			      .scratch_len = scratch ? scratch_len : 0 };
+
+	return gro_batch(in, n, &k, out, max_out);
+}
+
+int offload_gro_batch_iov(const struct offload_pkt *in, size_t n,
+			  struct iovec *iov, size_t max_iov,
+			  struct offload_out *out, size_t max_out)
+{
+	struct gro_sink k = { .iov = iov, .max_iov = iov ? max_iov : 0 };
+	static struct iovec none;
+
+	/* A NULL array merges nothing, as a NULL scratch does. */
+	if (!iov)
+		k.iov = &none;
+	return gro_batch(in, n, &k, out, max_out);
 }

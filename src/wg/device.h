@@ -78,8 +78,7 @@ struct rx_batch {
 	unsigned int n;
 	struct offload_pkt pkt[RX_BATCH];
 	struct offload_out out[RX_BATCH];
-	uint8_t *scratch;
-	size_t scratch_len;
+	struct iovec iov[RX_BATCH];	/* super-packets' payloads */
 };
 
 struct wg_peer {

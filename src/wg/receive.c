@@ -345,14 +345,16 @@ static void deliver(struct wg_peer *peer, const uint8_t *p, size_t len)
 		dev->rxb->pkt[dev->rxb->n++].len = l;
 		return;
 	}
-	tun_write(dev, &(struct offload_out){ .data = p, .len = l });
+	tun_write(dev, &(struct offload_out){ .data = p, .len = l }, NULL);
 }
 
 /*
  * GRO for the tun (docs/design.md section 4): consecutive in-order segments of
  * one TCP flow become one super-packet, so the kernel's TCP stack handles
- * one 64 KiB packet instead of 45 small ones. Without a vnet header the
- * packets are written one by one.
+ * one 64 KiB packet instead of 45 small ones. The super-packet is written
+ * with writev() from where its segments were decrypted, so no payload is
+ * copied in user space. Without a vnet header the packets are written one
+ * by one.
  */
 void receive_flush(struct wg_device *dev)
 {
@@ -361,17 +363,17 @@ void receive_flush(struct wg_device *dev)
 
 	if (!b || !b->n)
 		return;
-	n = dev->vnet_hdr ? offload_gro_batch(b->pkt, b->n, b->scratch,
-					      b->scratch_len, b->out, RX_BATCH) : -1;
+	n = dev->vnet_hdr ? offload_gro_batch_iov(b->pkt, b->n, b->iov, RX_BATCH,
+						  b->out, RX_BATCH) : -1;
 	if (n >= 0) {
 		for (int i = 0; i < n; i++)
-			tun_write(dev, &b->out[i]);
+			tun_write(dev, &b->out[i], b->iov);
 	} else {
 		for (unsigned int i = 0; i < b->n; i++) {
 			struct offload_out o = { .data = b->pkt[i].data,
 						 .len = b->pkt[i].len };
 
-			tun_write(dev, &o);
+			tun_write(dev, &o, NULL);
 		}
 	}
 	b->n = 0;

@@ -80,14 +80,21 @@ ssize_t tun_read(struct wg_device *dev, void *buf, size_t len)
 	return n < 0 ? -errno : n;
 }
 
-void tun_write(struct wg_device *dev, struct offload_out *o)
+void tun_write(struct wg_device *dev, const struct offload_out *o,
+	       const struct iovec *pay)
 {
-	struct iovec iov[2] = {
-		{ .iov_base = &o->vh, .iov_len = OFFLOAD_VNET_HDR_LEN },
+	struct iovec iov[2 + OFFLOAD_GRO_MAX_BATCH] = {
+		{ .iov_base = (void *)&o->vh, .iov_len = OFFLOAD_VNET_HDR_LEN },
 		{ .iov_base = (void *)o->data, .iov_len = o->len },
 	};
-	int first = dev->vnet_hdr ? 0 : 1;
+	int first = dev->vnet_hdr ? 0 : 1, n = 2;
 
-	if (writev(dev->tun_fd, iov + first, 2 - first) < 0)
+	/* A super-packet from offload_gro_batch_iov(): headers, then its
+	 * payloads where they were decrypted (only with a vnet header). */
+	if (o->npay && pay && o->npay <= OFFLOAD_GRO_MAX_BATCH) {
+		memcpy(iov + 2, pay + o->pay, o->npay * sizeof(*iov));
+		n += o->npay;
+	}
+	if (writev(dev->tun_fd, iov + first, n - first) < 0)
 		device_count_drop(dev, DROP_TX_ERROR);
 }

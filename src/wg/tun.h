@@ -8,6 +8,7 @@
 #define TUNLANE_TUN_H
 
 #include <stdbool.h>
+#include <sys/uio.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -34,8 +35,10 @@ int tun_get_mtu(const char *ifname);
  * -EBADFD or -EIO when the interface was deleted.
  */
 ssize_t tun_read(struct wg_device *dev, void *buf, size_t len);
-/* Writes o to dev's queue, with o->vh in front when dev->vnet_hdr; a
+/* Writes o to dev's queue, with o->vh in front when dev->vnet_hdr and
+ * o's payload iovecs (pay[o->pay] on, offload_gro_batch_iov()) behind; a
  * refused write counts as DROP_TX_ERROR. */
-void tun_write(struct wg_device *dev, struct offload_out *o);
+void tun_write(struct wg_device *dev, const struct offload_out *o,
+	       const struct iovec *pay);
 
 #endif
