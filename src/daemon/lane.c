@@ -47,7 +47,8 @@ struct lane {
 	struct tx_batch txb;
 	struct rx_batch rxb;
 	uint8_t *segs;			/* SEG_AREA for cut super-packets */
-	size_t seg_lens[SEG_MAX];
+	struct offload_seg_iter seg_it;
+	size_t seg_lens[1];		/* a GSO_NONE packet checksummed */
 	uint64_t next_tick;
 	bool gone;
 };
@@ -108,6 +109,7 @@ static void lane_tun_vnet(struct lane *l, uint8_t *slot, size_t n)
 	struct virtio_net_hdr vh;
 	uint8_t *pkt = slot + MESSAGE_DATA_HEADER_LEN;
 	size_t len = n - OFFLOAD_VNET_HDR_LEN, stride;
+	uint8_t *seg;
 	int segs;
 
 	memcpy(&vh, pkt - OFFLOAD_VNET_HDR_LEN, sizeof(vh));
@@ -125,23 +127,20 @@ static void lane_tun_vnet(struct lane *l, uint8_t *slot, size_t n)
 			device_count_drop(dev, DROP_BAD_PACKET);
 		return;
 	}
+	/* Cut in place and encrypted out of place: each segment goes from
+	 * the tun's buffer straight into its slot of the segment area,
+	 * which must hold header, padding and tag too (headers over
+	 * SEG_ROOM's budget do not fit). */
 	stride = SEG_ROOM + vh.gso_size;
-	segs = offload_segment(&vh, pkt, len, l->segs, stride,
-			       MESSAGE_DATA_HEADER_LEN,
-			       SEG_AREA / stride < SEG_MAX ? SEG_AREA / stride : SEG_MAX,
-			       l->seg_lens);
-	/* Each segment is encrypted in place: padding and tag must fit
-	 * before the next one (headers over SEG_ROOM's budget do not). */
-	for (int i = 0; i < segs; i++)
-		if (l->seg_lens[i] + SEG_TAIL > stride - MESSAGE_DATA_HEADER_LEN)
-			segs = -EMSGSIZE;
+	segs = offload_seg_begin(&l->seg_it, &vh, pkt, len,
+				 SEG_AREA / stride < SEG_MAX ? SEG_AREA / stride : SEG_MAX,
+				 stride - MESSAGE_DATA_HEADER_LEN - SEG_TAIL);
 	if (segs < 0) {
 		device_count_drop(dev, DROP_BAD_PACKET);
 		return;
 	}
-	for (int i = 0; i < segs; i++)
-		send_tun_packet(dev, l->segs + (size_t)i * stride +
-				     MESSAGE_DATA_HEADER_LEN, l->seg_lens[i]);
+	for (size_t i = 0, slen; (seg = offload_seg_next(&l->seg_it, &slen)); i++)
+		send_tun_packet_to(dev, seg, slen, l->segs + i * stride);
 	send_flush(dev);	/* the segment area is reused by the next read */
 }
 

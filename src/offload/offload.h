@@ -99,6 +99,39 @@ int offload_segment(const struct virtio_net_hdr *vh, const uint8_t *pkt,
 		    size_t len, uint8_t *out, size_t stride, size_t headroom,
 		    size_t max_segs, size_t *seg_lens);
 
+/* Headers offload_seg_begin() can keep aside; longer ones (IPv6 with
+ * extension headers) must go through offload_segment(). */
+#define OFFLOAD_SEG_HDR_MAX 256
+
+/*
+ * Segmentation in place, one segment at a time, for a caller that copies
+ * or encrypts each segment out of place before it asks for the next:
+ * segment i is built inside pkt itself, its headers written just in front
+ * of its payload, over the end of segment i-1's payload (which the caller
+ * is done with). Only headers are copied; the segments are byte for byte
+ * those of offload_segment().
+ */
+struct offload_seg_iter {
+	uint8_t *pkt;
+	size_t len, hlen, gso, l4off, next, nseg;
+	uint32_t seq;
+	uint16_t ip_id;
+	uint8_t ver, proto;
+	uint8_t hdr[OFFLOAD_SEG_HDR_MAX];	/* the original headers */
+};
+
+/*
+ * Validates a GSO super-packet as offload_segment() does and starts the
+ * iteration. Returns the number of segments, or -EINVAL (malformed, or
+ * gso_type NONE), -E2BIG (more than max_segs), -EMSGSIZE (a segment over
+ * max_seg_len bytes, or headers over OFFLOAD_SEG_HDR_MAX).
+ */
+int offload_seg_begin(struct offload_seg_iter *it,
+		      const struct virtio_net_hdr *vh, uint8_t *pkt,
+		      size_t len, size_t max_segs, size_t max_seg_len);
+/* The next segment, inside pkt, and its length; NULL after the last. */
+uint8_t *offload_seg_next(struct offload_seg_iter *it, size_t *len);
+
 /* One decrypted IP packet handed to offload_gro_batch(). */
 struct offload_pkt {
 	const uint8_t *data;

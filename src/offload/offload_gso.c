@@ -197,6 +197,67 @@ static int seg_gso(const struct virtio_net_hdr *vh, struct seg_ctx *c,
 	return (int)nseg;
 }
 
+int offload_seg_begin(struct offload_seg_iter *it,
+		      const struct virtio_net_hdr *vh, uint8_t *pkt,
+		      size_t len, size_t max_segs, size_t max_seg_len)
+{
+	struct seg_ctx c = { .pkt = pkt, .len = len };
+	size_t payload, first, nseg;
+	int err;
+
+	if (!it)
+		return -EINVAL;
+	it->next = it->nseg = it->hlen = 0;	/* a refused packet has none */
+	if (!vh || !pkt || vh->gso_type == VIRTIO_NET_HDR_GSO_NONE)
+		return -EINVAL;
+	err = seg_parse(vh, &c);
+	if (err)
+		return err;
+	payload = c.len - c.hlen;
+	nseg = (payload + c.gso - 1) / c.gso;
+	first = c.hlen + (payload < c.gso ? payload : c.gso);
+	it->hlen = c.hlen;
+	if (nseg > max_segs)
+		return -E2BIG;
+	if (first > max_seg_len || first > OFFLOAD_MAX_PACKET ||
+	    c.hlen > sizeof(it->hdr))
+		return -EMSGSIZE;
+	it->pkt = pkt;
+	it->len = len;
+	it->gso = c.gso;
+	it->l4off = c.l3.l4off;
+	it->ver = c.l3.ver;
+	it->proto = c.l3.proto;
+	it->seq = c.seq;
+	it->ip_id = c.ip_id;
+	it->nseg = nseg;
+	memcpy(it->hdr, pkt, c.hlen);
+	return (int)nseg;
+}
+
+uint8_t *offload_seg_next(struct offload_seg_iter *it, size_t *len)
+{
+	struct seg_ctx c = { .pkt = it->pkt, .len = it->len, .hlen = it->hlen,
+			     .gso = it->gso, .seq = it->seq,
+			     .ip_id = it->ip_id };
+	size_t i = it->next, off = i * it->gso, left, slen;
+	uint8_t *d = it->pkt + off;
+
+	if (i >= it->nseg)
+		return NULL;
+	it->next++;
+	c.l3.l4off = it->l4off;
+	c.l3.ver = it->ver;
+	c.l3.proto = it->proto;
+	left = it->len - it->hlen - off;
+	slen = it->hlen + (left < it->gso ? left : it->gso);
+	memcpy(d, it->hdr, it->hlen);
+	seg_fix_ip(&c, d, slen, i);
+	seg_fix_l4(&c, d, slen, i, it->nseg);
+	*len = slen;
+	return d;
+}
+
 int offload_segment(const struct virtio_net_hdr *vh, const uint8_t *pkt,
 		    size_t len, uint8_t *out, size_t stride, size_t headroom,
 		    size_t max_segs, size_t *seg_lens)

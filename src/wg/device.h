@@ -223,6 +223,10 @@ void send_keepalive(struct wg_peer *peer);
 void send_staged_packets(struct wg_peer *peer);
 /* A packet read from the tun: route it and encrypt it, or stage it. */
 void send_tun_packet(struct wg_device *dev, uint8_t *pkt, size_t len);
+/* The same, encrypting from pkt into slot (header + ciphertext + tag), so
+ * a segment cut in place in a super-packet is not copied first. */
+void send_tun_packet_to(struct wg_device *dev, const uint8_t *pkt, size_t len,
+			uint8_t *slot);
 /* Sends what the tx batch holds. */
 void send_flush(struct wg_device *dev);
 

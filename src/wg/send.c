@@ -139,7 +139,8 @@ static void keep_key_fresh(struct wg_peer *peer)
  * Padding to 16 bytes, capped at the MTU, hides exact lengths (5.4.6).
  */
 static int encrypt_and_send(struct wg_peer *peer, struct noise_keypair *kp,
-			    uint8_t *buf, size_t plen, bool batch)
+			    uint8_t *buf, const uint8_t *src, size_t plen,
+			    bool batch)
 {
 	struct tx_batch *txb = peer->dev->txb;
 	struct message_data *hdr = (struct message_data *)buf;
@@ -151,11 +152,18 @@ static int encrypt_and_send(struct wg_peer *peer, struct noise_keypair *kp,
 
 	if (padded > cap)
 		padded = cap;
-	memset(data + plen, 0, padded - plen);
+	/* Out of place when the plaintext lies elsewhere and needs no
+	 * padding (full-size segments); else it is brought here first. */
+	if (src != data && padded != plen) {
+		memcpy(data, src, plen);
+		src = data;
+	}
+	if (src == data)
+		memset(data + plen, 0, padded - plen);
 	hdr->header.type = htole32(MESSAGE_DATA);
 	hdr->key_idx = htole32(kp->remote_index);
 	hdr->counter = htole64(nonce);
-	if (crypto_aead_encrypt(data, data, padded, NULL, 0, nonce,
+	if (crypto_aead_encrypt(data, src, padded, NULL, 0, nonce,
 				kp->sending.key) < 0) {
 		crypto_wipe(data, padded);	/* never send the plaintext */
 		device_count_drop(peer->dev, DROP_TX_ERROR);
@@ -256,7 +264,8 @@ void send_staged_packets(struct wg_peer *peer)
 			return;
 		}
 		memcpy(scratch + MESSAGE_DATA_HEADER_LEN, sp->data, sp->len);
-		encrypt_and_send(peer, kp, scratch, sp->len, false);
+		encrypt_and_send(peer, kp, scratch,
+				 scratch + MESSAGE_DATA_HEADER_LEN, sp->len, false);
 		peer->staged_head = sp->next;
 		if (!peer->staged_head)
 			peer->staged_tail = NULL;
@@ -286,8 +295,14 @@ static const uint8_t *packet_dst(const uint8_t *pkt, size_t len, int *family)
 	return NULL;
 }
 
-/* pkt lies at buf + MESSAGE_DATA_HEADER_LEN of a lane buffer with tailroom. */
-void send_tun_packet(struct wg_device *dev, uint8_t *pkt, size_t len)
+/*
+ * A plaintext packet from the tun: route it, then encrypt it into slot
+ * (message header, ciphertext, tag: MESSAGE_DATA_HEADER_LEN + len +
+ * padding + tag bytes) or stage it. pkt may lie at slot +
+ * MESSAGE_DATA_HEADER_LEN (in place) or anywhere else.
+ */
+void send_tun_packet_to(struct wg_device *dev, const uint8_t *pkt, size_t len,
+			uint8_t *slot)
 {
 	struct wg_peer *peer;
 	struct noise_keypair *kp;
@@ -311,6 +326,12 @@ void send_tun_packet(struct wg_device *dev, uint8_t *pkt, size_t len)
 		send_staged_packets(peer);
 		return;
 	}
-	encrypt_and_send(peer, kp, pkt - MESSAGE_DATA_HEADER_LEN, len, true);
+	encrypt_and_send(peer, kp, slot, pkt, len, true);
 	keep_key_fresh(peer);
+}
+
+/* pkt lies at buf + MESSAGE_DATA_HEADER_LEN of a lane buffer with tailroom. */
+void send_tun_packet(struct wg_device *dev, uint8_t *pkt, size_t len)
+{
+	send_tun_packet_to(dev, pkt, len, pkt - MESSAGE_DATA_HEADER_LEN);
 }
