@@ -69,8 +69,12 @@ sleep 0.5
 d=$(ip -n "$NS_A" -d link show "$DEV_A")
 [[ $d == *"persist off"* ]] || fail "a lane's TUNSETPERSIST took effect: $d"
 [[ $d != *"user 65534"* ]] || fail "a lane's TUNSETOWNER took effect: $d"
+# (The lanes' output reaches the log through tunshare, "lane N: " in front.)
 for w in "setiff ok name=$DEV_A flags=0x1001" "persist ok" "owner ok"; do
-	# Each copy's output reaches tunshare's with "lane N: " in front.
+	for ((i = 0; i < 100; i++)); do
+		[[ $(grep -c "^lane [01]: $w\$" "$TL_TMP/tunshare.log") -eq 2 ]] && break
+		sleep 0.1
+	done
 	[[ $(grep -c "^lane [01]: $w\$" "$TL_TMP/tunshare.log") -eq 2 ]] ||
 		fail "the lanes did not both see '$w': $(cat "$TL_TMP/tunshare.log")"
 done

@@ -4,7 +4,7 @@
 # Setup of the tunshare server-mode tests and bench (53, bench/run): one
 # server namespace ($NS_A) with a bridge, and N client namespaces joined
 # to it by veth, each running stock OpenVPN with the same client config.
-# Sourced after tunshare/netns-lib.sh.
+# Sourced after tests/netns/lib-tunshare.sh.
 #
 #   server  $NS_A   br0 192.168.241.1/24, tun $DEV_A 10.8.0.1/24
 #   client k tl-PID-cK  veth0 192.168.241.(10+k)/24, tun tun0 (pushed)

@@ -25,7 +25,7 @@ out=$(cd "$OPS_TMP" && systemd-analyze verify --man=no "${units[@]}" 2>&1) ||
 	fail "systemd-analyze verify failed: $out"
 [[ -z $out ]] || fail "systemd-analyze verify warned: $out"
 log "verified: $(cd "$OPS_TMP" && echo *.service *.target)"
-if systemd-analyze security --help 2>/dev/null | grep -q -- --offline; then
+if systemd-analyze security --help 2>/dev/null | grep -c -- --offline >/dev/null; then
 	score=$(cd "$OPS_TMP" && systemd-analyze security --offline=yes tunlane@tl0.service 2>&1 |
 		sed -n 's/.*Overall exposure level for [^:]*: //p')
 	log "systemd-analyze security (offline): exposure $score"

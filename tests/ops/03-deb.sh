@@ -53,7 +53,9 @@ sh -n "$OPS_TMP/ctl/postinst" && sh -n "$OPS_TMP/ctl/postrm" || fail "maintainer
 dpkg-deb -x "$deb" "$OPS_TMP/root"
 grep -q '^ExecStart=/usr/sbin/tunlane up %i$' "$OPS_TMP/root/lib/systemd/system/tunlane@.service" ||
 	fail "installed unit has the wrong ExecStart"
-strings "$OPS_TMP/root/usr/sbin/tunshare" | grep -q '^/usr/lib/tunlane/libtunshare.so$' ||
+# (grep reads everything: with -q, strings could die of SIGPIPE and fail
+# the pipe under pipefail.)
+strings "$OPS_TMP/root/usr/sbin/tunshare" | grep -c '^/usr/lib/tunlane/libtunshare.so$' >/dev/null ||
 	fail "tunshare does not look for libtunshare.so in /usr/lib/tunlane"
 
 changes=$(ls "$TL_BUILD"/deb/tunlane_*.changes | head -n 1)
