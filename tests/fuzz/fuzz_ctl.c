@@ -6,7 +6,8 @@
  * lane's "get" reply into its peers (master_uapi_merge_reply). Either side
  * may be the one that misbehaves, so both parsers get hostile bytes.
  *
- * Input byte 0: the lane index the reply is said to come from (mod 4);
+ * Input byte 0: the lane index the reply is said to come from (mod 4),
+ * and in bit 2 whether to read with a size cap (ctl_recv_max);
  * the rest is written raw into a stream socketpair whose writing end is
  * then closed, and read back with ctl_recv() until it fails. Each message
  * that comes out is handed to both sides. The devices have no sockets:
@@ -98,7 +99,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (write(sv[1], data + 1, size - 1) != (ssize_t)(size - 1))
 		abort();
 	close(sv[1]);
-	while (ctl_recv(sv[0], &msg, &len, NULL, 100) == 0) {
+	/* Bit 2 of byte 0: read as the master reads lane replies, with a
+	 * size cap. */
+	while ((data[0] & 4 ? ctl_recv_max(sv[0], &msg, &len, NULL, 100, 1024) :
+			      ctl_recv(sv[0], &msg, &len, NULL, 100)) == 0) {
 		if (msg[len] != '\0')
 			abort();
 		handle(msg, len, (unsigned int)lane);
