@@ -271,5 +271,13 @@ fuzz: san
 fuzz-corpus:
 	$(Q)tests/fuzz/make-corpus
 
-.PHONY: san fuzz fuzz-bins fuzz-corpus
+# Coverage the corpora reach, from a build with clang's source-based
+# coverage instead of the sanitizers (needs llvm-cov; not part of check).
+fuzz-coverage:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/cov CC=$(SAN_CC) \
+		SAN_CFLAGS="-O0 -g -fprofile-instr-generate -fcoverage-mapping -fsanitize=fuzzer-no-link" \
+		fuzz-bins
+	$(Q)tests/fuzz/coverage $(BUILD)/cov $(SAN_BUILD)/fuzz-corpus
+
+.PHONY: san fuzz fuzz-bins fuzz-corpus fuzz-coverage
 -include $(wildcard $(BUILD)/fuzz/*.d)

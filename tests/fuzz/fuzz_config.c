@@ -20,7 +20,14 @@
 #include "log.h"
 #include "uapi.h"
 
-static char path[256];
+static char dir[] = "/tmp/tunlane-fuzz-config.XXXXXX", path[256];
+
+/* libFuzzer ends with exit(): leave no file behind in /tmp. */
+static void cleanup(void)
+{
+	unlink(path);
+	rmdir(dir);
+}
 
 int getaddrinfo(const char *node, const char *service,
 		const struct addrinfo *hints, struct addrinfo **res)
@@ -43,11 +50,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	if (!getenv("TUNLANE_FUZZ_DEBUG"))
 		log_set_max_priority(-1);
-	char dir[] = "/tmp/tunlane-fuzz-config.XXXXXX";
-
 	if (crypto_init() < 0 || !mkdtemp(dir))
 		abort();
 	snprintf(path, sizeof(path), "%s/tl0.conf", dir);
+	atexit(cleanup);
 	return 0;
 }
 

@@ -6,12 +6,15 @@
  * lane's "get" reply into its peers (master_uapi_merge_reply). Either side
  * may be the one that misbehaves, so both parsers get hostile bytes.
  *
- * Input byte 0: the lane index the reply is said to come from (mod 4);
+ * Input byte 0: the lane index the reply is said to come from (mod 4),
+ * in bit 2 whether to read with a size cap (ctl_recv_max), in bit 3
+ * whether the first 4 bytes carry an fd (SCM_RIGHTS) as a socket swap does;
  * the rest is written raw into a stream socketpair whose writing end is
  * then closed, and read back with ctl_recv() until it fails. Each message
  * that comes out is handed to both sides. The devices have no sockets:
  * nothing leaves the process.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -83,27 +86,64 @@ static void handle(char *msg, size_t len, unsigned int lane)
 	free(out);
 }
 
+/* The first 4 bytes go out with an fd attached (SCM_RIGHTS), as the
+ * master passes a lane its new UDP socket. */
+static void send_with_fd(int sock, const uint8_t *first4)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = (void *)first4, .iov_len = 4 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	memset(cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (fd < 0 || sendmsg(sock, &mh, 0) != 4)
+		abort();
+	close(fd);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	int sv[2], lane;
+	int sv[2], lane, flags, fd = -1;
 	char *msg;
 	size_t len;
 
 	if (!size)
 		return 0;
-	lane = data[0] % LANES;
+	flags = data[0];
+	lane = flags % LANES;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		abort();
+	data++;
+	size--;
+	if (flags & 8 && size >= 4) {
+		send_with_fd(sv[1], data);
+		data += 4;
+		size -= 4;
+	}
 	/* Inputs are far below the socket buffer: this never blocks. */
-	if (write(sv[1], data + 1, size - 1) != (ssize_t)(size - 1))
+	if (write(sv[1], data, size) != (ssize_t)size)
 		abort();
 	close(sv[1]);
-	while (ctl_recv(sv[0], &msg, &len, NULL, 100) == 0) {
+	/* Bit 2 of byte 0: read as the master reads lane replies, with a
+	 * size cap. */
+	while ((flags & 4 ? ctl_recv_max(sv[0], &msg, &len, &fd, 100, 1024) :
+			    ctl_recv(sv[0], &msg, &len, &fd, 100)) == 0) {
+		if (fd >= 0)
+			close(fd);
 		if (msg[len] != '\0')
 			abort();
 		handle(msg, len, (unsigned int)lane);
 		free(msg);
 	}
+	if (fd >= 0)
+		close(fd);
 	close(sv[0]);
 	return 0;
 }

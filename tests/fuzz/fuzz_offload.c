@@ -11,7 +11,8 @@
  *         in place (pkt == out + headroom), as a lane does for GSO_NONE.
  *   odd:  coalesce. Bytes 1-2 scale the scratch area; then records (fuzz.h)
  *         whose payloads are the packets. Every output is then segmented
- *         again, as the peer's lane would cut it.
+ *         again, as the peer's lane would cut it. Bit 1 of byte 0 gives
+ *         each TCP packet valid checksums first.
  * Every buffer is allocated to its exact size, so ASan sees any byte read
  * or written outside it; the outputs are read in full for the same reason.
  */
@@ -134,7 +135,43 @@ static void gro_iov_same(const struct offload_pkt *pkts, size_t n,
 	}
 }
 
-static void fuzz_gro(struct fuzz_in *in)
+/*
+ * Gives a TCP packet (IPv4, or IPv6 without extension headers) valid IP
+ * and TCP checksums: GRO merges only segments whose checksum verifies, and
+ * a mutated payload almost never keeps one, so without this the fuzzer
+ * would hardly get past that check.
+ */
+static void fix_checksums(uint8_t *p, size_t len)
+{
+	size_t l4off, l4len;
+	uint32_t sum;
+	uint16_t c;
+
+	if (len >= 20 && p[0] >> 4 == 4 && p[9] == 6) {
+		l4off = (size_t)(p[0] & 0xf) * 4;
+		l4len = ((size_t)p[2] << 8 | p[3]);
+		if (l4off < 20 || l4len > len || l4len < l4off + 20)
+			return;
+		l4len -= l4off;
+		memset(p + 10, 0, 2);
+		c = offload_csum_fold(offload_csum_partial(p, l4off, 0));
+		memcpy(p + 10, &c, 2);
+		sum = offload_csum_pseudo(p + 12, p + 16, 4, 6, (uint32_t)l4len);
+	} else if (len >= 60 && p[0] >> 4 == 6 && p[6] == 6) {
+		l4off = 40;
+		l4len = (size_t)p[4] << 8 | p[5];
+		if (l4len < 20 || l4off + l4len > len)
+			return;
+		sum = offload_csum_pseudo(p + 8, p + 24, 16, 6, (uint32_t)l4len);
+	} else {
+		return;
+	}
+	memset(p + l4off + 16, 0, 2);
+	c = offload_csum_fold(offload_csum_partial(p + l4off, l4len, sum));
+	memcpy(p + l4off + 16, &c, 2);
+}
+
+static void fuzz_gro(struct fuzz_in *in, int flags)
 {
 	struct offload_pkt pkts[MAX_PKTS];
 	struct offload_out out[MAX_PKTS];
@@ -147,6 +184,8 @@ static void fuzz_gro(struct fuzz_in *in)
 	while (n < MAX_PKTS && fuzz_record(in, &op, &p, &len)) {
 		copies[n] = malloc(len ? len : 1);
 		memcpy(copies[n], p, len);
+		if (flags & 2)
+			fix_checksums(copies[n], len);
 		pkts[n].data = copies[n];
 		pkts[n++].len = len;
 	}
@@ -178,7 +217,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mode < 0)
 		return 0;
 	if (mode & 1)
-		fuzz_gro(&in);
+		fuzz_gro(&in, mode);
 	else
 		fuzz_segment(&in, mode);
 	return 0;

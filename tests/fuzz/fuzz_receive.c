@@ -24,7 +24,8 @@
  *   5 rekey    A starts a new handshake
  * Flags: bit 0 vnet header on B's tun, bit 1 B under load (cookies), bit 2
  * no rx batch (each packet written at once), bit 3 B queues handshakes as
- * a lane does (done after each record).
+ * a lane does (done after each record), bit 4 a preshared key, bit 5
+ * persistent keepalive (1 s) on A.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -45,6 +46,7 @@
 #include "uapi.h"
 
 #define BUFSZ (MESSAGE_MAX_SIZE + 64)
+#define PSK "preshared_key=0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\n"
 #define START_MONO (1000 * NSEC_PER_SEC)
 #define START_REAL (1700000000ULL * NSEC_PER_SEC)
 
@@ -100,6 +102,16 @@ static void configure(struct node *n, struct node *o, const char *allowed)
 		 "private_key=%s\nlisten_port=%u\npublic_key=%s\n"
 		 "endpoint=127.0.0.1:%u\n%s\n", priv, n->port, pub, o->port,
 		 allowed);
+	apply(&n->dev, text);
+}
+
+static void keepalive(struct node *n, struct node *o)
+{
+	char pub[CRYPTO_KEY_HEX_LEN], text[256];
+
+	crypto_key_to_hex(pub, o->pub);
+	snprintf(text, sizeof(text),
+		 "public_key=%s\npersistent_keepalive_interval=1\n\n", pub);
 	apply(&n->dev, text);
 }
 
@@ -180,7 +192,8 @@ static void gro_deliver(void)
 /* A datagram for B: delivered now, or glued onto the GRO buffer. */
 static void to_b(const uint8_t *p, size_t len)
 {
-	memcpy(last, p, len);
+	if (p != last)		/* (op 3 hands last itself back) */
+		memcpy(last, p, len);
 	last_len = len;
 	if (!gro_on) {
 		memcpy(rxbuf, p, len);
@@ -293,8 +306,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	drain(B.sock);
 	node_start(&A);
 	node_start(&B);
-	configure(&A, &B, "allowed_ip=0.0.0.0/0\nallowed_ip=::/0\n");
-	configure(&B, &A, "allowed_ip=10.1.0.0/16\nallowed_ip=fd00:1::/32\n");
+	configure(&A, &B, flags & 16 ? "allowed_ip=0.0.0.0/0\nallowed_ip=::/0\n" PSK :
+				      "allowed_ip=0.0.0.0/0\nallowed_ip=::/0\n");
+	configure(&B, &A, flags & 16 ? "allowed_ip=10.1.0.0/16\nallowed_ip=fd00:1::/32\n" PSK :
+				      "allowed_ip=10.1.0.0/16\nallowed_ip=fd00:1::/32\n");
+	if (flags & 32)
+		keepalive(&A, &B);
 	B.dev.vnet_hdr = flags & 1;
 	rxb.n = 0;
 	B.dev.rxb = flags & 4 ? NULL : &rxb;
