@@ -337,7 +337,9 @@ static void merge_line(struct master *m, unsigned int lane, struct merge *st,
 			p->last_handshake_nsec = nsec;
 		}
 	} else if (!strcmp(key, "endpoint") && lane == 0)
-		endpoint_parse(&p->endpoint, val);	/* follows roaming */
+		/* Roaming: a respawned lane and SaveConfig need where the
+		 * peer is now (docs/design.md, "Control channels"). */
+		endpoint_parse(&p->endpoint, val);
 }
 
 void master_uapi_merge_reply(struct master *m, unsigned int lane, char *reply)
