@@ -483,13 +483,28 @@ static int master_prepare_sockets(struct master *m, const struct uapi_set *set,
 	return ret;
 }
 
-static int master_set_fwmark(struct master *m, uint32_t mark)
+/* Puts the mark in force (the configuration's) back on lanes 0..n-1. */
+static void fwmark_restore(struct master *m, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (udp_set_fwmark(m->lane[i].udp_fd, m->dev.fwmark) < 0)
+			log_warn("lane %u: cannot restore fwmark %u", i,
+				 m->dev.fwmark);
+}
+
+/*
+ * Marks every lane's socket (the lanes share them), or none: a failure
+ * partway puts the sockets already changed back to the mark in force, so
+ * that nothing is half-applied. 0 or the first error.
+ */
+int master_set_fwmark(struct master *m, uint32_t mark)
 {
 	for (unsigned int i = 0; i < m->opts.lanes; i++) {
 		int ret = udp_set_fwmark(m->lane[i].udp_fd, mark);
 
 		if (ret < 0) {
 			log_warn("cannot set fwmark %u: %s", mark, strerror(-ret));
+			fwmark_restore(m, i);
 			return ret;
 		}
 	}
