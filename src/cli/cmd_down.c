@@ -58,18 +58,9 @@ static pid_t master_pid(const char *ifname)
  * its teardown either way. */
 static bool process_gone(pid_t pid)
 {
-	char path[64], buf[256], *p;
-	FILE *f;
-	bool gone = true;
+	char state = stale_proc_state(pid, NULL);
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return true;
-	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
-		gone = p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
-	fclose(f);
-	return gone;
+	return !state || state == 'Z' || state == 'X';
 }
 
 static bool wait_gone(pid_t pid, const char *ifname)
@@ -82,16 +73,6 @@ static bool wait_gone(pid_t pid, const char *ifname)
 		usleep(20000);
 	}
 	return false;
-}
-
-/* A daemon that died uncleanly leaves at most its tun behind; any other
- * kind of link of that name is not ours to delete. */
-static bool is_tun(const char *ifname)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s/tun_flags", ifname);
-	return access(path, F_OK) == 0;
 }
 
 /* The configuration for the hooks and SaveConfig: CONFIG when a file was
@@ -192,7 +173,7 @@ int cmd_down(int argc, char **argv)
 		fprintf(stderr, "%s: %s is not up\n", prog, ifname);
 		return 1;
 	}
-	if (pid <= 0 && !is_tun(ifname)) {
+	if (pid <= 0 && !stale_is_tun(ifname)) {
 		fprintf(stderr, "%s: %s is not a tunlane interface\n", prog, ifname);
 		return 1;
 	}

@@ -295,6 +295,9 @@ static int show_one(const char *ifname, bool json, bool first)
 		fprintf(stderr, "%s: %s: statistics file %s/%s.stats is %s; lanes not shown\n",
 			prog, ifname, STATS_DIR, ifname,
 			ret == -EINVAL ? "damaged (bad size or header)" :
+			ret == -EPROTO ? "of another format version (written by "
+					 "a tunlaned of another build: restart "
+					 "the interface)" :
 			ret == -EPERM ? "writable by others" : strerror(-ret));
 		rc = 1;
 	}

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -14,23 +15,38 @@
 #include "netlink.h"
 #include "stats.h"
 
+char stale_proc_state(pid_t pid, bool *is_tunlaned)
+{
+	char path[64], buf[256], *p;
+	char state = 0;
+	FILE *f;
+
+	if (is_tunlaned)
+		*is_tunlaned = false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	/* The command may hold anything, ')' included: the last one ends it. */
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
+	    p[1] == ' ' && p[2]) {
+		state = p[2];
+		if (is_tunlaned)
+			*is_tunlaned = !strncmp(buf + strcspn(buf, "("),
+						"(tunlaned)", 10);
+	}
+	fclose(f);
+	return state;
+}
+
 /* Is pid a running tunlaned? A pid can be reused, and a master killed
  * with SIGKILL can stay a zombie for a while: neither counts. */
 static bool daemon_running(int pid)
 {
-	char path[64], buf[256], *p;
-	bool running = false;
-	FILE *f;
+	bool tunlaned;
+	char state = stale_proc_state(pid, &tunlaned);
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
-		running = !strncmp(buf + strcspn(buf, "("), "(tunlaned)", 10) &&
-			  p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
-	fclose(f);
-	return running;
+	return state && tunlaned && state != 'Z' && state != 'X';
 }
 
 /* The master the stats page names; 0 without a page. */
@@ -63,7 +79,7 @@ static int sock_unlink_stale(const char *ifname)
 	return ret < 0 && errno == ECONNREFUSED && unlink(sun.sun_path) == 0;
 }
 
-static bool is_tun(const char *ifname)
+bool stale_is_tun(const char *ifname)
 {
 	char path[64];
 
@@ -85,7 +101,7 @@ int stale_cleanup(const char *ifname)
 	 * master is a tun of that name a leftover of ours. */
 	stats_unlink(ifname);
 	n++;
-	if (is_tun(ifname) && nl_link_delete(ifname) == 0)
+	if (stale_is_tun(ifname) && nl_link_delete(ifname) == 0)
 		n++;
 	return n;
 }

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cmsg.h"
 
 static int write_all(int fd, const uint8_t *p, size_t len)
@@ -45,20 +45,13 @@ int ctl_send(int fd, const void *buf, size_t len, int pass_fd)
 	return write_all(fd, buf, len);
 }
 
-/* Real monotonic milliseconds: a deadline is wall time, whatever clock the
- * protocol code runs on. */
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Waits until fd is readable or the message's deadline (-1: none) passes.
  * One deadline for the whole message, not one per read: a peer trickling a
  * byte at a time must not hold the reader for longer than it allows.
+ * A deadline already passed still polls once, without waiting: the master
+ * collects every lane's reply within one shared deadline, and a reply that
+ * is already here must be read, not taken for a lane that stopped answering.
  */
 static int wait_readable(int fd, int64_t deadline)
 {
@@ -66,10 +59,10 @@ static int wait_readable(int fd, int64_t deadline)
 	int n;
 
 	do {
-		int64_t left = deadline < 0 ? -1 : deadline - now_ms();
+		int64_t left = deadline < 0 ? -1 : deadline - clock_mono_ms();
 
-		if (deadline >= 0 && left <= 0)
-			return -ETIMEDOUT;
+		if (deadline >= 0 && left < 0)
+			left = 0;
 		n = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
 	} while ((n < 0 && errno == EINTR) || (n == 0 && deadline < 0));
 	if (n < 0)
@@ -142,7 +135,7 @@ static int recv_header(int fd, uint32_t *hdr, int *recv_fd, int64_t deadline)
 int ctl_recv_max(int fd, char **buf, size_t *len, int *recv_fd,
 		 int timeout_ms, size_t max_len)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : clock_mono_ms() + timeout_ms;
 	uint32_t hdr;
 	char *p;
 	int ret;
@@ -162,7 +155,7 @@ int ctl_recv_max(int fd, char **buf, size_t *len, int *recv_fd,
 	/* A message with no deadline still gets one for its body: once the
 	 * header is here, the rest is owed at once. */
 	if (deadline < 0)
-		deadline = now_ms() + CTL_BODY_TIMEOUT_MS;
+		deadline = clock_mono_ms() + CTL_BODY_TIMEOUT_MS;
 	ret = read_all(fd, (uint8_t *)p, hdr, deadline);
 	if (ret < 0) {
 		free(p);

@@ -17,9 +17,9 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <signal.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "crypto.h"
 #include "ctl.h"
 #include "log.h"
@@ -228,14 +228,6 @@ drop:
 	client_free(m, c);
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A lane that failed to answer: a late reply would answer the next
  * request, so restart it instead, from the master's configuration. */
 static int lane_failed(struct master *m, unsigned int i, int err)
@@ -251,6 +243,9 @@ static int lane_failed(struct master *m, unsigned int i, int err)
  * side, then collects each reply, all within one deadline of timeout_ms
  * and reply_max bytes per reply. replies[i] stays NULL for a lane that is
  * down or failed. 0, or the error of the first lane that failed.
+ * Once a slow lane has used the deadline up, the others get timeout 0,
+ * which still reads a reply already in their socket (ctl_recv polls once):
+ * only the lanes that did not answer are failed and restarted.
  */
 static int lanes_call(struct master *m, const char *req, size_t len,
 		      const int *pass_fds, int timeout_ms, size_t reply_max,
@@ -265,7 +260,7 @@ static int lanes_call(struct master *m, const char *req, size_t len,
 	for (unsigned int i = 0; i < m->opts.lanes; i++)
 		ready[i] = m->lane[i].pid && m->lane[i].ctl_fd >= 0 &&
 			   master_heartbeat_settle(m, i) == 0;
-	deadline = mono_ms() + timeout_ms;
+	deadline = clock_mono_ms() + timeout_ms;
 	for (unsigned int i = 0; i < m->opts.lanes; i++) {
 		struct lane_slot *s = &m->lane[i];
 
@@ -280,7 +275,7 @@ static int lanes_call(struct master *m, const char *req, size_t len,
 		sent[i] = ret == 0;
 	}
 	for (unsigned int i = 0; i < m->opts.lanes; i++) {
-		int64_t left = deadline - mono_ms();
+		int64_t left = deadline - clock_mono_ms();
 
 		if (!sent[i])
 			continue;
@@ -342,7 +337,9 @@ static void merge_line(struct master *m, unsigned int lane, struct merge *st,
 			p->last_handshake_nsec = nsec;
 		}
 	} else if (!strcmp(key, "endpoint") && lane == 0)
-		endpoint_parse(&p->endpoint, val);	/* follows roaming */
+		/* Roaming: a respawned lane and SaveConfig need where the
+		 * peer is now (docs/design.md, "Control channels"). */
+		endpoint_parse(&p->endpoint, val);
 }
 
 void master_uapi_merge_reply(struct master *m, unsigned int lane, char *reply)
@@ -486,13 +483,28 @@ static int master_prepare_sockets(struct master *m, const struct uapi_set *set,
 	return ret;
 }
 
-static int master_set_fwmark(struct master *m, uint32_t mark)
+/* Puts the mark in force (the configuration's) back on lanes 0..n-1. */
+static void fwmark_restore(struct master *m, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (udp_set_fwmark(m->lane[i].udp_fd, m->dev.fwmark) < 0)
+			log_warn("lane %u: cannot restore fwmark %u", i,
+				 m->dev.fwmark);
+}
+
+/*
+ * Marks every lane's socket (the lanes share them), or none: a failure
+ * partway puts the sockets already changed back to the mark in force, so
+ * that nothing is half-applied. 0 or the first error.
+ */
+int master_set_fwmark(struct master *m, uint32_t mark)
 {
 	for (unsigned int i = 0; i < m->opts.lanes; i++) {
 		int ret = udp_set_fwmark(m->lane[i].udp_fd, mark);
 
 		if (ret < 0) {
 			log_warn("cannot set fwmark %u: %s", mark, strerror(-ret));
+			fwmark_restore(m, i);
 			return ret;
 		}
 	}

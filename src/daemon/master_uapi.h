@@ -19,5 +19,8 @@ void master_uapi_lane_died(struct master *m, unsigned int lane);
 /* Folds lane's "get" reply (NUL-terminated, modified) into the master's
  * peers, when its errno line says 0. */
 void master_uapi_merge_reply(struct master *m, unsigned int lane, char *reply);
+/* Sets the fwmark of every lane's socket, or of none (rolled back on a
+ * failure partway); the configuration is the caller's. 0 or -errno. */
+int master_set_fwmark(struct master *m, uint32_t mark);
 
 #endif

@@ -20,6 +20,11 @@ uint64_t clock_now(void)
 	return fake_on ? fake_mono : ts_ns(CLOCK_BOOTTIME);
 }
 
+int64_t clock_mono_ms(void)
+{
+	return (int64_t)(ts_ns(CLOCK_MONOTONIC) / NSEC_PER_MSEC);
+}
+
 static uint64_t real_ns(void)
 {
 	return fake_on ? fake_real : ts_ns(CLOCK_REALTIME);

@@ -11,6 +11,9 @@
 
 /* Monotonic nanoseconds (CLOCK_BOOTTIME, so suspend counts as elapsed). */
 uint64_t clock_now(void);
+/* Real monotonic milliseconds (CLOCK_MONOTONIC, never the fake clock): for
+ * I/O deadlines, which are wall time whatever clock the protocol runs on. */
+int64_t clock_mono_ms(void);
 /* True once lifetime has passed since birthdate (both clock_now() ns). */
 static inline bool clock_expired(uint64_t birthdate, uint64_t lifetime)
 {

@@ -135,6 +135,23 @@ static int read_whole(int fd, uint8_t *buf, size_t len)
 	return 0;
 }
 
+/*
+ * A file with our magic but another version comes from a tunlaned of
+ * another build, whose layout (lane slots, number of drop reasons) may
+ * differ in any way: -EPROTO, checked before the size, which such a file
+ * need not match either, so that readers can say why.
+ */
+static int check_version(int fd, const struct stat *st)
+{
+	struct stats_page h;
+
+	if (st->st_size < (off_t)sizeof(h) ||
+	    read_whole(fd, (uint8_t *)&h, sizeof(h)) < 0)
+		return 0;	/* the size check says so */
+	return h.magic == STATS_MAGIC && h.version != STATS_VERSION ?
+		       -EPROTO : 0;
+}
+
 /* A copy, not a mapping: a file that changes or shrinks while we read
  * cannot fault us (SIGBUS), and what we check is what we use. */
 int stats_read(struct stats_page **out, const char *ifname)
@@ -154,6 +171,9 @@ int stats_read(struct stats_page **out, const char *ifname)
 		ret = -EPERM;
 		goto out;
 	}
+	ret = check_version(fd, &st);
+	if (ret < 0)
+		goto out;
 	if (st.st_size < (off_t)stats_len(1) ||
 	    st.st_size > (off_t)stats_len(LANES_MAX) || st.st_size % STATS_SLOT) {
 		ret = -EINVAL;

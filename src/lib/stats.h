@@ -17,7 +17,10 @@
 #include "defaults.h"
 
 #define STATS_MAGIC     0x544c5354u	/* "TLST" */
-#define STATS_VERSION   2		/* 2: one page per lane */
+/* Bumped with any change to the file's layout, DROP_MAX included; readers
+ * refuse another version. 2: one page per lane, 16 drop reasons (1: one
+ * shared page, 13). */
+#define STATS_VERSION   2
 #define STATS_SLOT      4096		/* header, then lane i at (i + 1) pages */
 
 enum stats_drop {
@@ -83,8 +86,9 @@ int stats_create(struct stats_page **out, int *fd, const char *ifname,
 /* Maps lane i's slot alone, writable (a lane, from the master's fd). */
 int stats_map_lane(struct lane_stats **out, int fd, unsigned i);
 /* A checked copy of ifname's file (readers), to free(): -ENOENT without
- * one, -EPERM when others could have written it, -EINVAL when its size or
- * header is wrong. */
+ * one, -EPERM when others could have written it, -EPROTO when it has
+ * another STATS_VERSION (a tunlaned of another build), -EINVAL when its
+ * size or header is wrong. */
 int stats_read(struct stats_page **out, const char *ifname);
 void stats_unlink(const char *ifname);
 uint64_t stats_drops_total(const struct lane_stats *l);

@@ -61,8 +61,6 @@
 #define MIN_INITIATION_INTERVAL   (NSEC_PER_SEC / INITIATIONS_PER_SECOND)
 #define RATELIMIT_PACKETS_PER_SEC 20
 #define RATELIMIT_BURST           5
-#define MAX_QUEUED_HANDSHAKES     4096
-#define UNDER_LOAD_THRESHOLD      (MAX_QUEUED_HANDSHAKES / 8)
 #define UNDER_LOAD_AFTER          (1 * NSEC_PER_SEC)
 /*
  * A lane queues handshake messages that passed mac1 and works through at

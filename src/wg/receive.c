@@ -60,7 +60,8 @@ void receive_queue_free(struct wg_device *dev)
  * Cookie replies cost an XChaCha20-Poly1305 and a send each: a flood must
  * not turn them into a flood of our own. RATELIMIT_PACKETS_PER_SEC per
  * source (the handshake ratelimiter's rule, in a table of its own) and
- * COOKIE_REPLIES_PER_SEC in all. Decided before any hashing of the message.
+ * COOKIE_REPLIES_PER_SEC in all. Asked only for a message whose mac1 is
+ * valid, so that junk from spoofed sources cannot spend it.
  */
 static bool cookie_reply_allowed(struct wg_device *dev,
 				 const union endpoint *src)
@@ -125,9 +126,12 @@ static void reply_cookie(struct wg_device *dev, const uint8_t *buf,
 
 /*
  * Returns true when the handshake may go on to the Curve25519 work
- * (whitepaper 5.3). Under load, a message with no cookie at all can earn
- * nothing but a rationed cookie reply, so the ration is asked first, before
- * any hashing: the excess of a flood costs a table lookup.
+ * (whitepaper 5.3). mac1 comes first, always (one BLAKE2s, as in the
+ * kernel): junk from a sender that knows no key must not spend the
+ * cookie-reply ration, or spoofed sources would fill its per-source table
+ * and drain its global rate, and real peers would get no cookie. Under
+ * load, a message with a valid mac1 but no cookie earns nothing but a
+ * rationed cookie reply; mac2 is only computed when the sender sent one.
  */
 static bool admit_handshake(struct wg_device *dev, const uint8_t *buf,
 			    size_t len, const union endpoint *src)
@@ -137,13 +141,9 @@ static bool admit_handshake(struct wg_device *dev, const uint8_t *buf,
 		(const void *)(buf + len - sizeof(struct message_macs));
 	enum cookie_mac_state st;
 
-	if (under_load && crypto_is_zero(macs->mac2, COOKIE_LEN) &&
-	    !cookie_reply_allowed(dev, src)) {
-		device_count_drop(dev, DROP_COOKIE_LIMITED);
-		return false;
-	}
 	st = cookie_validate_packet(&dev->cookie_checker, buf, len, &src->sa,
-				    under_load);
+				    under_load &&
+				    !crypto_is_zero(macs->mac2, COOKIE_LEN));
 	if (st == INVALID_MAC) {
 		device_count_drop(dev, DROP_BAD_MAC);
 		return false;
@@ -156,10 +156,8 @@ static bool admit_handshake(struct wg_device *dev, const uint8_t *buf,
 		device_count_drop(dev, DROP_RATELIMITED);
 		return false;
 	}
-	/* No mac2: the ration was granted above. A stale or forged one
-	 * asks for it now. */
-	if (crypto_is_zero(macs->mac2, COOKIE_LEN) ||
-	    cookie_reply_allowed(dev, src))
+	/* Valid mac1, no cookie (none, stale or forged): the ration decides. */
+	if (cookie_reply_allowed(dev, src))
 		reply_cookie(dev, buf, len, src);
 	else
 		device_count_drop(dev, DROP_COOKIE_LIMITED);

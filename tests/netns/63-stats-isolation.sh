@@ -9,7 +9,8 @@
 #  - the counters still add up (`tunlane show --json` after pings);
 #  - a stats file put in place that is truncated, has a bad magic, or
 #    claims more lanes than it has, makes `tunlane show` (human and --json)
-#    print one clear error line and exit 1, not crash.
+#    print one clear error line and exit 1, not crash; one of another
+#    STATS_VERSION (another build's tunlaned) is said to be that.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-up.sh"
 tl3_require "needs tunlaned (lanes)"
@@ -33,7 +34,7 @@ ok=$("$TL_PY" "$TL_TOOL" jget 'int(len(d["lanes"]) == 2 and all(l["pid"] > 0 for
 [[ $ok = 1 ]] || fail "tunlane show --json: lanes or counters wrong: $(head -c 400 "$f")"
 
 # Damaged files, each put in place with rename (the daemon keeps its own).
-damaged() { # WHAT PYTHON-EXPR-OF-d
+damaged() { # WHAT PYTHON-EXPR-OF-d [WORD-IN-THE-ERROR]
 	cp "$STATS" "$TL_TMP/orig.stats"
 	"$TL_PY" -c 'import struct, sys
 d = bytearray(open(sys.argv[1], "rb").read())
@@ -46,7 +47,7 @@ open(sys.argv[2], "wb").write(bytes(d))' "$TL_TMP/orig.stats" "$STATS.new" "$2"
 		rc=0
 		out=$(TL_T=10 nsx "$NS_A" "$TL_CLI" show "$IF_A" $mode 2>&1 >/dev/null) || rc=$?
 		((rc == 1)) || fail "tunlane show $mode with a $1 stats file: exit $rc ($out)"
-		[[ $(wc -l <<<"$out") -eq 1 && $out == *"statistics file"*"damaged"* ]] ||
+		[[ $(wc -l <<<"$out") -eq 1 && $out == *"statistics file"*"${3:-damaged}"* ]] ||
 			fail "tunlane show $mode with a $1 stats file: '$out'"
 	done
 	mv "$TL_TMP/orig.stats" "$STATS"
@@ -56,5 +57,9 @@ damaged truncated 'd[:] = d[:100]'
 damaged "bad magic" 'd[0:4] = b"XXXX"'
 damaged "too many lanes" 'd[8:12] = struct.pack("<I", 200)'
 damaged "lanes 0" 'd[8:12] = struct.pack("<I", 0)'
+# Another build's file (version 1: one shared page, 13 drop reasons): said
+# so, whatever its size.
+damaged "version 1" 'd[4:8] = struct.pack("<I", 1)' "another format version"
+damaged "version 1, old size" 'd[4:8] = struct.pack("<I", 1); d[:] = d[:16 + 2 * 192]' "another format version"
 TL_T=10 nsx "$NS_A" "$TL_CLI" show "$IF_A" >/dev/null || fail "tunlane show fails on the restored stats file"
 pass "lanes map only their own slot; damaged stats files give one clear error"

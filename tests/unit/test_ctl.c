@@ -138,6 +138,30 @@ static void test_roundtrip_with_fd(void **state)
 	close(sv[1]);
 }
 
+/*
+ * A lane's reply that is already queued is read even when the caller's
+ * deadline has passed (timeout 0): the master collects every lane within
+ * one shared deadline, and one slow lane used up must not make every later
+ * lane look dead (it would be killed and all its sessions lost).
+ */
+static void test_queued_reply_read_after_deadline(void **state)
+{
+	size_t len;
+	char *buf;
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(ctl_send(sv[1], "errno=0\n\n", 9, -1), 0);
+	assert_int_equal(ctl_recv(sv[0], &buf, &len, NULL, 0), 0);
+	assert_int_equal(len, 9);
+	assert_string_equal(buf, "errno=0\n\n");
+	free(buf);
+	/* Nothing queued and no time left: a timeout, at once. */
+	assert_int_equal(ctl_recv(sv[0], &buf, &len, NULL, 0), -ETIMEDOUT);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -145,6 +169,7 @@ int main(void)
 		cmocka_unit_test(test_split_header_within_deadline),
 		cmocka_unit_test(test_size_cap),
 		cmocka_unit_test(test_roundtrip_with_fd),
+		cmocka_unit_test(test_queued_reply_read_after_deadline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

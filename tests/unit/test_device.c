@@ -528,8 +528,8 @@ static void flood_b(int count, const union endpoint *from)
 /*
  * A flood of forged initiations from one source at a lane with a handshake
  * queue: only the backlog that puts it under load costs Curve25519 work,
- * at HANDSHAKE_BUDGET per turn; the rest costs no more than a ration
- * check, with cookie replies held to the per-source burst. Data of an
+ * at HANDSHAKE_BUDGET per turn; the rest costs no more than mac1 and a
+ * ration check, with cookie replies held to the per-source burst. Data of an
  * established session flows throughout, and the real peer, from another
  * source, still completes a new handshake through the cookie path.
  */
@@ -571,6 +571,50 @@ static void test_flood_is_rationed(void **state)
 	assert_true(receive_under_load(&B.dev, B.dev.hsq_len));
 	for (int i = 0; i < 10 && pump_all(&B) + pump(&A); i++)
 		;
+	assert_int_equal(B.dev.stats->handshakes, 2);
+	send_and_check(&A, &B, 50);
+}
+
+/*
+ * Junk that knows no key (mac1 invalid, mac2 zero) from many spoofed
+ * sources, under load, must not spend the cookie-reply budget (the global
+ * rate and the per-source table): each is dropped on its mac1, and the real
+ * peer still gets its cookie reply and then its handshake.
+ */
+static void test_junk_spends_no_cookie_budget(void **state)
+{
+	const uint64_t *drops = B.dev.stats->drops;
+	struct message_handshake_initiation m;
+	union endpoint spoofed = { 0 };
+	const int n = 20000;	/* more than the per-source table holds */
+
+	establish();
+	make_b_busy();
+	spoofed.in.sin_family = AF_INET;
+	spoofed.in.sin_port = htons(9);
+	for (int i = 0; i < n; i++) {
+		uint32_t a = 0x0a000000u | (uint32_t)i;	/* 10.0.0.0/8 */
+
+		spoofed.in.sin_addr.s_addr = htonl(a);
+		forge_initiation(&m);
+		m.macs.mac1[0] ^= 1;
+		receive_packet(&B.dev, (uint8_t *)&m, sizeof(m), &spoofed);
+	}
+	assert_int_equal(drops[DROP_BAD_MAC], n);
+	assert_int_equal(drops[DROP_COOKIE_LIMITED], 0);
+	assert_int_equal(drops[DROP_COOKIE_REPLY], 0);
+	/* A's new initiation: a cookie reply, then the retry with mac2. */
+	noise_expire_current_peer_keypairs(&peer_of(&A)->keypairs);
+	peer_of(&A)->last_sent_handshake = 0;
+	send_handshake_initiation(peer_of(&A), false);
+	make_b_busy();
+	pump(&B);
+	assert_int_equal(drops[DROP_COOKIE_REPLY], 1);
+	assert_int_equal(pump(&A), 1);
+	assert_true(peer_of(&A)->latest_cookie.is_valid);
+	advance_and_run(&A, REKEY_TIMEOUT + REKEY_TIMEOUT_JITTER_MAX);
+	make_b_busy();
+	exchange();
 	assert_int_equal(B.dev.stats->handshakes, 2);
 	send_and_check(&A, &B, 50);
 }
@@ -709,6 +753,7 @@ int main(void)
 		T(test_zero_key_material),
 		T(test_persistent_keepalive),
 		T(test_cookie_under_load),
+		T(test_junk_spends_no_cookie_budget),
 		T(test_flood_is_rationed),
 		T(test_endpoint_roams),
 		T(test_same_private_key_keeps_sessions),
