@@ -14,5 +14,6 @@ int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
 int cmd_strip(int argc, char **argv);
+int cmd_reload(int argc, char **argv);
 
 #endif
