@@ -3,7 +3,7 @@
 # `tunlane reload` applies an edited file live while a TCP transfer to an
 # unchanged peer runs: a peer added, a peer removed, another peer's
 # AllowedIPs changed (its route follows), an address added. The transfer
-# completes and the unchanged peer makes no new handshake. Then an MTU
+# completes and no lane makes a new handshake. Then an MTU
 # change is applied, and a Lanes change is refused with one line, the
 # interface untouched.
 . "$(dirname "$0")/lib.sh"
@@ -22,7 +22,15 @@ rl() { TL_T=20 nsx "$NS_A" "$TL_CLI" reload "$CONF_A" >"$TL_TMP/reload.txt" 2>&1
 rl || fail "first reload: $(cat "$TL_TMP/reload.txt")"
 ip -n "$NS_A" route show 10.241.7.0/24 | grep -q "dev $IF_A" || fail "no route for C after reload"
 tl_ping_until "$NS_A" "$TB4" 15 || fail "no ping to B"
-hs=$(tl_handshake_time "$NS_A" "$IF_A" "$KB_PUB")
+# Every lane makes its first handshake when it first carries a flow: get
+# that done before counting.
+tl_iperf "$NS_A" "$TB4" 5200 "$TL_TMP/warm.json" -n 8M -P 8
+hs_count() {
+	tl_show_json "$NS_A" "$IF_A" "$TL_TMP/hs.json"
+	"$TL_PY" "$TL_TOOL" jget '"%d %d" % (sum(l["handshakes"] for l in d["lanes"]), all(l["latest_handshake"] for l in d["lanes"]))' "$TL_TMP/hs.json"
+}
+read -r hs all < <(hs_count)
+((all == 1)) || fail "a lane has no handshake after the warm-up: $(cat "$TL_TMP/hs.json")"
 
 # The transfer to B runs while the file changes under it.
 (tl_iperf "$NS_A" "$TB4" 5201 "$TL_TMP/tcp.json" -t 6 -P 2) &
@@ -53,7 +61,8 @@ ip -n "$NS_A" route show 10.241.8.0/24 | grep -q . && fail "route of D's old All
 ip -n "$NS_A" route show 10.241.9.0/24 | grep -q "dev $IF_A" || fail "no route for D's new AllowedIPs"
 ip -n "$NS_A" route show 10.241.10.0/24 | grep -q "dev $IF_A" || fail "no route for E"
 ip -n "$NS_A" -6 addr show dev "$IF_A" | grep -q "fd00:2410::1/64" || fail "added address missing"
-[[ $(tl_handshake_time "$NS_A" "$IF_A" "$KB_PUB") = "$hs" ]] || fail "B made a new handshake: its session did not survive"
+read -r hs2 _ < <(hs_count)
+((hs2 == hs)) || fail "$((hs2 - hs)) new handshake(s) on A's lanes: B's sessions did not survive the reload"
 
 # MTU follows the file.
 sed -i 's/^Lanes = 2$/Lanes = 2\nMTU = 1400/' "$CONF_A"
