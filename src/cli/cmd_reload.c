@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "config.h"
 #include "crypto.h"
@@ -193,19 +192,18 @@ static int sync_routes(const struct config *c, const struct ipc_device *d)
 /* What reload cannot do live: refused before anything changes. */
 static int check_live(struct config *c)
 {
-	const struct stats_page *sp;
+	struct stats_page *sp;
 	struct quick_state st;
 	bool full_now;
-	size_t splen;
 	unsigned int lanes;
 
-	if (stats_open(&sp, &splen, c->ifname) < 0) {
+	if (stats_read(&sp, c->ifname) < 0) {
 		fprintf(stderr, "%s: %s is not a running tunlaned interface\n",
 			prog, c->ifname);
 		return -1;
 	}
 	lanes = sp->lanes;
-	munmap((void *)sp, splen);
+	free(sp);
 	if (lanes != c->lanes) {
 		fprintf(stderr, "%s: %s: Lanes changed from %u to %u, which reload "
 			"cannot do live; use down and up\n", prog, c->ifname,
