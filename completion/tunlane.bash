@@ -28,7 +28,7 @@ _tunlane_conf_files() {
 
 _tunlane() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local cmds="up down show metrics genkey genpsk pubkey help"
+	local cmds="up down reload show strip metrics genkey genpsk pubkey help"
 	COMPREPLY=()
 	if ((COMP_CWORD == 1)); then
 		COMPREPLY=($(compgen -W "$cmds --help --version" -- "$cur"))
@@ -36,6 +36,12 @@ _tunlane() {
 	fi
 	case ${COMP_WORDS[1]} in
 	up)
+		((COMP_CWORD == 2)) || return
+		[[ $cur = -* ]] && { COMPREPLY=($(compgen -W "--help" -- "$cur")); return; }
+		COMPREPLY=($(compgen -W "$(_tunlane_ifaces_conf)" -- "$cur"))
+		_tunlane_conf_files "$cur"
+		;;
+	strip | reload)
 		((COMP_CWORD == 2)) || return
 		[[ $cur = -* ]] && { COMPREPLY=($(compgen -W "--help" -- "$cur")); return; }
 		COMPREPLY=($(compgen -W "$(_tunlane_ifaces_conf)" -- "$cur"))

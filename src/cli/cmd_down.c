@@ -152,6 +152,13 @@ int cmd_down(int argc, char **argv)
 	}
 	if (privs_require_admin(prog) < 0)
 		return 1;
+	/* /var/run/wireguard is shared by every network namespace: a
+	 * daemon born in another one is not ours to stop. */
+	if (ipc_foreign_daemon(ifname) > 0) {
+		fprintf(stderr, "%s: %s belongs to another network namespace\n",
+			prog, ifname);
+		return 1;
+	}
 	pid = master_pid(ifname);
 	if (pid <= 0 && stale_cleanup(ifname) > 0) {
 		fprintf(stderr, "%s: %s: removed what a dead daemon left behind\n",

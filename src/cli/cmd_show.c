@@ -338,7 +338,9 @@ static int show_all(bool json, bool names_only)
 	if (json)
 		printf("[");
 	while (dir && (e = readdir(dir))) {
-		if (sock_name(e, name, sizeof(name)) < 0)
+		/* Only this network namespace's interfaces. */
+		if (sock_name(e, name, sizeof(name)) < 0 ||
+		    ipc_foreign_daemon(name) > 0)
 			continue;
 		if (names_only) {
 			printf("%s%s", shown++ ? " " : "", name);
@@ -392,6 +394,11 @@ int cmd_show(int argc, char **argv)
 		return prom_write(stdout, ifname) == 0 ? 0 : 1;
 	if (!ifname)
 		return show_all(json && !names, names);
+	if (ipc_foreign_daemon(ifname) > 0) {
+		fprintf(stderr, "%s: %s belongs to another network namespace\n",
+			prog, ifname);
+		return 1;
+	}
 	ret = show_one(ifname, json, true);
 	if (json && ret == 0)
 		putchar('\n');

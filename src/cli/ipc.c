@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -264,4 +265,22 @@ int ipc_daemon_pid(const char *ifname)
 									cred.pid;
 	close(fd);
 	return ret > 0 ? ret : -ESRCH;
+}
+
+int ipc_same_netns(int pid)
+{
+	struct stat mine, theirs;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	if (stat("/proc/self/ns/net", &mine) < 0 || stat(path, &theirs) < 0)
+		return -errno;
+	return mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino;
+}
+
+int ipc_foreign_daemon(const char *ifname)
+{
+	int pid = ipc_daemon_pid(ifname);
+
+	return pid > 0 && ipc_same_netns(pid) == 0 ? pid : 0;
 }

@@ -42,6 +42,12 @@ void ipc_device_free(struct ipc_device *dev);
  * each lane talks to (family 0 = none yet). 0 or -errno. */
 int ipc_get_lanes(const char *ifname, struct ipc_device *dev,
 		  unsigned int lanes);
+/* 1 when pid runs in the caller's network namespace (/proc/PID/ns/net
+ * and /proc/self/ns/net are the same namespace), 0 when not, or -errno. */
+int ipc_same_netns(int pid);
+/* The pid serving IFNAME's socket, when it runs in another network
+ * namespace than the caller: > 0 then, else 0. */
+int ipc_foreign_daemon(const char *ifname);
 /* The pid of the process serving IFNAME's socket, from the kernel
  * (SO_PEERCRED), so no file a user could forge names it. > 0 or -errno. */
 int ipc_daemon_pid(const char *ifname);

@@ -13,5 +13,7 @@ int cmd_show(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
+int cmd_strip(int argc, char **argv);
+int cmd_reload(int argc, char **argv);
 
 #endif

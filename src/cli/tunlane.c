@@ -19,6 +19,8 @@ static const struct {
 	  "Starts an interface from CONFIG or " CONFIG_DIR "/IFNAME.conf" },
 	{ "down", cmd_down, "Stops an interface and removes it" },
 	{ "show", cmd_show, "Shows interfaces, lanes and peers" },
+	{ "reload", cmd_reload, "Applies an edited CONFIG to a running interface" },
+	{ "strip", cmd_strip, "Prints the wg(8) part of CONFIG, for wg syncconf" },
 	{ "metrics", cmd_metrics, "Serves Prometheus metrics over HTTP" },
 	{ "genkey", cmd_genkey, "Generates a new private key and writes it to stdout" },
 	{ "genpsk", cmd_genpsk, "Generates a new preshared key and writes it to stdout" },

@@ -464,12 +464,30 @@ static void master_handle_signal(struct master *m)
 	}
 }
 
+/*
+ * Whether the interface still exists, asked of our own queue rather than
+ * of its name: the interface may have moved to another network namespace
+ * or been renamed (WireGuard's documented namespace model: the sockets
+ * stay where the interface was born), and neither is a deletion. When it
+ * is deleted, wherever it is, the kernel detaches every queue
+ * (tun_detach_all), after which poll reports POLLERR and reads fail with
+ * EBADFD.
+ */
+static bool master_tun_gone(const struct master *m)
+{
+	struct pollfd pfd = { .fd = m->lane[0].tun_fd, .events = 0 };
+
+	if (pfd.fd < 0)
+		return false;
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLERR | POLLNVAL));
+}
+
 /* Like wireguard-go: deleting the interface or the socket stops us. */
 static void master_check_alive(struct master *m)
 {
 	struct stat st;
 
-	if (!if_nametoindex(m->opts.ifname)) {
+	if (master_tun_gone(m)) {
 		log_info("interface %s was removed, exiting", m->opts.ifname);
 		m->stop = true;
 	} else if (stat(m->sock_path, &st) < 0 || st.st_ino != m->sock_ino) {
@@ -660,6 +678,12 @@ static void master_stop_lanes(struct master *m)
 void master_teardown(struct master *m)
 {
 	master_stop_lanes(m);
+	/* Closing the last queue removes the tun, wherever it is now and
+	 * whatever its name, unless something made it persistent behind our
+	 * back (a lane may TUNSETPERSIST its fd): undo that through our own
+	 * queue, never by a name that may now be someone else's. */
+	if (m->created && m->lane[0].tun_fd >= 0 && !master_tun_gone(m))
+		ioctl(m->lane[0].tun_fd, TUNSETPERSIST, 0);
 	for (unsigned int i = 0; i < m->opts.lanes; i++) {
 		if (m->lane[i].ctl_fd >= 0)
 			close(m->lane[i].ctl_fd);
@@ -668,10 +692,6 @@ void master_teardown(struct master *m)
 		if (m->lane[i].udp_fd >= 0)
 			close(m->lane[i].udp_fd);
 	}
-	/* Closing the last queue removes the tun, unless something made it
-	 * persistent behind our back (a lane may TUNSETPERSIST its fd). */
-	if (m->created && if_nametoindex(m->opts.ifname))
-		nl_link_delete(m->opts.ifname);
 	master_uapi_close_clients(m);
 	if (m->uapi_fd >= 0) {
 		struct stat st;

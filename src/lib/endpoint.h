@@ -15,6 +15,21 @@ union endpoint {
 	struct sockaddr_in6 in6;
 };
 
+/*
+ * The local address a peer's packets arrived at, to answer from it (what
+ * the kernel's WireGuard keeps with each endpoint as src4/src6, and
+ * wireguard-go as its sticky source): family 0 = let routing choose.
+ * Only the address and, for IPv6 link-local, the interface matter.
+ */
+struct endpoint_src {
+	sa_family_t family;		/* AF_INET, AF_INET6 or 0 */
+	int ifindex;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} addr;
+};
+
 #define ENDPOINT_STR_LEN (INET6_ADDRSTRLEN + 16)
 
 /* Parses "1.2.3.4:51820" or "[fd00::1]:51820" (numeric only). 0/-EINVAL. */

@@ -108,7 +108,8 @@ int nl_link_delete(const char *ifname)
 	return nl_talk(link_msg(buf, RTM_DELLINK, 0, idx));
 }
 
-int nl_addr_add(const char *ifname, const struct prefix *p)
+static int addr_talk(const char *ifname, const struct prefix *p,
+		     uint16_t type, uint16_t flags)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	int idx = nl_link_index(ifname);
@@ -119,8 +120,8 @@ int nl_addr_add(const char *ifname, const struct prefix *p)
 	if (idx < 0)
 		return idx;
 	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE;
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = (uint8_t)p->family;
 	ifa->ifa_prefixlen = p->cidr;
@@ -132,7 +133,18 @@ int nl_addr_add(const char *ifname, const struct prefix *p)
 	return nl_talk(nlh);
 }
 
-int nl_route_add(const char *ifname, const struct prefix *p, uint32_t table)
+int nl_addr_add(const char *ifname, const struct prefix *p)
+{
+	return addr_talk(ifname, p, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE);
+}
+
+int nl_addr_del(const char *ifname, const struct prefix *p)
+{
+	return addr_talk(ifname, p, RTM_DELADDR, 0);
+}
+
+static int route_talk(const char *ifname, const struct prefix *p,
+		      uint32_t table, uint16_t type, uint16_t flags)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	int idx = nl_link_index(ifname);
@@ -143,8 +155,8 @@ int nl_route_add(const char *ifname, const struct prefix *p, uint32_t table)
 	if (idx < 0)
 		return idx;
 	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = (uint8_t)p->family;
 	rtm->rtm_dst_len = p->cidr;
@@ -157,6 +169,17 @@ int nl_route_add(const char *ifname, const struct prefix *p, uint32_t table)
 	if (table >= 256)
 		mnl_attr_put_u32(nlh, RTA_TABLE, table);
 	return nl_talk(nlh);
+}
+
+int nl_route_add(const char *ifname, const struct prefix *p, uint32_t table)
+{
+	return route_talk(ifname, p, table, RTM_NEWROUTE,
+			  NLM_F_CREATE | NLM_F_EXCL);
+}
+
+int nl_route_del(const char *ifname, const struct prefix *p, uint32_t table)
+{
+	return route_talk(ifname, p, table, RTM_DELROUTE, 0);
 }
 
 int nl_link_set_addrgenmode_none(const char *ifname)

@@ -19,9 +19,13 @@ int nl_link_delete(const char *ifname);
 /* Adds an address (IPv6 with IFA_F_NODAD: a tunnel has no neighbours to
  * collide with, and DAD would delay the address by a second). */
 int nl_addr_add(const char *ifname, const struct prefix *p);
+int nl_addr_del(const char *ifname, const struct prefix *p);	/* -EADDRNOTAVAIL if absent */
 /* Adds a route for prefix via ifname in table (0 = main); -EEXIST when
  * that route exists already (it is not replaced). */
 int nl_route_add(const char *ifname, const struct prefix *p,
+		 uint32_t table);
+/* Deletes that route through ifname; -ESRCH when there is none. */
+int nl_route_del(const char *ifname, const struct prefix *p,
 		 uint32_t table);
 /*
  * IPv6 address generation off (IN6_ADDR_GEN_MODE_NONE, `ip link set IF

@@ -152,6 +152,9 @@ static int device_apply_peer(struct wg_device *dev, const struct uapi_peer *up)
 		noise_handshake_set_psk(&peer->handshake, up->preshared_key);
 	if (up->has_endpoint) {
 		peer->endpoint = up->endpoint;
+		/* A new endpoint, maybe of the other family: routing picks the
+		 * source until the peer answers. */
+		memset(&peer->src, 0, sizeof(peer->src));
 		/* The next packet roams it again if it comes from elsewhere. */
 		memset(&peer->last_src, 0, sizeof(peer->last_src));
 	}

@@ -92,6 +92,10 @@ struct wg_peer {
 	 * sends to port + i (docs/design.md section 1). sa_family 0 = unknown. */
 	union endpoint endpoint;
 	union endpoint last_src;	/* raw source of the last packet */
+	/* Our address that the peer last sent to, to send from (sticky
+	 * source, as the kernel's WireGuard); cleared when it goes away or
+	 * the endpoint is set by hand. */
+	struct endpoint_src src;
 	uint16_t persistent_keepalive;	/* seconds, 0 = off */
 	uint64_t rx_bytes, tx_bytes;
 	int64_t last_handshake_sec, last_handshake_nsec;
@@ -145,6 +149,9 @@ struct wg_device {
 	struct rx_batch *rxb;		/* lanes coalesce writes; NULL writes at once */
 	struct tx_batch *txb;		/* lanes batch sends; NULL sends at once */
 	unsigned int send_waits;	/* waits for socket room left (send.c) */
+	/* Our address the datagram being processed was sent to (its
+	 * IP_PKTINFO / IPV6_PKTINFO), for peer_set_endpoint_from. */
+	struct endpoint_src rx_local;
 	struct lane_stats *stats;	/* this lane's shared slot (or local) */
 	struct tsfloor_entry *tsfloor;	/* replay floors kept over respawns */
 	struct lane_stats local_stats;

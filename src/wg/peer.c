@@ -86,10 +86,13 @@ void peer_set_endpoint_from(struct wg_peer *peer, const union endpoint *src)
 	union endpoint ep = *src;
 	char buf[ENDPOINT_STR_LEN];
 
-	/* Per packet: the common case is the same source as last time. */
-	if (!memcmp(src, &peer->last_src, sizeof(*src)))
+	/* Per packet: the common case is the same source as last time, to
+	 * the same local address. */
+	if (!memcmp(src, &peer->last_src, sizeof(*src)) &&
+	    !memcmp(&peer->dev->rx_local, &peer->src, sizeof(peer->src)))
 		return;
 	peer->last_src = *src;
+	peer->src = peer->dev->rx_local;
 	endpoint_unmap(&ep);
 	endpoint_set_port(&ep, (uint16_t)(endpoint_port(&ep) - peer->dev->lane));
 	if (endpoint_equal(&ep, &peer->endpoint))

@@ -473,7 +473,7 @@ void receive_msghdr(struct wg_device *dev, struct msghdr *mh, size_t len,
 		    const union endpoint *src)
 {
 	uint8_t *p = mh->msg_iov[0].iov_base;
-	size_t seg = udp_gro_size(mh, len);
+	size_t seg = udp_msg_meta(mh, len, &dev->rx_local);
 
 	/* A truncated datagram is larger than any valid message. */
 	if (mh->msg_flags & MSG_TRUNC) {

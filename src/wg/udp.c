@@ -37,7 +37,7 @@ static int udp_open_one(int family, uint16_t port, uint32_t fwmark)
 				   .sin6_port = htons(port) };
 	struct sockaddr_in a4 = { .sin_family = AF_INET,
 				  .sin_port = htons(port) };
-	int fd, zero = 0, sz = UDP_SOCKET_BUFFER, ret;
+	int fd, zero = 0, one = 1, sz = UDP_SOCKET_BUFFER, ret;
 
 	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -53,6 +53,13 @@ static int udp_open_one(int family, uint16_t port, uint32_t fwmark)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	if (fwmark && (ret = udp_set_fwmark(fd, fwmark)) < 0)
 		goto err;
+	/* Each datagram's destination, so a peer is answered from the
+	 * address it sent to. A dual-stack socket reports IPv4 ones as
+	 * v4-mapped IPV6_PKTINFO (and IP_PKTINFO would add a second). */
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+	else
+		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
 	if (family == AF_INET6 ? bind(fd, (struct sockaddr *)&a6, sizeof(a6)) :
 				 bind(fd, (struct sockaddr *)&a4, sizeof(a4))) {
 		ret = -errno;
@@ -155,10 +162,67 @@ static socklen_t udp_dest(const struct wg_device *dev, const union endpoint *ep,
 	return endpoint_len(out);
 }
 
+/* Control buffer of one send: UDP_SEGMENT and the source address. */
+union udp_cbuf {
+	char buf[CMSG_SPACE(sizeof(uint16_t)) +
+		 CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	struct cmsghdr align;
+};
+
+static struct cmsghdr *cmsg_add(struct msghdr *mh, int level, int type,
+				const void *data, size_t len)
+{
+	struct cmsghdr *cm = (struct cmsghdr *)((char *)mh->msg_control +
+						mh->msg_controllen);
+
+	cm->cmsg_level = level;
+	cm->cmsg_type = type;
+	cm->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(cm), data, len);
+	mh->msg_controllen += CMSG_SPACE(len);
+	return cm;
+}
+
+/* The source as a control message, when its family is the destination's
+ * (an IPv4 destination on a dual-stack socket is v4-mapped). */
+static void cmsg_add_src(struct msghdr *mh, const struct endpoint_src *src,
+			 const union endpoint *dst)
+{
+	bool v4 = dst->sa.sa_family == AF_INET ||
+		  IN6_IS_ADDR_V4MAPPED(&dst->in6.sin6_addr);
+
+	if (src->family == AF_INET && v4) {
+		struct in_pktinfo pi = { .ipi_spec_dst = src->addr.v4 };
+
+		cmsg_add(mh, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
+	} else if (src->family == AF_INET6 && !v4) {
+		struct in6_pktinfo pi = { .ipi6_addr = src->addr.v6 };
+
+		/* The interface only pins a link-local address. */
+		if (IN6_IS_ADDR_LINKLOCAL(&src->addr.v6))
+			pi.ipi6_ifindex = (unsigned int)src->ifindex;
+		cmsg_add(mh, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
+	}
+}
+
+static void udp_control(struct msghdr *mh, union udp_cbuf *cb,
+			const struct endpoint_src *src, uint16_t seg,
+			unsigned int n)
+{
+	mh->msg_control = cb->buf;
+	mh->msg_controllen = 0;
+	if (n > 1)
+		cmsg_add(mh, IPPROTO_UDP, UDP_SEGMENT, &seg, sizeof(seg));
+	if (src->family)
+		cmsg_add_src(mh, src, mh->msg_name);
+	if (!mh->msg_controllen)
+		mh->msg_control = NULL;
+}
+
 int udp_send(struct wg_peer *peer, struct iovec *iov, unsigned int n)
 {
 	struct wg_device *dev = peer->dev;
-	char cbuf[CMSG_SPACE(sizeof(uint16_t))];
+	union udp_cbuf cb;
 	union endpoint dst;
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = n };
 	uint16_t seg = (uint16_t)iov[0].iov_len;
@@ -167,14 +231,22 @@ int udp_send(struct wg_peer *peer, struct iovec *iov, unsigned int n)
 	mh.msg_name = &dst;
 	if (!mh.msg_namelen || dev->udp_fd < 0)
 		return -EDESTADDRREQ;
-	if (n > 1)
-		cmsg_put_one(&mh, cbuf, sizeof(cbuf), IPPROTO_UDP, UDP_SEGMENT,
-			     &seg, sizeof(seg));
+	udp_control(&mh, &cb, &peer->src, seg, n);
 	for (int tries = 0;; tries++) {
 		struct pollfd pfd = { .fd = dev->udp_fd, .events = POLLOUT };
 
 		if (sendmsg(dev->udp_fd, &mh, MSG_DONTWAIT) >= 0)
 			return 0;
+		/* Our address went away (the kernel's WireGuard and
+		 * wireguard-go do the same): forget it and let routing choose.
+		 * Only on this error path, so the fast path pays nothing. */
+		if ((errno == EINVAL || errno == EADDRNOTAVAIL ||
+		     errno == ENETUNREACH) && peer->src.family) {
+			memset(&peer->src, 0, sizeof(peer->src));
+			udp_control(&mh, &cb, &peer->src, seg, n);
+			tries--;
+			continue;
+		}
 		/* A full socket buffer is back-pressure, not loss: wait a
 		 * little for room rather than drop a whole GSO batch, but no
 		 * more than SEND_WAITS times per flush, so a stuck socket
@@ -186,17 +258,44 @@ int udp_send(struct wg_peer *peer, struct iovec *iov, unsigned int n)
 	}
 }
 
-size_t udp_gro_size(struct msghdr *mh, size_t len)
+size_t udp_msg_meta(struct msghdr *mh, size_t len, struct endpoint_src *local)
 {
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
+	size_t seg = len;
+
+	memset(local, 0, sizeof(*local));
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
 		if (cm->cmsg_level == IPPROTO_UDP && cm->cmsg_type == UDP_GRO &&
 		    cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
-			int seg;
+			int s;
 
-			memcpy(&seg, CMSG_DATA(cm), sizeof(seg));
-			return seg > 0 ? (size_t)seg : len;
+			memcpy(&s, CMSG_DATA(cm), sizeof(s));
+			seg = s > 0 ? (size_t)s : len;
+		} else if (cm->cmsg_level == IPPROTO_IP &&
+			   cm->cmsg_type == IP_PKTINFO &&
+			   cm->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			local->family = AF_INET;
+			local->ifindex = pi.ipi_ifindex;
+			local->addr.v4 = pi.ipi_addr;
+		} else if (cm->cmsg_level == IPPROTO_IPV6 &&
+			   cm->cmsg_type == IPV6_PKTINFO &&
+			   cm->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			local->ifindex = (int)pi.ipi6_ifindex;
+			if (IN6_IS_ADDR_V4MAPPED(&pi.ipi6_addr)) {
+				local->family = AF_INET;
+				memcpy(&local->addr.v4, &pi.ipi6_addr.s6_addr[12], 4);
+			} else {
+				local->family = AF_INET6;
+				local->addr.v6 = pi.ipi6_addr;
+			}
 		}
-	return len;
+	}
+	return seg;
 }
 
 static void udp_prepare_rx(struct udp_batch *b, uint8_t *bufs, size_t stride)
@@ -236,8 +335,20 @@ void udp_enable_gro(struct wg_device *dev)
 int udp_send_reply(struct wg_device *dev, const void *buf, size_t len,
 		   const union endpoint *dst)
 {
-	if (sendto(dev->udp_fd, buf, len, MSG_DONTWAIT, &dst->sa,
-		   endpoint_len(dst)) != (ssize_t)len)
-		return -errno;
-	return 0;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr mh = { .msg_name = (void *)dst,
+			     .msg_namelen = endpoint_len(dst),
+			     .msg_iov = &iov, .msg_iovlen = 1 };
+	union udp_cbuf cb;
+
+	udp_control(&mh, &cb, &dev->rx_local, 0, 1);
+	if (sendmsg(dev->udp_fd, &mh, MSG_DONTWAIT) == (ssize_t)len)
+		return 0;
+	/* The address it came to is gone already: let routing choose. */
+	if (mh.msg_control && (errno == EINVAL || errno == EADDRNOTAVAIL ||
+			       errno == ENETUNREACH) &&
+	    sendto(dev->udp_fd, buf, len, MSG_DONTWAIT, &dst->sa,
+		   endpoint_len(dst)) == (ssize_t)len)
+		return 0;
+	return -errno;
 }

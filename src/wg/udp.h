@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <netinet/in.h>
 
 #include "endpoint.h"
 
@@ -23,7 +24,11 @@ struct udp_batch {
 	struct mmsghdr msgs[UDP_BATCH];
 	struct iovec iovs[UDP_BATCH];
 	union endpoint srcs[UDP_BATCH];
-	char cmsg[UDP_BATCH][CMSG_SPACE(sizeof(int))];
+	/* UDP_GRO's segment size and IP_PKTINFO or IPV6_PKTINFO for each
+	 * datagram (room for both, should a kernel send both). */
+	char cmsg[UDP_BATCH][CMSG_SPACE(sizeof(int)) +
+			     CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+			     CMSG_SPACE(sizeof(struct in_pktinfo))];
 };
 
 /* Opens one socket per lane on consecutive ports from base (0 = pick a
@@ -44,17 +49,20 @@ void udp_enable_gro(struct wg_device *dev);
  */
 int udp_recv_batch(struct wg_device *dev, struct udp_batch *b, uint8_t *bufs,
 		   size_t stride);
-/* The segment size of a UDP_GRO-coalesced datagram of len bytes (len when
- * there is no UDP_GRO control message, or one too short for its int). */
-size_t udp_gro_size(struct msghdr *mh, size_t len);
+/* The segment size of a UDP_GRO-coalesced datagram of len bytes, and in
+ * *local the address it was sent to (family 0 when not reported). */
+size_t udp_msg_meta(struct msghdr *mh, size_t len, struct endpoint_src *local);
 /*
  * Sends n buffers to peer's endpoint on this lane's port, as one UDP GSO
- * send (all but the last of iov[0]'s size) when n > 1. Waits briefly for
- * room when the socket is full (dev->send_waits times per flush). 0 or
+ * send (all but the last of iov[0]'s size) when n > 1, from peer->src
+ * when set (one control message for the whole batch). Waits briefly for
+ * room when the socket is full (dev->send_waits times per flush). When
+ * the source address is gone, clears peer->src and sends again. 0 or
  * -errno.
  */
 int udp_send(struct wg_peer *peer, struct iovec *iov, unsigned int n);
-/* Sends one datagram to dst exactly (no lane offset). 0 or -errno. */
+/* Sends one datagram to dst exactly (no lane offset), from the address
+ * the datagram being answered came to (dev->rx_local). 0 or -errno. */
 int udp_send_reply(struct wg_device *dev, const void *buf, size_t len,
 		   const union endpoint *dst);
 

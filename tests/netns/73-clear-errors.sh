@@ -95,7 +95,7 @@ for b in "$TL_CLI" "$TL_DAEMON" "$TS"; do
 		grep -qi usage <<<"$out" || fail "$n $h: no usage on stdout: $out"
 	done
 done
-for sub in up down show metrics genkey genpsk pubkey; do
+for sub in up down reload show strip metrics genkey genpsk pubkey; do
 	out=$("$TL_CLI" "$sub" --help 2>/dev/null) || fail "tunlane $sub --help: exit $?"
 	grep -q "^Usage: tunlane $sub" <<<"$out" || fail "tunlane $sub --help: '$out'"
 	[[ $("$TL_CLI" help "$sub" 2>/dev/null) = "$out" ]] || fail "tunlane help $sub differs from tunlane $sub --help"
