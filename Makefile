@@ -27,7 +27,8 @@ endif
 LDLIBS_CRYPTO ?= $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcrypto)
 LDLIBS_MNL ?= $(shell $(PKG_CONFIG) --libs libmnl 2>/dev/null || echo -lmnl)
 LDLIBS_SYSTEMD ?= $(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null || echo -lsystemd)
-LDLIBS += $(LDLIBS_CRYPTO) $(LDLIBS_MNL)
+LDLIBS_BPF ?= $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf)
+LDLIBS += $(LDLIBS_CRYPTO) $(LDLIBS_MNL) $(LDLIBS_BPF)
 
 ifeq ($(V),1)
 Q :=
@@ -41,7 +42,7 @@ endif
 INC_lib     := -Isrc/lib
 INC_offload := $(INC_lib) -Isrc/offload
 INC_wg      := $(INC_offload) -Isrc/wg
-INC_daemon  := $(INC_wg) -Isrc/daemon
+INC_daemon  := $(INC_wg) -Isrc/daemon -Isrc/daemon/bpf
 INC_cli     := $(INC_lib) -Isrc/cli
 INC_ts      := $(INC_lib) -Itunshare
 LAYERS := lib offload wg daemon cli
@@ -71,6 +72,27 @@ $(BUILD)/lib$(1).a: $(call objs,$(1))
 endef
 $(foreach l,$(LAYERS),$(eval $(call layer_rules,$(l))))
 
+# tunlaned's BPF programs (src/daemon/bpf, BPF_CC and BPF_CFLAGS below) are
+# linked into libdaemon.a as bytes (.incbin), so no file is needed at run
+# time and the generic loader (src/lib/ebpf.c) opens them from memory.
+BPF_SRC := $(wildcard src/daemon/bpf/*.bpf.c)
+BPF_OBJ := $(patsubst src/daemon/bpf/%.c,$(BUILD)/bpf/%.o,$(BPF_SRC))
+
+$(BUILD)/bpf/%.bpf.o: src/daemon/bpf/%.bpf.c src/daemon/bpf/lanes_bpf.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  BPF     $@")
+	$(Q)$(BPF_CC) $(BPF_CFLAGS) -Isrc/daemon/bpf -c -o $@ $<
+
+$(BUILD)/bpf/embed.o: $(BPF_OBJ)
+	@$(if $(Q),echo "  EMBED   $@")
+	$(Q)for o in $(BPF_OBJ); do n=$$(basename $$o .bpf.o); \
+		printf '\t.section .rodata\n\t.balign 8\n\t.globl tl_bpf_%s_start\ntl_bpf_%s_start:\n\t.incbin "%s"\n\t.globl tl_bpf_%s_end\ntl_bpf_%s_end:\n' $$n $$n $$o $$n $$n; \
+	done > $(BUILD)/bpf/embed.S && \
+	printf '\t.section .note.GNU-stack,"",@progbits\n' >> $(BUILD)/bpf/embed.S && \
+	$(CC) -c -o $@ $(BUILD)/bpf/embed.S
+
+$(BUILD)/libdaemon.a: $(BUILD)/bpf/embed.o
+
 $(BUILD)/tunlaned: $(BUILD)/daemon/tunlaned.o $(BUILD)/libdaemon.a \
 		   $(BUILD)/libwg.a $(BUILD)/liboffload.a $(BUILD)/liblib.a
 	@$(if $(Q),echo "  LD      $@")
@@ -92,7 +114,6 @@ BPF_CC ?= clang
 BPF_CFLAGS ?= -O2 -g -Wall -target bpf -mcpu=v3 \
 	      -I/usr/include/$(shell $(CC) -print-multiarch 2>/dev/null)
 BPFTOOL ?= bpftool
-LDLIBS_BPF ?= $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf)
 
 $(BUILD)/ts/%.bpf.o: tunshare/bpf/%.bpf.c tunshare/bpf/ts_bpf_maps.h
 	@mkdir -p $(dir $@)

@@ -83,13 +83,13 @@ static void show_lanes_human(const struct stats_page *sp)
 	for (uint32_t i = 0; i < sp->lanes; i++)
 		total += stats_lane_const(sp, i)->rx_bytes +
 			 stats_lane_const(sp, i)->tx_bytes;
-	printf("\n  lane  pid      cpu  port   received    sent        share  drops  restarts  handshake\n");
+	printf("\n  lane  pid      cpu  port   peers  received    sent        share  drops  restarts  handshake\n");
 	for (uint32_t i = 0; i < sp->lanes; i++) {
 		const struct lane_stats *l = stats_lane_const(sp, i);
 		uint64_t mine = l->rx_bytes + l->tx_bytes;
 
-		printf("  %-4u  %-7d  %-3d  %-5u  %-10s  %-10s  %4.1f%%  %-5llu  %-8u  %s\n",
-		       i, l->pid, l->cpu, l->listen_port,
+		printf("  %-4u  %-7d  %-3d  %-5u  %-5u  %-10s  %-10s  %4.1f%%  %-5llu  %-8u  %s\n",
+		       i, l->pid, l->cpu, l->listen_port, l->peers_live,
 		       bytes_h(l->rx_bytes, a, sizeof(a)),
 		       bytes_h(l->tx_bytes, b, sizeof(b)),
 		       total ? 100.0 * (double)mine / (double)total : 0.0,
@@ -118,6 +118,27 @@ static void show_lane_endpoints(const struct ipc_peer *p)
 	printf("\n");
 }
 
+static bool peer_live(const struct ipc_peer *p, unsigned int lane)
+{
+	return lane < 256 && (p->live[lane / 64] >> (lane % 64)) & 1;
+}
+
+/* The lanes that hold a live session with the peer (per-peer lanes). */
+static void show_live_lanes(const struct ipc_peer *p)
+{
+	const char *sep = " ";
+
+	if (!p->n_lane_ep)
+		return;
+	printf("  lanes:");
+	for (unsigned int i = 0; i < p->n_lane_ep; i++)
+		if (peer_live(p, i)) {
+			printf("%s%u", sep, i);
+			sep = ", ";
+		}
+	printf("%s\n", *sep == ' ' ? " (none live)" : "");
+}
+
 static void show_peer_human(const struct ipc_peer *p)
 {
 	char key[CRYPTO_KEY_B64_LEN], ep[ENDPOINT_STR_LEN], a[32], b[32], c[160];
@@ -131,6 +152,7 @@ static void show_peer_human(const struct ipc_peer *p)
 		printf("  endpoint: %s\n", ep);
 	}
 	show_lane_endpoints(p);
+	show_live_lanes(p);
 	printf("  allowed ips: ");
 	for (size_t i = 0; i < p->n_allowed_ips; i++)
 		printf("%s%s", i ? ", " : "", p->allowed_ips[i]);
@@ -218,7 +240,7 @@ static void json_lane(const struct lane_stats *l, uint32_t i)
 	printf("}, \"restarts\": %u, \"handshakes\": %llu, \"latest_handshake\": ",
 	       l->restarts, (unsigned long long)l->handshakes);
 	json_time(l->latest_handshake);
-	printf("}");
+	printf(", \"peers\": %u}", l->peers_live);
 }
 
 static void json_peer(const struct ipc_peer *p)
@@ -234,6 +256,10 @@ static void json_peer(const struct ipc_peer *p)
 		printf("%s", i ? ", " : "");
 		json_endpoint(&p->lane_ep[i]);
 	}
+	printf("], \"lanes\": [");
+	for (unsigned int i = 0, n = 0; i < p->n_lane_ep; i++)
+		if (peer_live(p, i))
+			printf("%s%u", n++ ? ", " : "", i);
 	printf("], \"allowed_ips\": [");
 	for (size_t i = 0; i < p->n_allowed_ips; i++)
 		printf("%s\"%s\"", i ? ", " : "", p->allowed_ips[i]);

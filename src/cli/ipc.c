@@ -202,6 +202,7 @@ static struct ipc_peer **sorted_peers(struct ipc_device *d, unsigned int lanes)
 	for (size_t i = 0; v && i < d->n_peers; i++) {
 		v[i] = &d->peers[i];
 		free(v[i]->lane_ep);
+		memset(v[i]->live, 0, sizeof(v[i]->live));
 		v[i]->lane_ep = calloc(lanes, sizeof(*v[i]->lane_ep));
 		v[i]->n_lane_ep = lanes;
 		if (!v[i]->lane_ep) {
@@ -230,6 +231,8 @@ static void lanes_line(struct ipc_peer **v, size_t n, unsigned int lanes,
 			*cur = *hit;
 	} else if (!strncmp(line, "endpoint=", 9) && *cur && *lane < lanes) {
 		endpoint_parse(&(*cur)->lane_ep[*lane], line + 9);
+	} else if (!strcmp(line, "live=1") && *cur && *lane < lanes && *lane < 256) {
+		(*cur)->live[*lane / 64] |= 1ULL << (*lane % 64);
 	}
 }
 

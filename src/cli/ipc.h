@@ -19,6 +19,7 @@ struct ipc_peer {
 	int has_psk;
 	union endpoint *lane_ep;	/* ipc_get_lanes: one per lane */
 	unsigned int n_lane_ep;
+	uint64_t live[4];		/* ipc_get_lanes: bit i, lane i is live */
 };
 
 struct ipc_device {
@@ -39,7 +40,8 @@ int ipc_transact(const char *ifname, const char *req, char **reply,
 int ipc_get(const char *ifname, struct ipc_device *dev);
 void ipc_device_free(struct ipc_device *dev);
 /* tunlaned only: fills each peer's lane_ep[0..lanes-1] with the endpoint
- * each lane talks to (family 0 = none yet). 0 or -errno. */
+ * each lane talks to (family 0 = none yet), and live with the lanes that
+ * hold a session with it now. 0 or -errno. */
 int ipc_get_lanes(const char *ifname, struct ipc_device *dev,
 		  unsigned int lanes);
 /* 1 when pid runs in the caller's network namespace (/proc/PID/ns/net

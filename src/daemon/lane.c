@@ -35,11 +35,16 @@
 #define SEG_AREA   (512 << 10)
 #define SEG_MAX    512
 #define TICK_NS    NSEC_PER_SEC
+/* Lanes 1..N-1 try a bound handshake with a peer that lane 0 reaches, and
+ * back off while nothing answers: a stock WireGuard peer never will. */
+#define PROBE_FIRST_WAIT (2 * NSEC_PER_SEC)
+#define PROBE_MAX_WAIT   (120 * NSEC_PER_SEC)
 
-enum { EV_TUN = 1, EV_UDP, EV_CTL };
+enum { EV_TUN = 1, EV_UDP, EV_UDP_SHARED, EV_CTL };
 
 struct lane {
 	struct wg_device *dev;
+	struct steer *steer;
 	int epfd;
 	int ctl_fd;
 	uint8_t *bufs;			/* LANE_BATCH buffers of LANE_BUF */
@@ -172,27 +177,30 @@ static void lane_read_tun(struct lane *l)
 	send_flush(dev);
 }
 
-static void lane_read_udp(struct lane *l)
+static void lane_read_udp(struct lane *l, bool shared)
 {
 	struct wg_device *dev = l->dev;
 	int n;
 
+	dev->rx_shared = shared;	/* which socket; replies use it too */
 	n = udp_recv_batch(dev, &l->udp, l->bufs, LANE_BUF);
 	for (int i = 0; i < n; i++)
 		receive_msghdr(dev, &l->udp.msgs[i].msg_hdr, l->udp.msgs[i].msg_len,
 			       &l->udp.srcs[i]);
 	receive_flush(dev);	/* before the buffers are read into again */
+	dev->rx_shared = false;
 }
 
-static void lane_swap_socket(struct lane *l, int fd)
+static void lane_swap_socket(struct lane *l, int *slot, int fd, uint32_t tag)
 {
-	struct wg_device *dev = l->dev;
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = EV_UDP };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
 
-	epoll_ctl(l->epfd, EPOLL_CTL_DEL, dev->udp_fd, NULL);
-	close(dev->udp_fd);
-	dev->udp_fd = fd;
-	udp_enable_gro(dev);
+	if (*slot >= 0) {
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, *slot, NULL);
+		close(*slot);
+	}
+	*slot = fd;
+	udp_enable_gro(l->dev);
 	epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
@@ -242,7 +250,8 @@ void lane_ctl_request(struct wg_device *dev, const char *req, size_t len,
 		lane_handle_get(dev, reply, rlen);
 		return;
 	}
-	ret = len >= 6 && !strncmp(req, "set=1\n", 6) ?
+	ret = len >= 9 && !strncmp(req, "shared=1\n", 9) ? 0 :
+	      len >= 6 && !strncmp(req, "set=1\n", 6) ?
 		      lane_handle_set(dev, req + 6, len - 6) : -EPROTO;
 	if (asprintf(reply, "errno=%d\n\n", -ret) < 0)
 		*reply = NULL;
@@ -258,8 +267,12 @@ static int lane_handle_ctl(struct lane *l)
 	ret = ctl_recv(l->ctl_fd, &req, &len, &fd, 5000);
 	if (ret < 0)
 		return ret;
-	if (fd >= 0)
-		lane_swap_socket(l, fd);
+	/* "shared=1" brings the lane's new socket on the shared ListenPort
+	 * (one fd per message); any other request may bring its own port's. */
+	if (fd >= 0 && len >= 9 && !strncmp(req, "shared=1\n", 9))
+		lane_swap_socket(l, &l->dev->udp_shared_fd, fd, EV_UDP_SHARED);
+	else if (fd >= 0)
+		lane_swap_socket(l, &l->dev->udp_fd, fd, EV_UDP);
 	lane_ctl_request(l->dev, req, len, &reply, &rlen);
 	crypto_wipe(req, len);
 	free(req);
@@ -271,15 +284,133 @@ static int lane_handle_ctl(struct lane *l)
 	return ret;
 }
 
+/* Lane 0's sessions and those that came through the shared ListenPort are
+ * plain WireGuard: a stock peer has only one, so only one lane may hold it. */
+static bool lane_plain(const struct wg_device *dev, const struct wg_peer *p)
+{
+	return dev->lane == 0 || p->plain;
+}
+
+static void lane_on_live(struct wg_device *dev, struct wg_peer *peer,
+			 bool live)
+{
+	if (live && lane_plain(dev, peer))
+		steer_set_plain_owner(dev->live_arg, peer->slot, dev->lane);
+	steer_set_live(dev->live_arg, peer->slot, dev->lane, live);
+	if (!live)
+		peer->next_probe = peer->probe_wait = 0;	/* try again soon */
+}
+
+/*
+ * Another lane now holds this peer's plain session (a stock client that
+ * handshook again from elsewhere and was hashed to another lane): forget
+ * ours, so the peer's traffic goes only there and we do not handshake
+ * with it again.
+ */
+static void lane_yield_plain(struct lane *l, struct wg_peer *p)
+{
+	struct wg_device *dev = l->dev;
+	int owner = steer_plain_owner(l->steer, p->slot);
+
+	if (!p->live || !lane_plain(dev, p) || owner < 0 ||
+	    owner == (int)dev->lane)
+		return;
+	log_debug("peer %s: its session moved to lane %d", peer_name(p), owner);
+	noise_handshake_clear(&p->handshake, &dev->index);
+	noise_keypairs_clear(&p->keypairs, &dev->index);
+	for (int t = 0; t < TIMER_MAX; t++)
+		timers_disarm(p, (enum peer_timer)t);
+	peer_purge_staged(p);
+	p->plain = false;
+	peer_update_live(p);
+}
+
+static void lane_on_endpoint(struct wg_device *dev, struct wg_peer *peer)
+{
+	steer_put_endpoint(dev->live_arg, peer->slot, dev->lane, &peer->endpoint);
+}
+
+/*
+ * Per-peer lanes (tunlaned(8)): lane i >= 1 goes live with a peer only when
+ * the peer's lane i answers a handshake bound to lane i, so the lanes used
+ * with each peer come to min(ours, theirs) by themselves. Lane 0 tries
+ * too when it lost its session (the peer was configured again) while
+ * another lane still has one: the peer's lane 0 may still count on it.
+ * Not when another lane holds the peer's plain session: a stock client
+ * has one session, and it lives there.
+ */
+static bool lane_should_probe(struct lane *l, const struct wg_peer *p)
+{
+	int owner;
+
+	if (l->dev->lane)
+		return !p->plain && steer_is_live(l->steer, p->slot, 0);
+	owner = steer_plain_owner(l->steer, p->slot);
+	return owner <= 0 && steer_other_live(l->steer, p->slot, 0);
+}
+
+static void lane_probe(struct lane *l, struct wg_peer *p, uint64_t now)
+{
+	struct wg_device *dev = l->dev;
+
+	if (p->live || p->slot == PEER_NO_SLOT || !lane_should_probe(l, p) ||
+	    now < p->next_probe ||
+	    timers_pending(p, TIMER_RETRANSMIT_HANDSHAKE) ||
+	    !dev->static_identity.has_identity)
+		return;
+	if (!p->endpoint.sa.sa_family)
+		steer_get_endpoint(l->steer, p->slot, &p->endpoint);
+	p->probe_wait = p->probe_wait ? p->probe_wait * 2 : PROBE_FIRST_WAIT;
+	if (p->probe_wait > PROBE_MAX_WAIT)
+		p->probe_wait = PROBE_MAX_WAIT;
+	p->next_probe = now + p->probe_wait;
+	send_handshake_initiation(p, false);
+}
+
 static void lane_tick(struct lane *l, uint64_t now)
 {
 	int mtu = tun_get_mtu(l->dev->ifname);
+	uint32_t live = 0;
 
 	if (mtu > 0)
 		l->dev->mtu = (unsigned int)mtu;
 	ratelimiter_gc(&l->dev->ratelimiter);
 	ratelimiter_gc(&l->dev->cookie_ratelimiter);
+	/* Sessions also end without a packet (expiry, a new private key). */
+	for (struct wg_peer *p = l->dev->peers; p; p = p->next) {
+		peer_update_live(p);
+		lane_yield_plain(l, p);
+		lane_probe(l, p, now);
+		live += p->live;
+	}
+	l->dev->stats->peers_live = live;
+	send_flush(l->dev);
 	l->next_tick = now + TICK_NS;
+}
+
+/*
+ * A respawned lane starts from the last endpoints any lane saw (roaming
+ * included) and initiates to every peer whose session it held, so their
+ * traffic, queued on its tun queue meanwhile, flows again at once.
+ */
+static void lane_resume(struct lane *l)
+{
+	struct wg_device *dev = l->dev;
+
+	for (struct wg_peer *p = dev->peers; p; p = p->next) {
+		bool mine;
+
+		if (p->slot == PEER_NO_SLOT)
+			continue;
+		steer_get_endpoint(l->steer, p->slot, &p->endpoint);
+		/* A stock client we held is talked to as before: plain. */
+		p->plain = dev->lane && dev->udp_shared_fd >= 0 &&
+			   steer_plain_owner(l->steer, p->slot) == (int)dev->lane;
+		mine = steer_home(l->steer, p->slot) == (int)dev->lane ||
+		       steer_plain_owner(l->steer, p->slot) == (int)dev->lane;
+		if (mine && dev->static_identity.has_identity)
+			send_handshake_initiation(p, false);
+	}
 }
 
 static int lane_timeout_ms(struct lane *l)
@@ -309,7 +440,9 @@ static int lane_loop(struct lane *l)
 			if (evs[i].data.u32 == EV_TUN)
 				lane_read_tun(l);
 			else if (evs[i].data.u32 == EV_UDP)
-				lane_read_udp(l);
+				lane_read_udp(l, false);
+			else if (evs[i].data.u32 == EV_UDP_SHARED)
+				lane_read_udp(l, true);
 			else if (lane_handle_ctl(l) < 0)
 				return LANE_EXIT_OK;	/* master gone */
 		}
@@ -330,9 +463,9 @@ static int lane_loop(struct lane *l)
 	}
 }
 
-int lane_run(struct wg_device *dev, int ctl_fd)
+int lane_run(struct wg_device *dev, int ctl_fd, struct steer *steer)
 {
-	struct lane l = { .dev = dev, .ctl_fd = ctl_fd };
+	struct lane l = { .dev = dev, .ctl_fd = ctl_fd, .steer = steer };
 	int ret = LANE_EXIT_ERROR;
 
 	l.bufs = malloc((size_t)LANE_BATCH * LANE_BUF);
@@ -347,8 +480,14 @@ int lane_run(struct wg_device *dev, int ctl_fd)
 		goto out;
 	if (lane_epoll_add(&l, dev->tun_fd, EV_TUN) < 0 ||
 	    lane_epoll_add(&l, dev->udp_fd, EV_UDP) < 0 ||
-	    lane_epoll_add(&l, ctl_fd, EV_CTL) < 0)
+	    lane_epoll_add(&l, ctl_fd, EV_CTL) < 0 ||
+	    (dev->udp_shared_fd >= 0 &&
+	     lane_epoll_add(&l, dev->udp_shared_fd, EV_UDP_SHARED) < 0))
 		goto out;
+	dev->on_live = lane_on_live;
+	dev->on_endpoint = lane_on_endpoint;
+	dev->live_arg = steer;
+	lane_resume(&l);
 	lane_tick(&l, clock_now());
 	/* Peers with persistent keepalive open their path at once. */
 	for (struct wg_peer *p = dev->peers; p; p = p->next)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 #include "device.h"
+#include "steer.h"
 
 /* Exit codes the master tells apart. */
 #define LANE_EXIT_OK     0
@@ -38,6 +39,7 @@ int lane_drop_privileges(const struct lane_privs *p, int cpu);
 void lane_ctl_request(struct wg_device *dev, const char *req, size_t len,
 		      char **reply, size_t *rlen);
 /* Runs the event loop until the master goes away; returns an exit code. */
-int lane_run(struct wg_device *dev, int ctl_fd);
+/* steer is the table of live lanes shared with the master and the others. */
+int lane_run(struct wg_device *dev, int ctl_fd, struct steer *steer);
 
 #endif

@@ -117,20 +117,50 @@ static int master_open_queues(struct master *m)
 	return master_lock_queues(m);
 }
 
+/*
+ * With BPF and more than one lane, every lane also has a socket on
+ * ListenPort in one SO_REUSEPORT group, steered by steer.h's program. fds
+ * and shared are what udp_open_lanes_shared() returned; on failure the
+ * group is closed and lanes keep only their own ports. true when shared.
+ */
+bool master_attach_group(struct master *m, const int *fds, int *shared)
+{
+	int group[LANES_MAX], ret;
+
+	group[0] = fds[0];
+	for (unsigned int i = 1; i < m->opts.lanes; i++)
+		group[i] = shared[i];
+	ret = steer_attach_group(&m->steer, group);
+	if (ret == 0)
+		return true;
+	log_warn("cannot steer ListenPort by receiver index (%s): stock peers use lane 0 only",
+		 strerror(-ret));
+	udp_close_all(shared, m->opts.lanes);
+	return false;
+}
+
 static int master_open_sockets(struct master *m)
 {
-	int fds[LANES_MAX];
+	int fds[LANES_MAX], shared[LANES_MAX];
+	bool group = steer_has_bpf(&m->steer) && m->opts.lanes > 1;
 	uint16_t base;
 	int ret;
 
-	ret = udp_open_lanes(fds, m->opts.lanes, 0, 0, &base, &m->udp_family);
+	for (unsigned int i = 0; i < LANES_MAX; i++)
+		shared[i] = -1;
+	ret = group ? udp_open_lanes_shared(fds, shared, m->opts.lanes, 0, 0,
+					    &base, &m->udp_family) :
+		      udp_open_lanes(fds, m->opts.lanes, 0, 0, &base,
+				     &m->udp_family);
 	if (ret < 0) {
 		log_err("cannot open UDP sockets: %s", strerror(-ret));
 		return ret;
 	}
+	m->shared = group && master_attach_group(m, fds, shared);
 	m->dev.listen_port = base;
 	for (unsigned int i = 0; i < m->opts.lanes; i++) {
 		m->lane[i].udp_fd = fds[i];
+		m->lane[i].shared_fd = m->shared ? shared[i] : -1;
 		stats_lane(m->stats, i)->listen_port = base + i;
 	}
 	return 0;
@@ -178,6 +208,8 @@ static void master_become_lane(struct master *m, unsigned int i, int ctl_fd)
 			continue;
 		close(m->lane[j].tun_fd);
 		close(m->lane[j].udp_fd);
+		if (m->lane[j].shared_fd >= 0)
+			close(m->lane[j].shared_fd);
 		if (m->lane[j].ctl_fd >= 0)
 			close(m->lane[j].ctl_fd);
 	}
@@ -197,10 +229,14 @@ static void master_become_lane(struct master *m, unsigned int i, int ctl_fd)
 		p->last_handshake_sec = p->last_handshake_nsec = 0;
 	}
 	noise_bind_lane(i);
+	steer_lane_detach(&m->steer);
 	dev->is_lane = true;
 	dev->lane = i;
+	if (m->opts.lanes > 1)
+		index_table_set_lane(&dev->index, i);
 	dev->tun_fd = m->lane[i].tun_fd;
 	dev->udp_fd = m->lane[i].udp_fd;
+	dev->udp_shared_fd = m->lane[i].shared_fd;
 	dev->udp_family = m->udp_family;
 	master_lane_memory(m, i);
 	ret = lane_drop_privileges(&m->opts.privs, m->opts.cpus[i]);
@@ -218,7 +254,7 @@ static void master_become_lane(struct master *m, unsigned int i, int ctl_fd)
 	 * another parent. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != master)
 		_exit(LANE_EXIT_ERROR);
-	_exit(lane_run(dev, ctl_fd));
+	_exit(lane_run(dev, ctl_fd, &m->steer));
 }
 
 static int master_spawn(struct master *m, unsigned int i)
@@ -278,8 +314,11 @@ static void master_lane_died(struct master *m, unsigned int i, int status)
 	close(s->ctl_fd);
 	s->ctl_fd = -1;
 	s->pid = 0;
+	/* Its peers' traffic moves to their other live lanes at once. */
+	steer_lane_died(&m->steer, i);
 	master_uapi_lane_died(m, i);
 	stats_lane(m->stats, i)->pid = 0;
+	stats_lane(m->stats, i)->peers_live = 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == LANE_EXIT_GONE) {
 		log_info("interface %s is gone, exiting", m->opts.ifname);
 		m->stop = true;
@@ -512,7 +551,7 @@ int master_setup(struct master *m, const struct master_opts *opts)
 	m->uapi_fd = m->sig_fd = m->ep_fd = -1;
 	for (unsigned int i = 0; i < LANES_MAX; i++)
 		m->lane[i] = (struct lane_slot){ .tun_fd = -1, .udp_fd = -1,
-						 .ctl_fd = -1 };
+						 .shared_fd = -1, .ctl_fd = -1 };
 	ret = device_init(&m->dev, opts->ifname, false, 0);
 	if (ret < 0)
 		return ret;
@@ -536,7 +575,16 @@ int master_setup(struct master *m, const struct master_opts *opts)
 			return -ENOMEM;
 	ret = master_open_queues(m);
 	m->created = m->lane[0].tun_fd >= 0;
-	if (ret < 0 || (ret = master_open_sockets(m)) < 0)
+	if (ret < 0)
+		return ret;
+	/* One lane has nothing to steer: no program, no log line. */
+	ret = steer_setup(&m->steer, opts->lanes, m->lane[0].tun_fd,
+			  !opts->no_bpf && opts->lanes > 1);
+	if (ret < 0) {
+		log_err("cannot map the lane table: %s", strerror(-ret));
+		return ret;
+	}
+	if ((ret = master_open_sockets(m)) < 0)
 		return ret;
 	/* WireGuard's default (wireguard-go and the kernel module agree): 80
 	 * bytes of IPv6 + UDP + WireGuard overhead under a 1500-byte path. */
@@ -691,6 +739,8 @@ void master_teardown(struct master *m)
 			close(m->lane[i].tun_fd);
 		if (m->lane[i].udp_fd >= 0)
 			close(m->lane[i].udp_fd);
+		if (m->lane[i].shared_fd >= 0)
+			close(m->lane[i].shared_fd);
 	}
 	master_uapi_close_clients(m);
 	if (m->uapi_fd >= 0) {
@@ -708,5 +758,6 @@ void master_teardown(struct master *m)
 		munmap(m->stats, stats_len(m->opts.lanes));
 		close(m->stats_fd);
 	}
+	steer_free(&m->steer);
 	device_free(&m->dev);
 }

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 #include "device.h"
 #include "lane.h"
+#include "steer.h"
 
 struct master_opts {
 	const char *ifname;
@@ -20,6 +21,7 @@ struct master_opts {
 	int cpus[LANES_MAX];		/* CPU of lane i, -1 = not pinned */
 	struct lane_privs privs;
 	bool no_offload;		/* plain tun I/O, no vnet header */
+	bool no_bpf;			/* no kernel steering (steer.h) */
 	int notify_fd;			/* daemonize pipe, -1 in the foreground */
 	int ready_fd;			/* tunlane up's "configured" pipe, or -1 */
 };
@@ -27,7 +29,8 @@ struct master_opts {
 struct lane_slot {
 	pid_t pid;			/* 0 when not running */
 	int tun_fd;
-	int udp_fd;
+	int udp_fd;			/* ListenPort + i (lane 0: in the group) */
+	int shared_fd;			/* lanes 1..N-1: ListenPort group, or -1 */
 	int ctl_fd;			/* master's end of the socketpair */
 	uint64_t started;		/* clock_now() at spawn */
 	uint64_t respawn_at;		/* 0 = none pending */
@@ -42,6 +45,7 @@ struct master {
 	struct stats_page *stats;	/* the whole file: master only */
 	int stats_fd;			/* lanes map their slot from it */
 	struct tsfloor_entry *tsfloor[LANES_MAX];	/* lane i's, never read here */
+	struct steer steer;		/* per-peer lanes, shared with lanes */
 	int udp_family;
 	int offloads;			/* TUN_F_* in force, 0 = plain tun */
 	int uapi_fd;
@@ -49,6 +53,7 @@ struct master {
 	int ep_fd;
 	char sock_path[108];	/* sizeof(sun_path) */
 	ino_t sock_ino;
+	bool shared;			/* lanes share ListenPort (steer.h) */
 	bool stop;
 	bool created;			/* the interface is ours to remove */
 	bool ports_final;		/* a "set" fixed the ports (logged) */
@@ -71,5 +76,8 @@ void master_log_ports(struct master *m);
  * that follows gets its own reply. 0, or -ETIMEDOUT after killing a lane
  * that did not answer in time. */
 int master_heartbeat_settle(struct master *m, unsigned int i);
+/* Puts fds[0] and shared[1..] in the steered ListenPort group (closing
+ * shared on failure); true when they are. */
+bool master_attach_group(struct master *m, const int *fds, int *shared);
 
 #endif

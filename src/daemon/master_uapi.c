@@ -9,6 +9,7 @@
 #include "master_uapi.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,6 +304,15 @@ struct merge {
 	long long sec;
 };
 
+/* The lane whose endpoint is the peer's: the one holding its plain
+ * session (a stock client may live on any lane), else lane 0. */
+static int master_endpoint_lane(struct master *m, const struct wg_peer *p)
+{
+	int owner = steer_plain_owner(&m->steer, p->slot);
+
+	return owner > 0 ? owner : 0;
+}
+
 /* Folds one lane's runtime figures into the master's peers. */
 static void merge_line(struct master *m, unsigned int lane, struct merge *st,
 		       const char *key, const char *val)
@@ -336,7 +346,8 @@ static void merge_line(struct master *m, unsigned int lane, struct merge *st,
 			p->last_handshake_sec = st->sec;
 			p->last_handshake_nsec = nsec;
 		}
-	} else if (!strcmp(key, "endpoint") && lane == 0)
+	} else if (!strcmp(key, "endpoint") &&
+		   (int)lane == master_endpoint_lane(m, p))
 		/* Roaming: a respawned lane and SaveConfig need where the
 		 * peer is now (docs/design.md, "Control channels"). */
 		endpoint_parse(&p->endpoint, val);
@@ -425,12 +436,25 @@ static int append(char **out, size_t *olen, const char *line)
 	return 0;
 }
 
+static bool master_peer_live(struct master *m, const char *hex, unsigned int lane)
+{
+	uint8_t pk[CRYPTO_X25519_LEN];
+	struct wg_peer *p;
+
+	if (crypto_key_from_hex(pk, hex) < 0)
+		return false;
+	p = device_peer_by_key(&m->dev, pk);
+	return p && steer_is_live(&m->steer, p->slot, lane);
+}
+
 /*
  * "tunlane_lanes=1": tunlane's own request, which wg never sends. Each
  * lane's peers with the endpoint that lane talks to, which behind a NAT
  * differ in more than the lane offset of the port:
- * "lane=I" then "public_key=HEX" and "endpoint=ADDR" lines. Nothing
- * secret: the lanes' private_key and preshared_key lines are left out.
+ * "lane=I" then "public_key=HEX" and "endpoint=ADDR" lines, and "live=1"
+ * when lane I holds a session that can send to the peer now (per-peer
+ * lanes, tunlaned(8)). Nothing secret: the lanes' private_key and
+ * preshared_key lines are left out.
  */
 static int master_get_lanes(struct master *m, char **out, size_t *olen)
 {
@@ -452,8 +476,11 @@ static int master_get_lanes(struct master *m, char **out, size_t *olen)
 			    strtok_r(replies[i], "\n", &save) : NULL;
 		     line && !ret; line = strtok_r(NULL, "\n", &save))
 			if (!strncmp(line, "public_key=", 11) ||
-			    !strncmp(line, "endpoint=", 9))
+			    !strncmp(line, "endpoint=", 9)) {
 				ret = append(out, olen, line);
+				if (!ret && line[0] == 'p' && master_peer_live(m, line + 11, i))
+					ret = append(out, olen, "live=1");
+			}
 		if (replies[i]) {
 			crypto_wipe(replies[i], rlens[i]);
 			free(replies[i]);
@@ -465,13 +492,17 @@ static int master_get_lanes(struct master *m, char **out, size_t *olen)
 /* Opens the new sockets before anything changes, so a port in use fails
  * the whole request (nothing half-applied). */
 static int master_prepare_sockets(struct master *m, const struct uapi_set *set,
-				  int *newfds, uint16_t *base)
+				  int *newfds, int *shared, uint16_t *base)
 {
 	uint32_t mark = set->has_fwmark ? set->fwmark : m->dev.fwmark;
 	int fam, ret, busy;
 
-	ret = udp_open_lanes(newfds, m->opts.lanes, set->listen_port, mark,
-			     base, &fam);
+	for (unsigned int i = 0; i < LANES_MAX; i++)
+		shared[i] = -1;
+	ret = m->shared ? udp_open_lanes_shared(newfds, shared, m->opts.lanes,
+						set->listen_port, mark, base, &fam) :
+			  udp_open_lanes(newfds, m->opts.lanes, set->listen_port,
+					 mark, base, &fam);
 	if (ret == -EADDRINUSE && (busy = portprobe_busy(set->listen_port,
 							m->opts.lanes)) >= 0)
 		log_warn("lane %d: UDP port %u is in use (Lanes = %u needs %u-%u)",
@@ -486,8 +517,10 @@ static int master_prepare_sockets(struct master *m, const struct uapi_set *set,
 /* Puts the mark in force (the configuration's) back on lanes 0..n-1. */
 static void fwmark_restore(struct master *m, unsigned int n)
 {
-	for (unsigned int i = 0; i < n; i++)
-		if (udp_set_fwmark(m->lane[i].udp_fd, m->dev.fwmark) < 0)
+	for (unsigned int i = 0; i <= n && i < m->opts.lanes; i++)
+		if (udp_set_fwmark(m->lane[i].udp_fd, m->dev.fwmark) < 0 ||
+		    (m->lane[i].shared_fd >= 0 &&
+		     udp_set_fwmark(m->lane[i].shared_fd, m->dev.fwmark) < 0))
 			log_warn("lane %u: cannot restore fwmark %u", i,
 				 m->dev.fwmark);
 }
@@ -502,6 +535,8 @@ int master_set_fwmark(struct master *m, uint32_t mark)
 	for (unsigned int i = 0; i < m->opts.lanes; i++) {
 		int ret = udp_set_fwmark(m->lane[i].udp_fd, mark);
 
+		if (ret == 0 && m->lane[i].shared_fd >= 0)
+			ret = udp_set_fwmark(m->lane[i].shared_fd, mark);
 		if (ret < 0) {
 			log_warn("cannot set fwmark %u: %s", mark, strerror(-ret));
 			fwmark_restore(m, i);
@@ -526,13 +561,35 @@ static int set_timeout_ms(const struct uapi_set *set)
 
 /* A lane that failed is restarted from the configuration, which has the
  * change, but its sessions are lost: the client hears of it in errno. */
+/* Each lane's new socket on the shared ListenPort comes in a message of
+ * its own (one fd per message), just before the set that moves its own
+ * port; lane 0's own socket is its member of the group. */
+static void master_pass_shared(struct master *m, const int *shared)
+{
+	static const char req[] = "shared=1\n\n";
+	char *replies[LANES_MAX];
+	size_t rlens[LANES_MAX];
+
+	lanes_call(m, req, sizeof(req) - 1, shared, LANE_REPLY_TIMEOUT_MS,
+		   LANE_REPLY_BASE_MAX, replies, rlens);
+	for (unsigned int i = 0; i < m->opts.lanes; i++) {
+		free(replies[i]);
+		if (m->lane[i].shared_fd >= 0)
+			close(m->lane[i].shared_fd);
+		m->lane[i].shared_fd = shared[i];
+	}
+}
+
 static int master_forward_set(struct master *m, const struct uapi_set *set,
-			      const char *req, size_t len, const int *newfds)
+			      const char *req, size_t len, const int *newfds,
+			      const int *shared)
 {
 	char *replies[LANES_MAX];
 	size_t rlens[LANES_MAX];
 	int err;
 
+	if (newfds)
+		master_pass_shared(m, shared);
 	err = -lanes_call(m, req, len, newfds, set_timeout_ms(set),
 			  LANE_REPLY_BASE_MAX, replies, rlens);
 	for (unsigned int i = 0; i < m->opts.lanes; i++) {
@@ -548,9 +605,40 @@ static int master_forward_set(struct master *m, const struct uapi_set *set,
 	return -err;
 }
 
+/*
+ * After a set: slots that changed hands forget the old peer, configured
+ * endpoints become the last known ones (a respawned lane starts from
+ * them), and the kernel's routes follow allowed-IPs.
+ */
+static void master_update_steering(struct master *m, const struct uapi_set *set,
+				   const uint64_t *was_used)
+{
+	const uint64_t *used = m->dev.slot_used;
+
+	for (uint32_t w = 0; w < PEER_SLOTS / 64; w++) {
+		uint64_t fresh = used[w] & ~was_used[w];
+
+		for (uint32_t b = 0; fresh && b < 64; b++)
+			if (fresh & (1ULL << b))
+				steer_slot_reset(&m->steer, w * 64 + b);
+	}
+	for (size_t i = 0; i < set->n_peers; i++) {
+		const struct uapi_peer *up = &set->peers[i];
+		struct wg_peer *p;
+
+		if (!up->has_endpoint || up->remove)
+			continue;
+		p = device_peer_by_key(&m->dev, up->public_key);
+		if (p)
+			steer_put_endpoint(&m->steer, p->slot, LANES_MAX, &p->endpoint);
+	}
+	steer_sync_routes(&m->steer, &m->dev);
+}
+
 static int master_set(struct master *m, const char *req, size_t len)
 {
-	int newfds[LANES_MAX], ret;
+	uint64_t *was_used = NULL;
+	int newfds[LANES_MAX], shared[LANES_MAX], ret;
 	bool swap = false;
 	struct uapi_set set;
 	uint16_t base = 0;
@@ -562,26 +650,43 @@ static int master_set(struct master *m, const char *req, size_t len)
 		return ret;
 	}
 	if (set.has_listen_port && set.listen_port != m->dev.listen_port) {
-		if ((ret = master_prepare_sockets(m, &set, newfds, &base)) < 0)
+		if ((ret = master_prepare_sockets(m, &set, newfds, shared, &base)) < 0)
 			goto out;
 		swap = true;
 	} else if (set.has_fwmark && (ret = master_set_fwmark(m, set.fwmark)) < 0) {
 		/* (New sockets above get the mark as they are opened.) */
 		goto out;
 	}
+	was_used = malloc(sizeof(m->dev.slot_used));
+	if (!was_used) {
+		ret = -ENOMEM;
+		if (swap) {
+			udp_close_all(newfds, m->opts.lanes);
+			udp_close_all(shared, m->opts.lanes);
+		}
+		goto out;
+	}
+	memcpy(was_used, m->dev.slot_used, sizeof(m->dev.slot_used));
 	ret = device_apply(&m->dev, &set);
+	master_update_steering(m, &set, was_used);
 	if (ret == 0 && swap) {
 		m->dev.listen_port = base;
 		for (unsigned int i = 0; i < m->opts.lanes; i++)
 			stats_lane(m->stats, i)->listen_port = base + i;
 	}
+	if (ret == 0 && swap && m->shared && !master_attach_group(m, newfds, shared))
+		m->shared = false;	/* (shared closed: lanes use their own ports) */
 	if (ret == 0) {
-		ret = master_forward_set(m, &set, req, len, swap ? newfds : NULL);
+		ret = master_forward_set(m, &set, req, len, swap ? newfds : NULL,
+					 shared);
 		if (swap || !m->ports_final)
 			master_log_ports(m);
-	} else if (swap)
+	} else if (swap) {
 		udp_close_all(newfds, m->opts.lanes);
+		udp_close_all(shared, m->opts.lanes);
+	}
 out:
+	free(was_used);
 	uapi_set_free(&set);
 	return ret;
 }

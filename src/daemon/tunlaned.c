@@ -29,7 +29,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: tunlaned [-f|--foreground] [--lanes N] [--cpus LIST] "
-		   "[--user USER] [--no-offload] [--ready-fd FD] IFNAME\n"
+		   "[--user USER] [--no-offload] [--no-bpf] [--ready-fd FD] IFNAME\n"
 		   "       tunlaned -h|--help | -V|--version\n");
 }
 
@@ -113,6 +113,7 @@ static int parse_args(int argc, char **argv, struct args *a,
 		{ "user", required_argument, NULL, 'u' },
 		{ "no-offload", no_argument, NULL, 'o' },
 		{ "ready-fd", required_argument, NULL, 'r' },
+		{ "no-bpf", no_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -127,6 +128,7 @@ static int parse_args(int argc, char **argv, struct args *a,
 	a->user_from = "TUNLANE_USER";
 	o->no_offload = getenv("TUNLANE_OFFLOAD") &&
 			!strcmp(getenv("TUNLANE_OFFLOAD"), "off");
+	o->no_bpf = getenv("TUNLANE_BPF") && !strcmp(getenv("TUNLANE_BPF"), "off");
 	while ((c = getopt_long(argc, argv, "fhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': a->foreground = true; break;
@@ -138,6 +140,7 @@ static int parse_args(int argc, char **argv, struct args *a,
 			if ((o->ready_fd = parse_fd(optarg)) < 0)
 				return bad_usage("invalid --ready-fd \"%s\"", optarg);
 			break;
+		case 'b': o->no_bpf = true; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("tunlaned %s\n", TUNLANE_VERSION); exit(0);
 		default: usage(stderr); return 2;

@@ -55,7 +55,8 @@ struct lane_stats {
 	uint64_t handshakes;		/* completed handshakes */
 	int64_t latest_handshake;	/* unix seconds, 0 = never */
 	uint64_t drops[DROP_MAX];
-	uint8_t pad[64];
+	uint32_t peers_live;		/* peers with a live session here */
+	uint8_t pad[60];
 } __attribute__((aligned(64)));
 
 /* The header page; lane i's slot is STATS_SLOT * (i + 1) bytes in. */

@@ -557,6 +557,34 @@ static int cmp_nodes(const void *a, const void *b)
 	return (x->cidr > y->cidr) - (x->cidr < y->cidr);
 }
 
+static int walk_all(const struct allowedips_node *node, int family,
+		    allowedips_walk_all_fn cb, void *arg)
+{
+	uint8_t addr[16];
+	int ret;
+
+	for (; node; node = node->child[1]) {
+		if (node->peer) {
+			key_to_addr(addr, family, node->key);
+			ret = cb(arg, node->peer, family, addr, node->cidr);
+			if (ret)
+				return ret;
+		}
+		ret = walk_all(node->child[0], family, cb, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int allowedips_walk_all(const struct allowedips *t, allowedips_walk_all_fn cb,
+			void *arg)
+{
+	int ret = walk_all(t->root4, AF_INET, cb, arg);
+
+	return ret ? ret : walk_all(t->root6, AF_INET6, cb, arg);
+}
+
 int allowedips_walk_by_peer(const struct allowedips *t, void *peer,
 			    allowedips_walk_fn cb, void *arg)
 {

@@ -47,5 +47,10 @@ int allowedips_walk_by_peer(const struct allowedips *t, void *peer,
 			    allowedips_walk_fn cb, void *arg);
 /* How many prefixes peer has. */
 size_t allowedips_count_by_peer(const struct allowedips *t, void *peer);
+/* Every prefix of every peer, in one pass (linear in the table). */
+typedef int (*allowedips_walk_all_fn)(void *arg, void *peer, int family,
+				      const uint8_t *addr, uint8_t cidr);
+int allowedips_walk_all(const struct allowedips *t, allowedips_walk_all_fn cb,
+			void *arg);
 
 #endif

@@ -30,6 +30,7 @@ int device_init(struct wg_device *dev, const char *ifname, bool is_lane,
 	dev->lane = lane;
 	dev->tun_fd = -1;
 	dev->udp_fd = -1;
+	dev->udp_shared_fd = -1;
 	dev->mtu = DEFAULT_MTU;
 	dev->stats = &dev->local_stats;
 	index_table_init(&dev->index);
@@ -129,6 +130,7 @@ static int device_apply_peer(struct wg_device *dev, const struct uapi_peer *up)
 {
 	struct wg_peer *peer = device_peer_by_key(dev, up->public_key);
 	uint16_t old_keepalive;
+	bool created = false;
 
 	if (up->remove) {
 		if (peer)
@@ -147,6 +149,7 @@ static int device_apply_peer(struct wg_device *dev, const struct uapi_peer *up)
 		peer = peer_create(dev, up->public_key);
 		if (!peer)
 			return -ENOMEM;
+		created = true;
 	}
 	if (up->has_preshared_key)
 		noise_handshake_set_psk(&peer->handshake, up->preshared_key);
@@ -158,6 +161,14 @@ static int device_apply_peer(struct wg_device *dev, const struct uapi_peer *up)
 		/* The next packet roams it again if it comes from elsewhere. */
 		memset(&peer->last_src, 0, sizeof(peer->last_src));
 	}
+	/* A multi-lane daemon's lane 0 greets a peer configured (again) with
+	 * an endpoint: if it was configured before, the peer's lanes still
+	 * hold sessions we no longer have, and with per-peer lanes its
+	 * replies may come on any of them (tunlaned(8)); the other lanes
+	 * follow once lane 0 is live. */
+	if (created && dev->is_lane && dev->lane == 0 && dev->index.lane_fixed &&
+	    peer->endpoint.sa.sa_family && dev->static_identity.has_identity)
+		send_handshake_initiation(peer, false);
 	old_keepalive = peer->persistent_keepalive;
 	if (up->has_persistent_keepalive)
 		peer->persistent_keepalive = up->persistent_keepalive;

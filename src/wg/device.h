@@ -27,10 +27,17 @@
 struct uapi_set;
 
 #define MAX_STAGED_PACKETS 128
+/* Peers get a slot, the lowest free one, so that the master and every lane
+ * (which apply the same configuration in the same order) agree on it; the
+ * kernel's steering tables are indexed by it. Peers past the last slot
+ * still work, on lane 0 only. */
+#define PEER_SLOTS     65536
+#define PEER_NO_SLOT   UINT32_MAX
 
 /* A handshake message waiting for its turn (receive.c). */
 struct handshake_item {
 	union endpoint src;
+	bool shared;			/* came in on udp_shared_fd */
 	uint32_t len;
 	uint8_t buf[MESSAGE_INITIATION_LEN];
 };
@@ -122,9 +129,20 @@ struct wg_peer {
 	struct staged_packet *staged_head, *staged_tail;
 	unsigned int staged_count;
 	uint64_t id;			/* for log lines */
+	uint32_t slot;			/* PEER_NO_SLOT when none was free */
+	bool live;			/* this lane can send to it (last told) */
+	/* Lanes 1..N-1: this peer's session here is plain WireGuard through
+	 * the shared ListenPort socket (a stock client the kernel sent here),
+	 * not the lane-bound one through ListenPort + lane. */
+	bool plain;
+	/* Lanes 1..N-1: next bound handshake to try, and the wait after it. */
+	uint64_t next_probe, probe_wait;
 };
 
 struct tsfloor_entry;
+/* Told when this lane gains or loses a session that can send to peer. */
+typedef void (*device_live_fn)(struct wg_device *dev, struct wg_peer *peer,
+			       bool live);
 
 struct wg_device {
 	char ifname[IFNAMSIZ];
@@ -143,6 +161,8 @@ struct wg_device {
 	uint32_t fwmark;
 	int tun_fd;
 	int udp_fd;
+	int udp_shared_fd;		/* lanes 1..N-1: ListenPort, -1 = none */
+	bool rx_shared;			/* the datagram came in on udp_shared_fd */
 	int udp_family;			/* AF_INET6 (dual stack) or AF_INET */
 	unsigned int mtu;
 	bool vnet_hdr;			/* tun I/O carries virtio_net_hdr */
@@ -169,6 +189,10 @@ struct wg_device {
 	struct wg_peer **timer_heap;
 	size_t timer_heap_len, timer_heap_cap;
 	bool timer_heap_full;		/* a peer could not be filed */
+	uint64_t slot_used[PEER_SLOTS / 64];
+	device_live_fn on_live;		/* NULL: nobody listens */
+	void (*on_endpoint)(struct wg_device *dev, struct wg_peer *peer);
+	void *live_arg;
 };
 
 /* Sets up an empty device. is_lane enables sessions and I/O. */
@@ -195,6 +219,10 @@ void device_count_drop(struct wg_device *dev, enum stats_drop why);
 struct wg_peer *peer_create(struct wg_device *dev,
 			    const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);
 void peer_remove(struct wg_peer *peer);
+/* True when the current session can carry data now. */
+bool peer_can_send(const struct wg_peer *peer);
+/* Re-evaluates peer_can_send and tells dev->on_live when it changed. */
+void peer_update_live(struct wg_peer *peer);
 void peer_set_endpoint_from(struct wg_peer *peer, const union endpoint *src);
 void peer_stage_packet(struct wg_peer *peer, const uint8_t *pkt, size_t len);
 void peer_purge_staged(struct wg_peer *peer);

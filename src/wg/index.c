@@ -35,6 +35,12 @@ void index_table_init(struct index_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+void index_table_set_lane(struct index_table *t, uint32_t lane)
+{
+	t->lane = lane & ((1U << INDEX_LANE_BITS) - 1);
+	t->lane_fixed = true;
+}
+
 static bool index_in_use(const struct index_table *t, uint32_t index)
 {
 	for (const struct index_entry *e = *bucket_of(t, index); e; e = e->next)
@@ -62,7 +68,7 @@ void index_table_remove(struct index_table *t, struct index_entry *e)
 	}
 }
 
-static uint32_t random_index(void)
+static uint32_t random_index(const struct index_table *t)
 {
 	uint32_t index = 0;
 
@@ -70,7 +76,7 @@ static uint32_t random_index(void)
 	 * hand out a predictable index. */
 	while (crypto_random(&index, sizeof(index)) != 0)
 		;
-	return index;
+	return t->lane_fixed ? index_with_lane(t->lane, index) : index;
 }
 
 uint32_t index_table_insert(struct index_table *t, struct index_entry *e)
@@ -82,7 +88,7 @@ uint32_t index_table_insert(struct index_table *t, struct index_entry *e)
 	/* Draw until the index is unique among all types, as the kernel does,
 	 * so one index never names both a handshake and a keypair. */
 	do
-		index = random_index();
+		index = random_index(t);
 	while (index_in_use(t, index));
 
 	e->index = index;

@@ -27,7 +27,8 @@
 
 static uint8_t initial_chaining_key[NOISE_HASH_LEN];
 static uint8_t initial_hash[NOISE_HASH_LEN];
-static bool initialized;
+static uint8_t plain_hash[NOISE_HASH_LEN];	/* before noise_bind_lane */
+static bool initialized, use_plain;
 
 #define handshake_of(e) \
 	((struct noise_handshake *)((char *)(e) - \
@@ -40,6 +41,7 @@ void noise_init(void)
 		    strlen(NOISE_HANDSHAKE_NAME));
 	crypto_hash2(initial_hash, initial_chaining_key, NOISE_HASH_LEN,
 		     NOISE_IDENTIFIER_NAME, strlen(NOISE_IDENTIFIER_NAME));
+	memcpy(plain_hash, initial_hash, NOISE_HASH_LEN);
 	initialized = true;
 }
 
@@ -62,6 +64,11 @@ void noise_bind_lane(unsigned int lane)
 		return;
 	n = snprintf(tag, sizeof(tag), NOISE_LANE_LABEL "%u", lane);
 	mix_hash(initial_hash, tag, (size_t)n);
+}
+
+void noise_use_plain(bool plain)
+{
+	use_plain = plain;
 }
 
 void noise_initial_values(uint8_t ck[NOISE_HASH_LEN], uint8_t h[NOISE_HASH_LEN])
@@ -190,7 +197,7 @@ static void handshake_start(uint8_t ck[NOISE_HASH_LEN],
 	if (!initialized)
 		noise_init();
 	memcpy(ck, initial_chaining_key, NOISE_HASH_LEN);
-	memcpy(h, initial_hash, NOISE_HASH_LEN);
+	memcpy(h, use_plain ? plain_hash : initial_hash, NOISE_HASH_LEN);
 	mix_hash(h, responder_static, NOISE_PUBLIC_KEY_LEN);
 }
 

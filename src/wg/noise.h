@@ -75,6 +75,10 @@ struct noise_keypairs {
 void noise_init(void);
 /* Binds handshakes to lane (0 = plain WireGuard); call in each lane. */
 void noise_bind_lane(unsigned int lane);
+/* A lane bound to lane i still talks plain WireGuard with a peer that
+ * reached it on the shared ListenPort (a stock client): handshakes started
+ * while this is true use the unbound initial hash. */
+void noise_use_plain(bool plain);
 /* For tests: the precomputed initial chaining key and hash. */
 void noise_initial_values(uint8_t ck[NOISE_HASH_LEN], uint8_t h[NOISE_HASH_LEN]);
 

@@ -6,8 +6,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "crypto.h"
 #include "log.h"
+
+static uint32_t slot_take(struct wg_device *dev)
+{
+	for (uint32_t w = 0; w < PEER_SLOTS / 64; w++) {
+		if (dev->slot_used[w] == UINT64_MAX)
+			continue;
+		for (uint32_t b = 0; b < 64; b++)
+			if (!(dev->slot_used[w] & (1ULL << b))) {
+				dev->slot_used[w] |= 1ULL << b;
+				return w * 64 + b;
+			}
+	}
+	return PEER_NO_SLOT;
+}
+
+static void slot_put(struct wg_device *dev, uint32_t slot)
+{
+	if (slot < PEER_SLOTS)
+		dev->slot_used[slot / 64] &= ~(1ULL << (slot % 64));
+}
 
 struct wg_peer *peer_create(struct wg_device *dev,
 			    const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
@@ -21,6 +42,7 @@ struct wg_peer *peer_create(struct wg_device *dev,
 		return NULL;
 	peer->dev = dev;
 	peer->id = ++dev->next_peer_id;
+	peer->slot = slot_take(dev);
 	/* A low-order key still makes a peer (as in the kernel); it just can
 	 * never complete a handshake, which the noise layer enforces. */
 	noise_handshake_init_deferred(&peer->handshake, &dev->static_identity,
@@ -57,6 +79,9 @@ void peer_remove(struct wg_peer *peer)
 	dev->npeers--;
 	if (dev->is_lane && dev->lane == 0)
 		log_info("peer %s: removed", peer_name(peer));
+	if (peer->live && dev->on_live)
+		dev->on_live(dev, peer, false);
+	slot_put(dev, peer->slot);
 	allowedips_remove_by_peer(&dev->allowedips, peer);
 	noise_handshake_clear(&peer->handshake, &dev->index);
 	noise_keypairs_clear(&peer->keypairs, &dev->index);
@@ -64,6 +89,26 @@ void peer_remove(struct wg_peer *peer)
 	free(peer->lane_bytes);
 	crypto_wipe(peer, sizeof(*peer));
 	free(peer);
+}
+
+bool peer_can_send(const struct wg_peer *peer)
+{
+	const struct noise_keypair *kp = peer->keypairs.current_keypair;
+
+	return kp && kp->sending.is_valid &&
+	       !clock_expired(kp->sending.birthdate, REJECT_AFTER_TIME) &&
+	       kp->sending_counter < REJECT_AFTER_MESSAGES;
+}
+
+void peer_update_live(struct wg_peer *peer)
+{
+	bool live = peer_can_send(peer);
+
+	if (live == peer->live)
+		return;
+	peer->live = live;
+	if (peer->dev->on_live)
+		peer->dev->on_live(peer->dev, peer, live);
 }
 
 const char *peer_name(const struct wg_peer *peer)
@@ -79,7 +124,8 @@ const char *peer_name(const struct wg_peer *peer)
 
 /*
  * Roaming (whitepaper 2.1): the endpoint follows the source of the latest
- * authenticated packet. Lane i talks to port + i, so store the lane-0 form.
+ * authenticated packet. Lane i talks to port + i, so store the lane-0 form
+ * (a plain peer has one port: as it is).
  */
 void peer_set_endpoint_from(struct wg_peer *peer, const union endpoint *src)
 {
@@ -94,10 +140,13 @@ void peer_set_endpoint_from(struct wg_peer *peer, const union endpoint *src)
 	peer->last_src = *src;
 	peer->src = peer->dev->rx_local;
 	endpoint_unmap(&ep);
-	endpoint_set_port(&ep, (uint16_t)(endpoint_port(&ep) - peer->dev->lane));
+	if (!peer->plain)
+		endpoint_set_port(&ep, (uint16_t)(endpoint_port(&ep) - peer->dev->lane));
 	if (endpoint_equal(&ep, &peer->endpoint))
 		return;
 	peer->endpoint = ep;
+	if (peer->dev->on_endpoint)
+		peer->dev->on_endpoint(peer->dev, peer);
 	endpoint_format(&ep, buf, sizeof(buf));
 	log_info("peer %s: endpoint changed to %s", peer_name(peer), buf);
 }

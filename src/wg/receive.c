@@ -171,14 +171,21 @@ static struct wg_peer *receive_initiation(struct wg_device *dev,
 	struct noise_handshake *hs;
 	struct wg_peer *peer;
 
+	noise_use_plain(dev->rx_shared);
 	hs = noise_handshake_consume_initiation((const void *)buf,
 						&dev->static_identity,
 						lookup_by_static, dev);
+	noise_use_plain(false);
 	if (!hs)
 		return NULL;
 	peer = hs->peer;
 	/* Where the next lane in this slot will find it (tsfloor.h). */
 	tsfloor_store(dev->tsfloor, hs->remote_static, hs->latest_timestamp);
+	/* The session lives where the initiation came in: the shared
+	 * ListenPort (plain WireGuard) or this lane's own port (bound). */
+	if (peer->plain != dev->rx_shared)
+		memset(&peer->last_src, 0, sizeof(peer->last_src));
+	peer->plain = dev->rx_shared;
 	peer_set_endpoint_from(peer, src);
 	log_debug("peer %s: received handshake initiation", peer_name(peer));
 	send_handshake_response(peer);
@@ -203,6 +210,7 @@ static struct wg_peer *receive_response(struct wg_device *dev,
 					  &dev->index) == 0) {
 		timers_session_derived(peer);
 		timers_handshake_complete(peer);
+		peer_update_live(peer);
 		/* Sends what waited, or a keepalive to confirm the session. */
 		send_keepalive(peer);
 	}
@@ -241,23 +249,29 @@ static void queue_handshake(struct wg_device *dev, const uint8_t *buf,
 	}
 	it = &dev->hsq[(dev->hsq_head + dev->hsq_len++) % HANDSHAKE_QUEUE_LEN];
 	it->src = *src;
+	it->shared = dev->rx_shared;
 	it->len = (uint32_t)len;
 	memcpy(it->buf, buf, len);
 }
 
 bool receive_handshakes(struct wg_device *dev, unsigned int budget)
 {
+	bool was_shared = dev->rx_shared;
+
 	for (; dev->hsq_len && budget; budget--) {
 		struct handshake_item *it = &dev->hsq[dev->hsq_head];
 
 		dev->hsq_head = (dev->hsq_head + 1) % HANDSHAKE_QUEUE_LEN;
 		dev->hsq_len--;
-		/* The key may have gone since the message was queued. */
+		/* The key may have gone since the message was queued. Answer
+		 * from the socket it came in on (per-peer lanes). */
+		dev->rx_shared = it->shared;
 		if (dev->static_identity.has_identity)
 			process_handshake(dev, it->buf, it->len, &it->src);
 		else
 			device_count_drop(dev, DROP_HANDSHAKE);
 	}
+	dev->rx_shared = was_shared;
 	return dev->hsq_len != 0;
 }
 
@@ -428,6 +442,7 @@ static void receive_data(struct wg_device *dev, uint8_t *buf, size_t len,
 	peer_set_endpoint_from(peer, src);
 	if (noise_received_with_keypair(&peer->keypairs, kp, &dev->index)) {
 		timers_handshake_complete(peer);
+		peer_update_live(peer);
 		send_staged_packets(peer);
 	}
 	keep_key_fresh_recv(peer);

@@ -59,6 +59,7 @@ void send_handshake_initiation(struct wg_peer *peer, bool is_retry)
 {
 	struct message_handshake_initiation msg;
 	struct wg_device *dev = peer->dev;
+	int ret;
 
 	if (!is_retry)
 		peer->timer_handshake_attempts = 0;
@@ -69,8 +70,11 @@ void send_handshake_initiation(struct wg_peer *peer, bool is_retry)
 	peer->last_sent_handshake = clock_now();
 	if (!peer->endpoint.sa.sa_family)
 		return;
-	if (noise_handshake_create_initiation(&msg, &peer->handshake,
-					      &dev->index) < 0)
+	noise_use_plain(peer->plain);
+	ret = noise_handshake_create_initiation(&msg, &peer->handshake,
+						&dev->index);
+	noise_use_plain(false);
+	if (ret < 0)
 		return;
 	log_debug("peer %s: sending handshake initiation", peer_name(peer));
 	cookie_add_mac_to_packet(&msg, sizeof(msg), &peer->latest_cookie);

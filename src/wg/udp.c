@@ -11,6 +11,7 @@
 #include <linux/udp.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -31,7 +32,7 @@ int udp_set_fwmark(int fd, uint32_t mark)
 		       -errno : 0;
 }
 
-static int udp_open_one(int family, uint16_t port, uint32_t fwmark)
+static int udp_open_one(int family, uint16_t port, uint32_t fwmark, bool reuse)
 {
 	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
 				   .sin6_port = htons(port) };
@@ -60,6 +61,11 @@ static int udp_open_one(int family, uint16_t port, uint32_t fwmark)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
 	else
 		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+	/* Only sockets of the same user may join the group (socket(7)). */
+	if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
+		ret = -errno;
+		goto err;
+	}
 	if (family == AF_INET6 ? bind(fd, (struct sockaddr *)&a6, sizeof(a6)) :
 				 bind(fd, (struct sockaddr *)&a4, sizeof(a4))) {
 		ret = -errno;
@@ -84,10 +90,11 @@ static uint16_t bound_port(int fd)
 }
 
 static int open_range(int *fds, unsigned int n, uint16_t base, uint32_t fwmark,
-		      int family)
+		      int family, bool reuse0)
 {
 	for (unsigned int i = 0; i < n; i++) {
-		fds[i] = udp_open_one(family, (uint16_t)(base + i), fwmark);
+		fds[i] = udp_open_one(family, (uint16_t)(base + i), fwmark,
+				      reuse0 && i == 0);
 		if (fds[i] < 0) {
 			int ret = fds[i];
 
@@ -107,8 +114,28 @@ static uint16_t random_base(unsigned int n)
 	return (uint16_t)(49152 + r % (65536 - 49152 - n));
 }
 
-int udp_open_lanes(int *fds, unsigned int n, uint16_t base, uint32_t fwmark,
-		   uint16_t *base_out, int *family)
+/* The shared group: lane 0's socket (opened with SO_REUSEPORT) and one
+ * more for each other lane on the same port. */
+static int open_shared(int *own, int *shared, unsigned int n, int family,
+		       uint32_t fwmark)
+{
+	uint16_t port = bound_port(own[0]);
+
+	shared[0] = -1;		/* lane 0's is own[0] */
+	for (unsigned int i = 1; i < n; i++) {
+		shared[i] = udp_open_one(family, port, fwmark, true);
+		if (shared[i] < 0) {
+			int ret = shared[i];
+
+			udp_close_all(shared, i);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int open_lanes(int *fds, int *shared, unsigned int n, uint16_t base,
+		      uint32_t fwmark, uint16_t *base_out, int *family)
 {
 	int fam = AF_INET6, ret = -EADDRINUSE;
 
@@ -117,7 +144,10 @@ int udp_open_lanes(int *fds, unsigned int n, uint16_t base, uint32_t fwmark,
 	for (int attempt = 0; attempt < 64; attempt++) {
 		uint16_t b = base ? base : (n == 1 ? 0 : random_base(n));
 
-		ret = open_range(fds, n, b, fwmark, fam);
+		ret = open_range(fds, n, b, fwmark, fam, shared != NULL);
+		if (ret == 0 && shared &&
+		    (ret = open_shared(fds, shared, n, fam, fwmark)) < 0)
+			udp_close_all(fds, n);
 		if (ret == -EAFNOSUPPORT && fam == AF_INET6) {
 			fam = AF_INET;	/* IPv6 disabled on this host */
 			attempt--;
@@ -134,6 +164,18 @@ int udp_open_lanes(int *fds, unsigned int n, uint16_t base, uint32_t fwmark,
 	return ret;
 }
 
+int udp_open_lanes(int *fds, unsigned int n, uint16_t base, uint32_t fwmark,
+		   uint16_t *base_out, int *family)
+{
+	return open_lanes(fds, NULL, n, base, fwmark, base_out, family);
+}
+
+int udp_open_lanes_shared(int *fds, int *shared, unsigned int n, uint16_t base,
+			  uint32_t fwmark, uint16_t *base_out, int *family)
+{
+	return open_lanes(fds, shared, n, base, fwmark, base_out, family);
+}
+
 void udp_close_all(int *fds, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++)
@@ -146,9 +188,9 @@ void udp_close_all(int *fds, unsigned int n)
 /* Build the destination in the socket's family: a dual-stack socket wants
  * IPv4 peers as v4-mapped IPv6 addresses. */
 static socklen_t udp_dest(const struct wg_device *dev, const union endpoint *ep,
-			  union endpoint *out)
+			  bool plain, union endpoint *out)
 {
-	uint16_t port = (uint16_t)(endpoint_port(ep) + dev->lane);
+	uint16_t port = (uint16_t)(endpoint_port(ep) + (plain ? 0 : dev->lane));
 
 	*out = *ep;
 	if (dev->udp_family == AF_INET6 && ep->sa.sa_family == AF_INET) {
@@ -219,23 +261,34 @@ static void udp_control(struct msghdr *mh, union udp_cbuf *cb,
 		mh->msg_control = NULL;
 }
 
+/* A plain peer (tunlaned(8), per-peer lanes) is answered from the shared
+ * ListenPort socket it used, at its own port. */
+static int udp_peer_fd(const struct wg_peer *peer)
+{
+	const struct wg_device *dev = peer->dev;
+
+	return peer->plain && dev->udp_shared_fd >= 0 ? dev->udp_shared_fd :
+							dev->udp_fd;
+}
+
 int udp_send(struct wg_peer *peer, struct iovec *iov, unsigned int n)
 {
 	struct wg_device *dev = peer->dev;
+	int fd = udp_peer_fd(peer);
 	union udp_cbuf cb;
 	union endpoint dst;
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = n };
 	uint16_t seg = (uint16_t)iov[0].iov_len;
 
-	mh.msg_namelen = udp_dest(dev, &peer->endpoint, &dst);
+	mh.msg_namelen = udp_dest(dev, &peer->endpoint, peer->plain, &dst);
 	mh.msg_name = &dst;
-	if (!mh.msg_namelen || dev->udp_fd < 0)
+	if (!mh.msg_namelen || fd < 0)
 		return -EDESTADDRREQ;
 	udp_control(&mh, &cb, &peer->src, seg, n);
 	for (int tries = 0;; tries++) {
-		struct pollfd pfd = { .fd = dev->udp_fd, .events = POLLOUT };
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 
-		if (sendmsg(dev->udp_fd, &mh, MSG_DONTWAIT) >= 0)
+		if (sendmsg(fd, &mh, MSG_DONTWAIT) >= 0)
 			return 0;
 		/* Our address went away (the kernel's WireGuard and
 		 * wireguard-go do the same): forget it and let routing choose.
@@ -321,7 +374,8 @@ int udp_recv_batch(struct wg_device *dev, struct udp_batch *b, uint8_t *bufs,
 	int n;
 
 	udp_prepare_rx(b, bufs, stride);
-	n = recvmmsg(dev->udp_fd, b->msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
+	n = recvmmsg(dev->rx_shared ? dev->udp_shared_fd : dev->udp_fd, b->msgs,
+		     UDP_BATCH, MSG_DONTWAIT, NULL);
 	return n < 0 ? -errno : n;
 }
 void udp_enable_gro(struct wg_device *dev)
@@ -330,24 +384,30 @@ void udp_enable_gro(struct wg_device *dev)
 
 	if (setsockopt(dev->udp_fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)) < 0)
 		log_debug("UDP GRO unavailable: %s", strerror(errno));
+	if (dev->udp_shared_fd >= 0)
+		setsockopt(dev->udp_shared_fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one));
 }
 
 int udp_send_reply(struct wg_device *dev, const void *buf, size_t len,
 		   const union endpoint *dst)
 {
+	int fd = dev->rx_shared && dev->udp_shared_fd >= 0 ? dev->udp_shared_fd :
+							     dev->udp_fd;
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 	struct msghdr mh = { .msg_name = (void *)dst,
 			     .msg_namelen = endpoint_len(dst),
 			     .msg_iov = &iov, .msg_iovlen = 1 };
 	union udp_cbuf cb;
 
+	/* From the socket, and to the address, the datagram being answered
+	 * came in on. */
 	udp_control(&mh, &cb, &dev->rx_local, 0, 1);
-	if (sendmsg(dev->udp_fd, &mh, MSG_DONTWAIT) == (ssize_t)len)
+	if (sendmsg(fd, &mh, MSG_DONTWAIT) == (ssize_t)len)
 		return 0;
 	/* The address it came to is gone already: let routing choose. */
 	if (mh.msg_control && (errno == EINVAL || errno == EADDRNOTAVAIL ||
 			       errno == ENETUNREACH) &&
-	    sendto(dev->udp_fd, buf, len, MSG_DONTWAIT, &dst->sa,
+	    sendto(fd, buf, len, MSG_DONTWAIT, &dst->sa,
 		   endpoint_len(dst)) == (ssize_t)len)
 		return 0;
 	return -errno;

@@ -36,6 +36,11 @@ struct udp_batch {
  * On success fills fds, *base_out and *family; 0 or -errno. */
 int udp_open_lanes(int *fds, unsigned int n, uint16_t base, uint32_t fwmark,
 		   uint16_t *base_out, int *family);
+/* The same, and also one SO_REUSEPORT group on the base port: fds[0] is
+ * in it, shared[1..n-1] join it (shared[0] is set to -1). Per-peer lanes
+ * (tunlaned(8)): every lane receives plain WireGuard on the base port. */
+int udp_open_lanes_shared(int *fds, int *shared, unsigned int n, uint16_t base,
+			  uint32_t fwmark, uint16_t *base_out, int *family);
 /* Sets SO_MARK (needs CAP_NET_ADMIN, so only the master calls it). */
 int udp_set_fwmark(int fd, uint32_t mark);
 void udp_close_all(int *fds, unsigned int n);
@@ -43,7 +48,8 @@ void udp_close_all(int *fds, unsigned int n);
 /* Asks the kernel to coalesce datagrams (udp(7) UDP_GRO) on dev's socket. */
 void udp_enable_gro(struct wg_device *dev);
 /*
- * Reads up to UDP_BATCH datagrams from dev's socket, datagram i into
+ * Reads up to UDP_BATCH datagrams from dev's socket (its shared ListenPort
+ * socket while dev->rx_shared), datagram i into
  * bufs + i * stride (up to MESSAGE_MAX_SIZE bytes), with its source in
  * b->srcs[i]. The number read, or -errno (-EAGAIN: none waiting).
  */

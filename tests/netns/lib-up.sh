@@ -49,6 +49,7 @@ tl3_conf() {
 	chmod 600 "$1"
 }
 # tl3_up NS CONF: `tunlane up CONF` inside NS; the interface is CONF's name.
+# What it printed is kept in $TL_TMP/up-IFNAME.out.
 tl3_up() {
 	local ns=$1 conf=$2 ifn out line
 	ifn=$(basename "$conf" .conf)
@@ -56,6 +57,7 @@ tl3_up() {
 	TL3_UP+=("$ifn")
 	out=$(TL_T=30 nsx "$ns" "$TL_CLI" up "$conf" 2>&1) || fail "tunlane up $conf failed: $out"
 	while IFS= read -r line; do log "up: $line"; done <<<"$out"
+	printf '%s\n' "$out" >"$TL_TMP/up-$ifn.out"
 }
 # tl3_pair LANES_A LANES_B: namespaces, keys, configs in $TL_TMP, both up,
 # each side knowing the other's endpoint.
