@@ -36,6 +36,8 @@ static void test_fwmark_all_or_none(void **state)
 	int pfd[2];
 
 	m.opts.lanes = 3;
+	for (unsigned int i = 0; i < 3; i++)
+		m.lane[i].shared_fd = -1;	/* no shared ListenPort sockets */
 	for (unsigned int i = 0; i < 2; i++)
 		m.lane[i].udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	assert_true(m.lane[0].udp_fd >= 0 && m.lane[1].udp_fd >= 0);
