@@ -157,13 +157,16 @@ unit: $(TEST_BIN)
 # as style rather than defects: variableScope (this code declares at the
 # top of a function) and constParameter (a parameter's const-ness is part
 # of its API). Any other suppression is justified where it applies, as
-# "// cppcheck-suppress ID" with the reason.
+# "// cppcheck-suppress ID" with the reason. The BPF programs are built
+# for another target (clang -target bpf) and are left to the verifier.
 analyze: deps
 	$(Q)$(CPPCHECK) -q -j2 --std=c11 --error-exitcode=1 --inline-suppr \
 		--enable=warning,style,performance,portability \
 		--suppress=variableScope --suppress=constParameter \
 		-D_GNU_SOURCE -DRUNSTATEDIR='"$(RUNSTATEDIR)"' \
 		-DSYSCONFDIR='"$(SYSCONFDIR)"' -DTS_LIBDIR='"$(LIBDIR)"' \
+		'-DLIBBPF_OPTS(TYPE,NAME,...)=struct TYPE NAME = { __VA_ARGS__ }' \
+		-i src/daemon/bpf -i tunshare/bpf \
 		$(INC_daemon) -Isrc/cli -Itunshare src tunshare
 
 # Benchmarks (bench/README.md): built on request, never run by make check.

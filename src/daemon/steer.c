@@ -17,6 +17,8 @@ _Static_assert(sizeof(union endpoint) <= sizeof(((struct tl_peer_slot *)0)->ep),
 	       "endpoint does not fit the slot");
 
 /* The steering object, linked in by the Makefile (.incbin). */
+/* The BPF objects, linked in as bytes; start and end are two symbols,
+ * so their distance is taken as addresses, not by pointer arithmetic. */
 extern const unsigned char tl_bpf_steer_start[], tl_bpf_steer_end[];
 extern const unsigned char tl_bpf_select_start[], tl_bpf_select_end[];
 
@@ -50,7 +52,8 @@ static int steer_load(struct steer *s, int tun_fd)
 	int ret, fd;
 
 	ret = ebpf_open(tl_bpf_steer_start,
-			(size_t)(tl_bpf_steer_end - tl_bpf_steer_start),
+			(size_t)((uintptr_t)tl_bpf_steer_end -
+				 (uintptr_t)tl_bpf_steer_start),
 			"tunlane_steer", &s->obj);
 	if (ret < 0)
 		return ret;
@@ -63,7 +66,8 @@ static int steer_load(struct steer *s, int tun_fd)
 	    (ret = steer_map_slots(s, ebpf_map_fd(s->obj, "tl_peers"))) < 0)
 		return ret;
 	ret = ebpf_open(tl_bpf_select_start,
-			(size_t)(tl_bpf_select_end - tl_bpf_select_start),
+			(size_t)((uintptr_t)tl_bpf_select_end -
+				 (uintptr_t)tl_bpf_select_start),
 			"tunlane_select", &s->sel);
 	if (ret < 0)
 		return ret;

@@ -59,9 +59,9 @@ int ebpf_open(const void *bytes, size_t len, const char *name,
 		return -ENOMEM;
 	o->obj = bpf_object__open_mem(bytes, len, &opts);
 	if (!o->obj) {
-		ret = -errno;
+		ret = errno ? -errno : -EINVAL;
 		free(o);
-		return ret ? ret : -EINVAL;
+		return ret;
 	}
 	ret = bpf_object__load(o->obj);
 	if (ret < 0) {
