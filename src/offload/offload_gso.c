@@ -241,10 +241,13 @@ uint8_t *offload_seg_next(struct offload_seg_iter *it, size_t *len)
 			     .gso = it->gso, .seq = it->seq,
 			     .ip_id = it->ip_id };
 	size_t i = it->next, off = i * it->gso, left, slen;
-	uint8_t *d = it->pkt + off;
+	uint8_t *d;
 
+	/* Before any pointer arithmetic: after a refused packet, pkt may be
+	 * NULL (and NULL + 0 is undefined behaviour in C). */
 	if (i >= it->nseg)
 		return NULL;
+	d = it->pkt + off;
 	it->next++;
 	c.l3.l4off = it->l4off;
 	c.l3.ver = it->ver;

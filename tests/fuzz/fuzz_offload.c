@@ -5,7 +5,9 @@
  * decrypted packets before they are written back (offload_gro_batch).
  *
  * Input byte 0 picks the entry point:
- *   even: segment. Bytes 1-10 are the virtio_net_hdr, byte 11 the
+ *   even: segment (offload_segment, and the lane's in-place iterator
+ *         offload_seg_begin/next compared with it byte for byte).
+ *         Bytes 1-10 are the virtio_net_hdr, byte 11 the
  *         headroom, byte 12 the segment limit, bytes 13-14 extra room per
  *         segment, the rest the packet. Bit 1 of byte 0 passes the packet
  *         in place (pkt == out + headroom), as a lane does for GSO_NONE.
@@ -16,6 +18,7 @@
  * Every buffer is allocated to its exact size, so ASan sees any byte read
  * or written outside it; the outputs are read in full for the same reason.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +46,44 @@ static void touch(const uint8_t *p, size_t len)
 	sink = x;
 }
 
+/*
+ * The lane's in-place iterator (offload_seg_begin/next) on a copy of the
+ * same packet must refuse what offload_segment() refused, with the same
+ * error, and otherwise give the same segments byte for byte (headers too
+ * long for it to keep aside are its own -EMSGSIZE).
+ */
+static void same_in_place(const struct virtio_net_hdr *vh, const uint8_t *pkt,
+			  size_t len, size_t max_segs, size_t max_seg_len,
+			  int n, const uint8_t *ref, size_t stride,
+			  const size_t *lens)
+{
+	struct offload_seg_iter it;
+	uint8_t *copy, *p;
+	size_t l, i = 0;
+	int m;
+
+	if (vh->gso_type == VIRTIO_NET_HDR_GSO_NONE)
+		return;
+	copy = malloc(len ? len : 1);
+	memcpy(copy, pkt, len);
+	m = offload_seg_begin(&it, vh, copy, len, max_segs, max_seg_len);
+	if (m == -EMSGSIZE && n > 0 && it.hlen > OFFLOAD_SEG_HDR_MAX) {
+		free(copy);
+		return;
+	}
+	if (m != n)
+		abort();
+	while ((p = offload_seg_next(&it, &l))) {
+		if (i >= (size_t)n || p < copy || p + l > copy + len ||
+		    l != lens[i] || memcmp(p, ref + i * stride, l))
+			abort();
+		i++;
+	}
+	if (i != (n > 0 ? (size_t)n : 0))
+		abort();
+	free(copy);
+}
+
 static void segment(const struct virtio_net_hdr *vh, const uint8_t *pkt,
 		    size_t len, size_t headroom, size_t max_segs, size_t room,
 		    int in_place)
@@ -66,6 +107,8 @@ static void segment(const struct virtio_net_hdr *vh, const uint8_t *pkt,
 		pkt = copy;
 	}
 	n = offload_segment(vh, pkt, len, out, stride, headroom, max_segs, lens);
+	same_in_place(vh, pkt, len, max_segs, stride - headroom, n, out + headroom,
+		      stride, lens);
 	if (debug)
 		fprintf(stderr, "segment: gso_type %u, %zu bytes: %d\n",
 			vh->gso_type, len, n);

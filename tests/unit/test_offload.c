@@ -697,6 +697,26 @@ static void test_seg_malformed(void **state)
 	}
 }
 
+/*
+ * After a refused packet the iterator has no segment, even when it never
+ * had a packet: offload_seg_next() must say so before touching its pointer
+ * (it computed NULL + 0 first, which UBSan rejects; found by fuzz_offload).
+ */
+static void test_seg_next_after_refusal(void **state)
+{
+	struct offload_seg_iter it;
+	struct virtio_net_hdr vh = { .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+				     .gso_size = 100 };
+	size_t l;
+
+	memset(&it, 0, sizeof(it));
+	assert_int_equal(offload_seg_begin(&it, &vh, NULL, 0, 4, 1500), -EINVAL);
+	assert_null(offload_seg_next(&it, &l));
+	memset(super, 0, 40);
+	assert_int_equal(offload_seg_begin(&it, &vh, super, 10, 4, 1500), -EINVAL);
+	assert_null(offload_seg_next(&it, &l));
+}
+
 /* IPv6 routing header with segments left; NONE with csum past the end. */
 static void test_seg_malformed_more(void **state)
 {
@@ -1471,6 +1491,7 @@ int main(void)
 		cmocka_unit_test(test_seg_hdr_len_loose),
 		cmocka_unit_test(test_seg_uso),
 		cmocka_unit_test(test_seg_none),
+		cmocka_unit_test(test_seg_next_after_refusal),
 		cmocka_unit_test(test_seg_udp_zero_csum),
 		cmocka_unit_test(test_seg_malformed),
 		cmocka_unit_test(test_seg_malformed_more),
