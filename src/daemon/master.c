@@ -697,6 +697,24 @@ int master_run(struct master *m)
 	return m->exit_code;
 }
 
+/* After the grace time a lane gets SIGKILL; one that kill() cannot reach
+ * (EPERM: no CAP_KILL over a lane running as another user) or that a
+ * second grace time after SIGKILL still has not exited is given up on
+ * with one error line, so teardown never spins forever. */
+static void master_stop_lane_late(struct lane_slot *s, unsigned int i,
+				  uint64_t now, uint64_t deadline)
+{
+	if (now > deadline + LANE_STOP_GRACE) {
+		log_err("lane %u: pid %d did not exit after SIGKILL, giving up on it",
+			i, (int)s->pid);
+		s->pid = 0;
+	} else if (kill(s->pid, SIGKILL) < 0 && errno != ESRCH) {
+		log_err("lane %u: cannot kill pid %d: %s; giving up on it",
+			i, (int)s->pid, strerror(errno));
+		s->pid = 0;
+	}
+}
+
 /* Lanes get a moment to exit on SIGTERM, then SIGKILL: teardown must not
  * hang on a lane that ignores signals. */
 static void master_stop_lanes(struct master *m)
@@ -708,14 +726,16 @@ static void master_stop_lanes(struct master *m)
 		if (m->lane[i].pid > 0)
 			kill(m->lane[i].pid, SIGTERM);
 	while (left) {
+		uint64_t now = clock_now();
+
 		left = false;
 		for (unsigned int i = 0; i < m->opts.lanes; i++) {
 			struct lane_slot *s = &m->lane[i];
 
 			if (s->pid > 0 && waitpid(s->pid, NULL, WNOHANG) == s->pid)
 				s->pid = 0;
-			if (s->pid > 0 && clock_now() > deadline)
-				kill(s->pid, SIGKILL);
+			if (s->pid > 0 && now > deadline)
+				master_stop_lane_late(s, i, now, deadline);
 			left |= s->pid > 0;
 		}
 		if (left)
