@@ -2,6 +2,7 @@
 #include "ipc.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,19 +36,35 @@ static int ipc_connect(const char *ifname)
 	return fd;
 }
 
+/* Grows a reply buffer by malloc + copy + wipe + free, not realloc: a
+ * `get` reply holds private_key, and realloc would leave the old block
+ * with it on the heap. */
+static int reply_grow(char **buf, size_t len, size_t *cap)
+{
+	size_t ncap = *cap ? *cap * 2 : 8192;
+	char *n = malloc(ncap);
+
+	if (!n)
+		return -ENOMEM;
+	if (*buf) {
+		memcpy(n, *buf, len);
+		crypto_wipe(*buf, *cap);
+		free(*buf);
+	}
+	*buf = n;
+	*cap = ncap;
+	return 0;
+}
+
 static int read_reply(int fd, char **out, size_t *olen)
 {
 	size_t len = 0, cap = 0;
-	char *buf = NULL, *n;
+	char *buf = NULL;
 	ssize_t r;
 
 	for (;;) {
-		if (cap - len < 4096) {
-			n = realloc(buf, cap = cap ? cap * 2 : 8192);
-			if (!n)
-				goto nomem;
-			buf = n;
-		}
+		if (cap - len < 4096 && reply_grow(&buf, len, &cap) < 0)
+			goto nomem;
 		r = recv(fd, buf + len, cap - len - 1, 0);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -60,6 +77,8 @@ static int read_reply(int fd, char **out, size_t *olen)
 			break;
 	}
 	if (!buf || !strstr(buf, "errno=")) {
+		if (buf)
+			crypto_wipe(buf, cap);
 		free(buf);
 		return -EPROTO;
 	}
@@ -67,6 +86,8 @@ static int read_reply(int fd, char **out, size_t *olen)
 	*olen = len;
 	return 0;
 nomem:
+	if (buf)
+		crypto_wipe(buf, cap);
 	free(buf);
 	return -ENOMEM;
 }
@@ -148,7 +169,15 @@ static int ipc_line(struct ipc_device *d, const char *k, const char *v)
 	return ret;
 }
 
-int ipc_get(const char *ifname, struct ipc_device *d)
+static bool ipc_secret(const char *k)
+{
+	return !strcmp(k, "private_key") || !strcmp(k, "preshared_key");
+}
+
+/* Every secret value is wiped from the reply as soon as its line is read
+ * (the whole reply again at the end); with keys false (the exporter) a
+ * private_key line is not even decoded, so nothing of it is kept. */
+static int ipc_get_keys(const char *ifname, struct ipc_device *d, bool keys)
 {
 	char *reply = NULL, *save = NULL, *line;
 	size_t rlen = 0;
@@ -163,7 +192,11 @@ int ipc_get(const char *ifname, struct ipc_device *d)
 		if (!eq)
 			continue;
 		*eq = '\0';
-		if ((ret = ipc_line(d, line, eq + 1)) < 0)
+		if (keys || strcmp(line, "private_key"))
+			ret = ipc_line(d, line, eq + 1);
+		if (ipc_secret(line))
+			crypto_wipe(eq + 1, strlen(eq + 1));
+		if (ret < 0)
 			break;
 	}
 	if (reply) {
@@ -173,6 +206,16 @@ int ipc_get(const char *ifname, struct ipc_device *d)
 	if (ret < 0)
 		ipc_device_free(d);
 	return ret;
+}
+
+int ipc_get(const char *ifname, struct ipc_device *d)
+{
+	return ipc_get_keys(ifname, d, true);
+}
+
+int ipc_get_stats(const char *ifname, struct ipc_device *d)
+{
+	return ipc_get_keys(ifname, d, false);
 }
 
 void ipc_device_free(struct ipc_device *d)

@@ -38,6 +38,10 @@ int ipc_transact(const char *ifname, const char *req, char **reply,
 		 size_t *rlen);
 /* get=1 parsed. The private key is read only to derive the public one. */
 int ipc_get(const char *ifname, struct ipc_device *dev);
+/* ipc_get without the interface's own key (dev->has_key stays 0): for the
+ * exporter, which must hold no secret; private_key and preshared_key
+ * values are wiped from the reply as soon as they are read. */
+int ipc_get_stats(const char *ifname, struct ipc_device *dev);
 void ipc_device_free(struct ipc_device *dev);
 /* tunlaned only: fills each peer's lane_ep[0..lanes-1] with the endpoint
  * each lane talks to (family 0 = none yet), and live with the lanes that

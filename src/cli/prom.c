@@ -207,7 +207,7 @@ static void prom_read(struct prom_set *s, const char *name)
 	}
 	memset(pi, 0, sizeof(*pi));
 	snprintf(pi->name, sizeof(pi->name), "%s", name);
-	if (ipc_get(name, &pi->dev) < 0) {
+	if (ipc_get_stats(name, &pi->dev) < 0) {
 		s->errors++;
 		return;
 	}
