@@ -8,7 +8,8 @@
 # for both lanes; during traffic (iperf3) a second scrape shows the peer's
 # sent/received bytes and the lanes' byte and packet counters moved; an
 # idle client that sends nothing (holding a connection) and an oversized
-# request do not stop another scrape from being answered at once.
+# request do not stop another scrape from being answered at once, nor do
+# 40 idle connections (more than the exporter's 32 slots).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-up.sh"
 
@@ -94,5 +95,31 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 ((ms < 4000)) || fail "scrape took $ms ms with an idle client connected"
 bad=$(TL_T=10 nsx "$NS_A" curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/nothing")
 [[ $bad = 404 ]] || fail "/nothing answered $bad, expected 404"
-log "peer bytes sent $tx1 -> $tx2, received $rx1 -> $rx2; lanes sent $ltx1 -> $ltx2; scrape beside an idle client: $ms ms"
+# Slowloris: 40 connections that never send a byte (more than the 32
+# slots), each reopened as soon as the exporter drops it. A real scrape
+# must still be answered within a few seconds: the oldest idle client is
+# evicted for it (before, it waited for idle slots' 5 s deadline).
+TL_T=20 nsx "$NS_A" "$TL_PY" -c '
+import select, socket, sys, time
+port, conns, end = int(sys.argv[1]), [], time.time() + 9
+def dial():
+	s = socket.socket(); s.setblocking(False); s.connect_ex(("127.0.0.1", port)); return s
+conns = [dial() for _ in range(40)]
+open(sys.argv[2], "w").close()
+while time.time() < end:
+	r, _, _ = select.select(conns, [], [], 0.05)
+	for s in r:
+		conns.remove(s); s.close(); conns.append(dial())
+' "$MPORT" "$TL_TMP/loris.ready" &
+TL_PIDS+=($!)
+for ((i = 0; i < 50; i++)); do [[ -e $TL_TMP/loris.ready ]] && break; sleep 0.1; done
+[[ -e $TL_TMP/loris.ready ]] || fail "the idle-connection client did not start"
+sleep 1.5
+t0=$(date +%s%N)
+code=$(scrape "$TL_TMP/m4.txt") || fail "scrape beside 40 idle connections failed: '$code'"
+lms=$((($(date +%s%N) - t0) / 1000000))
+[[ $code = "200 "* ]] || fail "scrape beside 40 idle connections answered '$code'"
+((lms < 3000)) || fail "scrape took $lms ms beside 40 idle connections"
+val "$TL_TMP/m4.txt" "tunlane_interface_lanes{interface=\"$IF_A\"}" >/dev/null
+log "peer bytes sent $tx1 -> $tx2, received $rx1 -> $rx2; lanes sent $ltx1 -> $ltx2; scrape beside an idle client: $ms ms, beside 40 idle connections: $lms ms"
 pass "promtool-valid, counters move, idle clients do not block"
