@@ -700,17 +700,19 @@ int master_run(struct master *m)
 /* After the grace time a lane gets SIGKILL; one that kill() cannot reach
  * (EPERM: no CAP_KILL over a lane running as another user) or that a
  * second grace time after SIGKILL still has not exited is given up on
- * with one error line, so teardown never spins forever. */
+ * with one error line, so teardown never spins forever. ESRCH: gone and
+ * not ours to reap (a zombie child would still take the signal). */
 static void master_stop_lane_late(struct lane_slot *s, unsigned int i,
 				  uint64_t now, uint64_t deadline)
 {
-	if (now > deadline + LANE_STOP_GRACE) {
+	if (kill(s->pid, SIGKILL) < 0) {
+		if (errno != ESRCH)
+			log_err("lane %u: cannot kill pid %d: %s; giving up on it",
+				i, (int)s->pid, strerror(errno));
+		s->pid = 0;
+	} else if (now > deadline + LANE_STOP_GRACE) {
 		log_err("lane %u: pid %d did not exit after SIGKILL, giving up on it",
 			i, (int)s->pid);
-		s->pid = 0;
-	} else if (kill(s->pid, SIGKILL) < 0 && errno != ESRCH) {
-		log_err("lane %u: cannot kill pid %d: %s; giving up on it",
-			i, (int)s->pid, strerror(errno));
 		s->pid = 0;
 	}
 }

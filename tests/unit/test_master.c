@@ -2,7 +2,8 @@
 /*
  * The master's own changes to the lanes' sockets (master_uapi.c): a fwmark
  * is set on every lane's socket or on none, so that a failure partway
- * leaves nothing half-applied.
+ * leaves nothing half-applied. Teardown gives up on a lane it cannot
+ * signal or reap instead of looping forever.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +11,9 @@
 #include <stdint.h>
 #include <errno.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -67,10 +70,43 @@ static void test_fwmark_all_or_none(void **state)
 	close(pfd[1]);
 }
 
+/* A lane pid that kill() keeps failing on (ESRCH here: a process that
+ * is not the master's child; EPERM without CAP_KILL fails alike): the
+ * teardown, run in a child with a 5 s alarm, must still return. */
+static void test_teardown_unkillable_lane(void **state)
+{
+	pid_t gone = fork(), child;
+	int status;
+
+	(void)state;
+	assert_true(gone >= 0);
+	if (gone == 0)
+		_exit(0);
+	assert_int_equal(waitpid(gone, NULL, 0), gone);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct master t;
+
+		memset(&t, 0, sizeof(t));
+		alarm(5);
+		t.opts.lanes = 1;
+		t.uapi_fd = -1;
+		t.lane[0] = (struct lane_slot){ .pid = gone, .ctl_fd = -1,
+			.tun_fd = -1, .udp_fd = -1, .shared_fd = -1 };
+		master_teardown(&t);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fwmark_all_or_none),
+		cmocka_unit_test(test_teardown_unkillable_lane),
 	};
 
 	log_set_max_priority(-1);
