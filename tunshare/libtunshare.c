@@ -442,7 +442,7 @@ int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	if (fd == udp_fd)
 		return 0;
 	if (fdfl < 0 || fl < 0 ||
-	    dup3(udp_fd, fd, fdfl & FD_CLOEXEC ? O_CLOEXEC : 0) < 0)
+	    dup3(udp_fd, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
 		return -1;
 	fcntl(fd, F_SETFL, fl);
 	dbg("fd %d is the lane's socket on port %u", fd, udp_port);

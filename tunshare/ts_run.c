@@ -303,8 +303,7 @@ static int open_device(const struct ts_conf *c, int *qfds)
 	for (unsigned int i = 0; i < c->lanes; i++) {
 		qfds[i] = ts_dev_open_queue(c);
 		if (qfds[i] < 0) {
-			int ret = qfds[i];
-
+			ret = qfds[i];
 			ts_log("cannot open queue %u: %s", i, strerror(-ret));
 			close_queues(qfds, i);
 			ts_dev_remove(fd, c->dev);
