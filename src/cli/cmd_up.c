@@ -140,7 +140,8 @@ static void port_in_use(const struct config *c)
 	else
 		fprintf(stderr, "%s: %s: lane %d: UDP port %u is in use (Lanes = %u "
 			"needs %u-%u)\n", prog, c->ifname, busy,
-			c->listen_port + busy, c->lanes, c->listen_port, last);
+			c->listen_port + (unsigned int)busy, c->lanes, c->listen_port,
+			last);
 }
 
 static int apply_uapi(const struct config *c)
