@@ -157,8 +157,9 @@ unit: $(TEST_BIN)
 # as style rather than defects: variableScope (this code declares at the
 # top of a function) and constParameter (a parameter's const-ness is part
 # of its API). Any other suppression is justified where it applies, as
-# "// cppcheck-suppress ID" with the reason. The BPF programs are built
-# for another target (clang -target bpf) and are left to the verifier.
+# "// cppcheck-suppress ID" with the reason. The eBPF programs (*.bpf.c)
+# are left to clang -target bpf and the kernel's verifier: cppcheck does
+# not know their SEC() and helper macros.
 analyze: deps
 	$(Q)$(CPPCHECK) -q -j2 --std=c11 --error-exitcode=1 --inline-suppr \
 		--enable=warning,style,performance,portability \

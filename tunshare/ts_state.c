@@ -64,7 +64,7 @@ static void state_print(FILE *f, const struct ts_conf *c,
 	state_print_server(f, c, lanes);
 }
 
-/* /run/tunshare, root's and not writable by others: show trusts what it
+/* /var/run/tunshare, root's and not writable by others: show trusts what it
  * reads there. */
 static int state_dir(void)
 {

@@ -5,7 +5,7 @@
  * resolvconf(8), the policy routing of a full tunnel, and SaveConfig.
  *
  * Everything `up` changes outside the interface itself (rules, DNS) is
- * written first to a state file, /run/tunlane/IFNAME.up, so that `down`
+ * written first to a state file, /var/run/tunlane/IFNAME.up, so that `down`
  * removes exactly that, and the next `up` or `down` after a crash finds
  * and removes it too. Routes go with the interface when it is deleted.
  */

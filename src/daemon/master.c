@@ -39,14 +39,6 @@
 #define RESPAWN_FAST_FAIL (NSEC_PER_SEC)	/* a lane that died this young */
 #define RESPAWN_BACKOFF   (NSEC_PER_SEC / 4)	/* waits this long: < 1 s */
 #define LANE_STOP_GRACE   (NSEC_PER_SEC / 2)
-/* A lane that is stopped (SIGSTOP by anyone of its uid) or stuck in a loop
- * keeps its queue and silently swallows its flows: a ping every second on
- * the control channel, and no answer within 3 s (stopped) or 10 s (running
- * but silent) means SIGKILL and the usual respawn. */
-#define HEARTBEAT_EVERY   (NSEC_PER_SEC)
-#define HEARTBEAT_TIMEOUT (3 * NSEC_PER_SEC)	/* stopped */
-#define HEARTBEAT_STUCK   (10 * NSEC_PER_SEC)	/* running, yet no answer */
-#define HEARTBEAT_PING    "ping=1\n\n"
 
 static void log_offloads(int flags)
 {
@@ -354,122 +346,6 @@ static void master_respawn_due(struct master *m)
 			 stats_lane(m->stats, i)->restarts);
 		if (master_spawn(m, i) < 0)
 			s->respawn_at = now + RESPAWN_BACKOFF;
-	}
-}
-
-static void master_heartbeat_kill(struct master *m, unsigned int i)
-{
-	struct lane_slot *s = &m->lane[i];
-
-	log_warn("lane %u: pid %d has not answered its heartbeat for %.1f s "
-		 "(stopped or stuck), killing it", i, (int)s->pid,
-		 (double)(clock_now() - s->ping_sent) / NSEC_PER_SEC);
-	kill(s->pid, SIGKILL);
-	s->ping_sent = 0;
-	s->ping_at = UINT64_MAX;	/* until the respawn */
-}
-
-/* Stopped (SIGSTOP) or traced, from /proc/PID/stat's state field. */
-static bool lane_stopped(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	bool stopped = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ')
-		stopped = p[2] == 'T' || p[2] == 't';
-	fclose(f);
-	return stopped;
-}
-
-/* When the answer to the ping in flight is overdue: 3 s for a stopped
- * lane; a lane that runs but has not answered (a host loaded with many
- * times more work than CPUs can delay it) gets 10 s before it counts as
- * stuck. */
-static uint64_t pong_deadline(const struct lane_slot *s, uint64_t now)
-{
-	uint64_t soft = s->ping_sent + HEARTBEAT_TIMEOUT;
-
-	if (now < soft)
-		return soft;
-	return lane_stopped(s->pid) ? soft : s->ping_sent + HEARTBEAT_STUCK;
-}
-
-/* Reads the answer to the ping in flight, waiting at most until its
- * deadline (wait = false: -EAGAIN unless it has begun to arrive; its few
- * bytes then follow at once, and a message is never read in part). */
-static int master_take_pong(struct master *m, unsigned int i, bool wait)
-{
-	struct lane_slot *s = &m->lane[i];
-	struct pollfd pfd = { .fd = s->ctl_fd, .events = POLLIN };
-	uint64_t now = clock_now(), due;
-	int timeout = 1000, ret;
-	char *buf = NULL;
-	size_t len;
-
-	if (!wait && poll(&pfd, 1, 0) <= 0)
-		return -EAGAIN;
-	if (wait) {
-		due = pong_deadline(s, now);
-		timeout = due > now ? (int)((due - now) / NSEC_PER_MSEC) + 1 : 0;
-	}
-	ret = ctl_recv_max(s->ctl_fd, &buf, &len, NULL, timeout, 64);
-	if (ret == 0 && strncmp(buf, "pong=1\n", 7))
-		ret = -EPROTO;
-	free(buf);
-	if (ret == 0)
-		s->ping_sent = 0;
-	return ret;
-}
-
-int master_heartbeat_settle(struct master *m, unsigned int i)
-{
-	struct lane_slot *s = &m->lane[i];
-	int ret = -ETIMEDOUT;
-
-	if (!s->pid || s->ctl_fd < 0 || !s->ping_sent)
-		return 0;
-	/* Once to the 3 s mark, and once more to 10 s if it runs. */
-	for (int tries = 0; tries < 2 && ret == -ETIMEDOUT; tries++)
-		ret = master_take_pong(m, i, true);
-	if (ret == 0)
-		return 0;
-	master_heartbeat_kill(m, i);
-	return -ETIMEDOUT;
-}
-
-static void master_heartbeat(struct master *m)
-{
-	uint64_t now = clock_now();
-
-	for (unsigned int i = 0; i < m->opts.lanes; i++) {
-		struct lane_slot *s = &m->lane[i];
-		int ret;
-
-		if (!s->pid || s->ctl_fd < 0)
-			continue;
-		if (s->ping_sent) {
-			ret = master_take_pong(m, i, false);
-			if (ret != 0 && (ret != -EAGAIN ||
-					 now >= pong_deadline(s, now)))
-				master_heartbeat_kill(m, i);
-			continue;
-		}
-		if (now < s->ping_at)
-			continue;
-		/* A few bytes: they fit the socket buffer even of a lane
-		 * that reads nothing, so this never blocks. */
-		if (ctl_send(s->ctl_fd, HEARTBEAT_PING, sizeof(HEARTBEAT_PING) - 1,
-			     -1) < 0) {
-			master_heartbeat_kill(m, i);
-			continue;
-		}
-		s->ping_sent = now;
-		s->ping_at = now + HEARTBEAT_EVERY;
 	}
 }
 

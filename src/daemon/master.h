@@ -15,6 +15,15 @@
 #include "lane.h"
 #include "steer.h"
 
+/* A lane that is stopped (SIGSTOP by anyone of its uid) or stuck in a loop
+ * keeps its queue and silently swallows its flows: a ping every second on
+ * the control channel, and no answer within 3 s (stopped) or 10 s (running
+ * but silent) means SIGKILL and the usual respawn. */
+#define HEARTBEAT_EVERY   (NSEC_PER_SEC)
+#define HEARTBEAT_TIMEOUT (3 * NSEC_PER_SEC)	/* stopped */
+#define HEARTBEAT_STUCK   (10 * NSEC_PER_SEC)	/* running, yet no answer */
+#define HEARTBEAT_PING    "ping=1\n\n"
+
 struct master_opts {
 	const char *ifname;
 	unsigned int lanes;
@@ -79,5 +88,7 @@ int master_heartbeat_settle(struct master *m, unsigned int i);
 /* Puts fds[0] and shared[1..] in the steered ListenPort group (closing
  * shared on failure); true when they are. */
 bool master_attach_group(struct master *m, const int *fds, int *shared);
+/* Pings every lane that is due and kills one whose answer is overdue. */
+void master_heartbeat(struct master *m);
 
 #endif

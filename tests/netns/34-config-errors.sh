@@ -169,7 +169,7 @@ nothing_left "$CIF" "failing PostUp"
 [[ -z $(ip -n "$NS_A" rule show | grep -v -e '^0:' -e 'lookup main$' -e 'lookup default$') ]] ||
 	fail "failing PostUp left rules: $(ip -n "$NS_A" rule show)"
 [[ -z $(ip -n "$NS_A" route show table all | grep 51820) ]] || fail "failing PostUp left routes in table 51820"
-[[ ! -e /run/tunlane/$CIF.up ]] || fail "failing PostUp left /run/tunlane/$CIF.up"
+[[ ! -e /var/run/tunlane/$CIF.up ]] || fail "failing PostUp left /var/run/tunlane/$CIF.up"
 log "failing PostUp: exit 1, interface, rules and state removed"
 
 # --- ListenPort busy: refused after the daemon started -----------------------

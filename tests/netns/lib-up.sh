@@ -22,7 +22,7 @@ tl3_lane_pids() {
 	"$TL_PY" -c 'import struct, sys
 d = open(sys.argv[1], "rb").read()
 n = struct.unpack("<I", d[8:12])[0]
-print(" ".join(str(struct.unpack("<i", d[4096 * (i + 1):4096 * (i + 1) + 4])[0]) for i in range(n)))' "/run/tunlane/$1.stats" 2>/dev/null || true
+print(" ".join(str(struct.unpack("<i", d[4096 * (i + 1):4096 * (i + 1) + 4])[0]) for i in range(n)))' "/var/run/tunlane/$1.stats" 2>/dev/null || true
 }
 # The daemons `tunlane up` started are not our children: hand their masters
 # to lib.sh's cleanup (which kills them and their lanes) before it runs.
