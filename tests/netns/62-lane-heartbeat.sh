@@ -57,6 +57,13 @@ r=$("$TL_PY" "$TL_TOOL" jget '" ".join(str(l["restarts"]) for l in d["lanes"])' 
 [[ $r == "0 1" ]] || fail "restarts per lane '$r', expected '0 1'"
 before=$("$TL_PY" "$TL_TOOL" jget '[l for l in d["lanes"] if l["lane"] == 1][0]["tx_bytes"]' "$f")
 tl_ping_until "$NS_A" "$TB4" 10 || fail "no ping reply through the tunnel after the respawn"
+# With per-peer lanes (tunlaned(8)), flows go only to lanes that hold a
+# live session: wait until the new lane 1 has handshaken again.
+for ((i = 0; i < 100; i++)); do
+	tl_show_json "$NS_A" "$IF_A" "$f"
+	[[ $("$TL_PY" "$TL_TOOL" jget '",".join(str(x) for x in d["peers"][0].get("lanes", [0, 1]))' "$f") = 0,1 ]] && break
+	sleep 0.1
+done
 # 16 UDP flows to the discard port through the tunnel, answered or not:
 # what counts is that the new lane 1 carries its share (its tx grows).
 TL_T=20 nsx "$NS_A" "$TL_PY" -c '
