@@ -85,6 +85,11 @@ void master_log_ports(struct master *m);
  * that follows gets its own reply. 0, or -ETIMEDOUT after killing a lane
  * that did not answer in time. */
 int master_heartbeat_settle(struct master *m, unsigned int i);
+/* master_open.c: the tun's queues and the lanes' sockets. */
+int master_open_queues(struct master *m);
+int master_open_sockets(struct master *m);
+/* One INFO line naming the TUN_F_* offloads in force. */
+void master_log_offloads(int flags);
 /* Puts fds[0] and shared[1..] in the steered ListenPort group (closing
  * shared on failure); true when they are. */
 bool master_attach_group(struct master *m, const int *fds, int *shared);
