@@ -24,6 +24,7 @@ grep -qx "PrivateKey = $KA_KEY" "$TL_TMP/strip.txt" && grep -qx "PublicKey = $KB
 	fail "strip output incomplete"
 
 tl_ping_until "$NS_A" "$TB4" 15 || fail "no ping before syncconf"
+tl_wait_all_lanes "$NS_A" "$IF_A" 15 || fail "not every lane handshook within 15 s"
 hs=$(tl_handshake_time "$NS_A" "$IF_A" "$KB_PUB")
 # Edit: B also routes 10.241.5.0/24, and a new peer C.
 sed -i "s|^AllowedIPs = $TB4/32|AllowedIPs = $TB4/32, 10.241.5.0/24|" "$CONF_A"

@@ -25,6 +25,7 @@ tl_ping_until "$NS_A" "$TB4" 15 || fail "no ping to B"
 # Every lane makes its first handshake when it first carries a flow: get
 # that done before counting.
 tl_iperf "$NS_A" "$TB4" 5200 "$TL_TMP/warm.json" -n 8M -P 8
+tl_wait_all_lanes "$NS_A" "$IF_A" 15 || true
 hs_count() {
 	tl_show_json "$NS_A" "$IF_A" "$TL_TMP/hs.json"
 	"$TL_PY" "$TL_TOOL" jget '"%d %d" % (sum(l["handshakes"] for l in d["lanes"]), all(l["latest_handshake"] for l in d["lanes"]))' "$TL_TMP/hs.json"

@@ -421,6 +421,19 @@ tl_show_json() {
 		fail "tunlane show $ifn --json: not the expected JSON: $(head -c 300 "$out")"
 }
 
+# tl_wait_all_lanes NS IF SECS: waits until every lane of IF has made a
+# handshake. With per-peer lanes, lanes 1 and up handshake with a
+# multi-lane peer a little after lane 0 (tunlaned(8), "Per-peer lanes").
+tl_wait_all_lanes() {
+	local ns=$1 ifn=$2 end=$((SECONDS + $3)) f=$TL_TMP/all-lanes.json
+	while ((SECONDS < end)); do
+		tl_show_json "$ns" "$ifn" "$f"
+		[[ $("$TL_PY" "$TL_TOOL" jget '"yes" if all(l["latest_handshake"] for l in d["lanes"]) else "no"' "$f") = yes ]] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 # tl_drops NS IF [REASON]: drops summed over lanes (all reasons if none).
 tl_drops() {
 	local f=$TL_TMP/show.$RANDOM.json
