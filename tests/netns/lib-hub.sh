@@ -94,7 +94,7 @@ hub_setup() {
 	chmod 600 "$conf"
 	tl3_up "$NS_A" "$conf"
 	nsx "$NS_A" sysctl -qw "net.ipv6.conf.$HUB_IF.disable_ipv6=1" >/dev/null
-	grep -q "BPF steering on" "$TL_TMP/up-$HUB_IF.out" ||
+	((HUB_LANES == 1)) || grep -q "BPF steering on" "$TL_TMP/up-$HUB_IF.out" ||
 		skip "this kernel refused the steering program: $(grep BPF "$TL_TMP/up-$HUB_IF.out")"
 	for n in "${HUB_CLIENTS[@]}"; do
 		tl_ping_until "${HUB_NS[$n]}" "$HUB_IP" 15 || fail "client $n: no ping reply from the hub within 15 s"
