@@ -294,8 +294,16 @@ static bool lane_plain(const struct wg_device *dev, const struct wg_peer *p)
 static void lane_on_live(struct wg_device *dev, struct wg_peer *peer,
 			 bool live)
 {
+	const struct noise_keypair *kp = peer->keypairs.current_keypair;
+
 	if (live && lane_plain(dev, peer))
 		steer_set_plain_owner(dev->live_arg, peer->slot, dev->lane);
+	/* Lane 0 learns what the peer is from its index (src/wg/index.h):
+	 * only a multi-lane tunlane puts its lane, 0 here, in the top 8 bits
+	 * (a stock peer's is random: 1 in 256 look alike and are probed in
+	 * vain, which costs a handshake now and then and one warning). */
+	if (live && dev->lane == 0 && kp)
+		steer_set_multi(dev->live_arg, peer->slot, (kp->remote_index >> 24) == 0);
 	steer_set_live(dev->live_arg, peer->slot, dev->lane, live);
 	if (!live)
 		peer->next_probe = peer->probe_wait = 0;	/* try again soon */
@@ -333,7 +341,10 @@ static void lane_on_endpoint(struct wg_device *dev, struct wg_peer *peer)
 /*
  * Per-peer lanes (tunlaned(8)): lane i >= 1 goes live with a peer only when
  * the peer's lane i answers a handshake bound to lane i, so the lanes used
- * with each peer come to min(ours, theirs) by themselves. Lane 0 tries
+ * with each peer come to min(ours, theirs) by themselves; only for a peer
+ * whose lane 0 is a multi-lane tunlane's: a stock peer (or a tunlane with
+ * one lane) never answers, and a lane that keeps trying would warn about
+ * it (timers.c) for nothing. Lane 0 tries
  * too when it lost its session (the peer was configured again) while
  * another lane still has one: the peer's lane 0 may still count on it.
  * Not when another lane holds the peer's plain session: a stock client
@@ -344,7 +355,8 @@ static bool lane_should_probe(struct lane *l, const struct wg_peer *p)
 	int owner;
 
 	if (l->dev->lane)
-		return !p->plain && steer_is_live(l->steer, p->slot, 0);
+		return !p->plain && steer_is_live(l->steer, p->slot, 0) &&
+		       steer_is_multi(l->steer, p->slot);
 	owner = steer_plain_owner(l->steer, p->slot);
 	return owner <= 0 && steer_other_live(l->steer, p->slot, 0);
 }

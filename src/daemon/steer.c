@@ -264,6 +264,19 @@ void steer_set_plain_owner(struct steer *s, uint32_t slot, unsigned int lane)
 				 __ATOMIC_RELEASE);
 }
 
+bool steer_is_multi(const struct steer *s, uint32_t slot)
+{
+	if (!s->slots || slot >= PEER_SLOTS)
+		return false;
+	return __atomic_load_n(&s->slots[slot].multi, __ATOMIC_ACQUIRE) != 0;
+}
+
+void steer_set_multi(struct steer *s, uint32_t slot, bool multi)
+{
+	if (s->slots && slot < PEER_SLOTS)
+		__atomic_store_n(&s->slots[slot].multi, multi, __ATOMIC_RELEASE);
+}
+
 void steer_slot_reset(struct steer *s, uint32_t slot)
 {
 	struct tl_peer_slot *p;
@@ -273,6 +286,7 @@ void steer_slot_reset(struct steer *s, uint32_t slot)
 	p = &s->slots[slot];
 	__atomic_store_n(&p->home, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->plain_owner, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->multi, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->ep_seq, 0, __ATOMIC_RELEASE);
 }
 

@@ -52,6 +52,9 @@ int steer_home(const struct steer *s, uint32_t slot);
 /* The lane with the peer's plain session, -1 if none. */
 int steer_plain_owner(const struct steer *s, uint32_t slot);
 void steer_set_plain_owner(struct steer *s, uint32_t slot, unsigned int lane);
+/* Whether the peer's lane 0 is that of a multi-lane tunlane (tl_peer_slot). */
+bool steer_is_multi(const struct steer *s, uint32_t slot);
+void steer_set_multi(struct steer *s, uint32_t slot, bool multi);
 /* Master: the slot was given to a new peer; forget the old one's state. */
 void steer_slot_reset(struct steer *s, uint32_t slot);
 /* The last endpoint a lane saw the peer at; false when none. */

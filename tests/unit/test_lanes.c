@@ -95,9 +95,16 @@ static void test_live_set(void **state)
 	assert_int_equal(s.slots[7].ep_lock, 0);
 	steer_put_endpoint(&s, 7, 1, &ep);
 	assert_true(steer_get_endpoint(&s, 7, &got));
+	/* Whether lanes >= 1 may probe: what lane 0 learned of the peer. */
+	assert_false(steer_is_multi(&s, 7));
+	steer_set_multi(&s, 7, true);
+	steer_set_multi(&s, PEER_SLOTS, true);	/* no such slot: ignored */
+	assert_true(steer_is_multi(&s, 7));
+	assert_false(steer_is_multi(&s, 8));
 	steer_slot_reset(&s, 7);
 	assert_false(steer_get_endpoint(&s, 7, &got));
 	assert_int_equal(steer_home(&s, 7), -1);
+	assert_false(steer_is_multi(&s, 7));	/* a new peer in the slot */
 	steer_free(&s);
 }
 

@@ -34,6 +34,11 @@ struct tl_peer_slot {
 	/* lane + 1 of the lane holding the peer's plain WireGuard session
 	 * (there is one: a stock client has one session), 0 = none. */
 	__u32 plain_owner;
+	/* 1: lane 0's session with the peer is with the lane 0 of a
+	 * multi-lane tunlane (its index has lane 0 in its top 8 bits, as
+	 * ours do), so the peer's lanes >= 1 can answer bound handshakes;
+	 * 0: a stock peer or a tunlane with one lane, never probed. */
+	__u32 multi;
 };
 
 struct tl_route4 {
