@@ -256,7 +256,6 @@ static int reload(struct config *c)
 int cmd_reload(int argc, char **argv)
 {
 	struct config c;
-	char err[4096];
 	int ret;
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -267,14 +266,8 @@ int cmd_reload(int argc, char **argv)
 		fprintf(stderr, "Usage: %s reload CONFIG|IFNAME\n", prog);
 		return 2;
 	}
-	if (config_load(&c, argv[1], err, sizeof(err)) < 0) {
-		for (char *l = err, *nl; l; l = nl) {
-			if ((nl = strchr(l, '\n')))
-				*nl++ = '\0';
-			fprintf(stderr, "%s: %s\n", prog, l);
-		}
+	if (config_load_report(&c, argv[1], prog) < 0)
 		return 1;
-	}
 	if (ipc_foreign_daemon(c.ifname) > 0) {
 		fprintf(stderr, "%s: %s belongs to another network namespace\n",
 			prog, c.ifname);

@@ -54,7 +54,6 @@ static void put_peer(const struct config_peer *p)
 int cmd_strip(int argc, char **argv)
 {
 	struct config c;
-	char err[4096];
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		printf("Usage: %s strip CONFIG|IFNAME\n", prog);
@@ -64,14 +63,8 @@ int cmd_strip(int argc, char **argv)
 		fprintf(stderr, "Usage: %s strip CONFIG|IFNAME\n", prog);
 		return 2;
 	}
-	if (config_load(&c, argv[1], err, sizeof(err)) < 0) {
-		for (char *l = err, *nl; l; l = nl) {
-			if ((nl = strchr(l, '\n')))
-				*nl++ = '\0';
-			fprintf(stderr, "%s: %s\n", prog, l);
-		}
+	if (config_load_report(&c, argv[1], prog) < 0)
 		return 1;
-	}
 	printf("[Interface]\n");
 	put_key("PrivateKey", c.private_key);
 	if (c.has_listen_port)

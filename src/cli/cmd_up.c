@@ -443,7 +443,6 @@ static int up(struct config *c)
 int cmd_up(int argc, char **argv)
 {
 	struct config c;
-	char err[4096];
 	int ret;
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -456,14 +455,8 @@ int cmd_up(int argc, char **argv)
 	}
 	if (privs_require_admin(prog) < 0)
 		return 1;
-	if (config_load(&c, argv[1], err, sizeof(err)) < 0) {
-		for (char *l = err, *nl; l; l = nl) {
-			if ((nl = strchr(l, '\n')))
-				*nl++ = '\0';
-			fprintf(stderr, "%s: %s\n", prog, l);
-		}
+	if (config_load_report(&c, argv[1], prog) < 0)
 		return 1;
-	}
 	if (strcmp(argv[1], c.path) && !strncmp(c.path, CONFIG_WG_DIR "/",
 						  sizeof(CONFIG_WG_DIR)))
 		fprintf(stderr, "%s: %s: using %s (there is no %s/%s.conf)\n",

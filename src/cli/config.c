@@ -393,3 +393,18 @@ void config_free(struct config *c)
 		config_strs_free(&c->hooks[i]);
 	crypto_wipe(c, sizeof(*c));	/* leaves it zeroed */
 }
+
+int config_load_report(struct config *c, const char *arg, const char *prog)
+{
+	char err[4096];
+	int ret = config_load(c, arg, err, sizeof(err));
+
+	if (ret < 0) {
+		for (char *l = err, *nl; l; l = nl) {
+			if ((nl = strchr(l, '\n')))
+				*nl++ = '\0';
+			fprintf(stderr, "%s: %s\n", prog, l);
+		}
+	}
+	return ret;
+}

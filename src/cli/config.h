@@ -87,6 +87,8 @@ int config_path(const char *arg, char *out, size_t len);
  * zeroed. Key material is never quoted in err. Free with config_free().
  */
 int config_load(struct config *c, const char *arg, char *err, size_t errlen);
+/* config_load(), with each problem on its own "PROG: ..." line on stderr. */
+int config_load_report(struct config *c, const char *arg, const char *prog);
 
 /* Frees *c and wipes its keys (crypto_wipe). Safe on a zeroed struct. */
 void config_free(struct config *c);
