@@ -16,19 +16,7 @@ tl3_require "needs tunlaned (lanes)"
 
 tl3_pair 2 1
 # 16 UDP flows (fixed source ports) to the discard port on B's tunnel address.
-flows() {
-	TL_T=10 nsx "$NS_A" "$TL_PY" -c '
-import socket, sys, time
-socks = []
-for i in range(16):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("0.0.0.0", 40000 + i))
-    socks.append(s)
-for r in range(5):
-    for s in socks:
-        s.sendto(b"x" * 200, (sys.argv[1], 9))
-    time.sleep(0.1)' "$TB4"
-}
+flows() { tl_udp_flows "$NS_A" "$TB4" 5 0.1; }
 f=$TL_TMP/show.json
 bpf=1
 [[ ${TUNLANE_BPF:-on} = off ]] && bpf=0

@@ -66,17 +66,7 @@ for ((i = 0; i < 100; i++)); do
 done
 # 16 UDP flows to the discard port through the tunnel, answered or not:
 # what counts is that the new lane 1 carries its share (its tx grows).
-TL_T=20 nsx "$NS_A" "$TL_PY" -c '
-import socket, sys, time
-socks = []
-for i in range(16):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("0.0.0.0", 40000 + i))
-    socks.append(s)
-for r in range(10):
-    for s in socks:
-        s.sendto(b"x" * 200, (sys.argv[1], 9))
-    time.sleep(0.1)' "$TB4"
+TL_T=20 tl_udp_flows "$NS_A" "$TB4" 10 0.1
 tl_show_json "$NS_A" "$IF_A" "$f"
 after=$("$TL_PY" "$TL_TOOL" jget '[l for l in d["lanes"] if l["lane"] == 1][0]["tx_bytes"]' "$f")
 ((after > before)) || fail "the new lane 1 carried nothing ($before -> $after tx bytes)"

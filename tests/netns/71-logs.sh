@@ -43,19 +43,7 @@ grep -q "^<6>$IF_A: lanes 0-1 listening on UDP ports $PORT_A-$((PORT_A + 1)) " "
 bad=$(grep -E "(port|ports) [0-9]+" "$J" | grep -vE "ports? ($PORT_A|$((PORT_A + 1)))([^0-9]|$)" || true)
 [[ -z $bad ]] || fail "A: logged a port that is not a real one: $bad"
 
-flows() {
-	TL_T=10 nsx "$NS_A" "$TL_PY" -c '
-import socket, sys, time
-socks = []
-for i in range(16):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("0.0.0.0", 40000 + i))
-    socks.append(s)
-for r in range(5):
-    for s in socks:
-        s.sendto(b"x" * 200, (sys.argv[1], 9))
-    time.sleep(0.2)' "$TB4"
-}
+flows() { tl_udp_flows "$NS_A" "$TB4" 5 0.2; }
 end=$((SECONDS + 60))
 until grep -q "^<4>$IF_A: lane 1: peer [^ ]*: no answer to handshake initiations yet; check that the peer is up at $B4:$PORT_B and listening on that port + 1, runs as many lanes as we do (at least 2)" "$J"; do
 	((SECONDS < end)) || fail "A: no WARNING for lane 1's missing handshake within 60 s: $(tail -n 20 "$J")"

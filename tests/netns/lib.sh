@@ -421,6 +421,23 @@ tl_show_json() {
 		fail "tunlane show $ifn --json: not the expected JSON: $(head -c 300 "$out")"
 }
 
+# tl_udp_flows NS DST ROUNDS GAP: 16 UDP flows (source ports 40000-40015)
+# to DST's discard port, ROUNDS datagrams each, GAP seconds apart; enough
+# flows that the kernel's hash gives every lane of two some, answered or not.
+tl_udp_flows() {
+	TL_T=${TL_T:-10} nsx "$1" "$TL_PY" -c '
+import socket, sys, time
+socks = []
+for i in range(16):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", 40000 + i))
+    socks.append(s)
+for r in range(int(sys.argv[2])):
+    for s in socks:
+        s.sendto(b"x" * 200, (sys.argv[1], 9))
+    time.sleep(float(sys.argv[3]))' "$2" "$3" "$4"
+}
+
 # tl_wait_all_lanes NS IF SECS: waits until every lane of IF has made a
 # handshake. With per-peer lanes, lanes 1 and up handshake with a
 # multi-lane peer a little after lane 0 (tunlaned(8), "Per-peer lanes").
