@@ -34,7 +34,7 @@ bool netns_is_init(const struct netns_id *id)
 {
 	struct netns_id init = { 0 };
 
-	return netns_of(1, &init) < 0 || netns_equal(id, &init);
+	return netns_of(1, &init) == 0 && netns_equal(id, &init);
 }
 
 int netns_dir(const struct netns_id *id, char *out, size_t len)

@@ -25,8 +25,9 @@ struct netns_id {
 /* The network namespace of pid (0: the caller). 0 or -errno. */
 int netns_of(pid_t pid, struct netns_id *id);
 bool netns_equal(const struct netns_id *a, const struct netns_id *b);
-/* Whether id is the init namespace (pid 1's; true when that cannot be
- * read, so that a plain host keeps the old places). */
+/* Whether id is the init namespace (pid 1's). false when pid 1's cannot
+ * be read (a sandbox whose pid 1 is outside our user namespace): then
+ * every namespace is kept apart, none has the old places. */
 bool netns_is_init(const struct netns_id *id);
 /* The state directory of id (NULL: the caller's namespace). 0 or -errno
  * (-ENAMETOOLONG). */
