@@ -19,7 +19,8 @@
  * The init namespace's daemon always holds the stock path, as before
  * this existed: it asks a holder of another namespace to yield. Others
  * take it over when it is free, and retry every second, so that when the
- * holder exits another daemon of that name takes over.
+ * holder exits another daemon of that name takes over. As with
+ * wireguard-go, removing the socket stops the daemon that serves it.
  */
 #include "master.h"
 #include "master_relay.h"
@@ -275,15 +276,10 @@ void master_public_tick(struct master *m)
 	if (m->pub_fd >= 0) {
 		if (stat(m->pub_path, &st) == 0 && st.st_ino == m->pub_ino)
 			return;
-		/* Removed or replaced: like wireguard-go, the init
-		 * namespace's daemon stops; another lets go and retries. */
-		if (m->netns_init) {
-			log_info("%s was removed, exiting", m->pub_path);
-			m->stop = true;
-			return;
-		}
-		master_public_release(m);
-		m->pub_retry_at = now + PUBLIC_RETRY;
+		/* Removed or replaced while we serve it: like wireguard-go,
+		 * we stop (wg removes a socket only when nobody answers). */
+		log_info("%s was removed, exiting", m->pub_path);
+		m->stop = true;
 		return;
 	}
 	if (m->netns_init || now < m->pub_retry_at)
