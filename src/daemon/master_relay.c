@@ -291,13 +291,16 @@ void master_public_tick(struct master *m)
 	}
 }
 
-/* In the relay child: the request and the replies, both ways, until the
- * daemon's side ends, within the caps (alarm() is the deadline). */
+/* In the relay child: the requests and the replies, both ways, until the
+ * daemon's side ends, within the caps (alarm() is the deadline). A client
+ * that shuts down its side still gets the replies. */
 static int relay_pump(int cfd, int tfd)
 {
 	struct pollfd p[2] = { { .fd = cfd, .events = POLLIN },
 			       { .fd = tfd, .events = POLLIN } };
-	size_t up = 0, down = 0;
+	const int to[2] = { tfd, cfd };
+	size_t moved[2] = { 0, 0 };
+	const size_t cap[2] = { UAPI_MAX_REQUEST, RELAY_REPLY_MAX };
 	char buf[65536];
 
 	for (;;) {
@@ -306,7 +309,7 @@ static int relay_pump(int cfd, int tfd)
 		for (int i = 0; i < 2; i++) {
 			ssize_t n;
 
-			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			n = recv(p[i].fd, buf, sizeof(buf), 0);
 			if (n <= 0 && i == 1)
@@ -316,9 +319,9 @@ static int relay_pump(int cfd, int tfd)
 				p[0].fd = -1;
 				continue;
 			}
-			if ((i == 0 ? (up += (size_t)n) > UAPI_MAX_REQUEST :
-				      (down += (size_t)n) > RELAY_REPLY_MAX) ||
-			    send(p[!i].fd, buf, (size_t)n, MSG_NOSIGNAL) != n)
+			moved[i] += (size_t)n;
+			if (moved[i] > cap[i] ||
+			    send(to[i], buf, (size_t)n, MSG_NOSIGNAL) != n)
 				return -E2BIG;
 		}
 	}

@@ -40,5 +40,12 @@ int netns_path(const struct netns_id *id, const char *ifname,
  * writable by us alone: a name others could create first would let them
  * stop a daemon from starting. 0 or -errno. */
 int netns_mkdir(void);
+/*
+ * A namespace's directory is never removed: a daemon that removed it as
+ * its last file went would race with another one starting there. An
+ * empty directory of a namespace that is gone costs nothing, and one
+ * whose inode a later namespace reuses holds nothing live (a stale socket
+ * answers ECONNREFUSED; stale.c removes what a dead daemon left).
+ */
 
 #endif
