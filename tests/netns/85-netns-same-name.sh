@@ -9,8 +9,10 @@
 #  - stock `wg show N public-key` and `wg showconf N` (via `ip netns exec`)
 #    give each namespace its own key; `wg set N peer ...` in B changes B
 #    only; `tunlane show`, `reload` act on each namespace's own daemon;
-#  - the test's own namespace (standing in for the host) gets no key of
-#    either: `wg show N` fails there, `tunlane show interfaces` omits N;
+#    the sockets are root's alone;
+#  - the test's own namespace (standing in for the host, which runs no N)
+#    gets no key of either: `wg show N` says "No such device" there,
+#    `tunlane show interfaces` omits N;
 #  - `tunlane down N` in A leaves B running; B's daemon takes the stock
 #    path over and stock `wg` in B keeps working; the tunnel still works;
 #  - each namespace's state (socket, stats page, state file) sits in its
@@ -91,11 +93,23 @@ printf '\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.8.8.8/32\n' "$KX_PUB" >>"$TL_T
 out=$(TL_T=30 nsx "$NS_A" "$TL_CLI" reload "$TL_TMP/a/$N.conf" 2>&1) || fail "reload in A: $out"
 wgx "$NS_A" show "$N" allowed-ips | grep -q "^$KX_PUB	10.8.8.8/32$" || fail "reload in A did not reach A's $N"
 wgx "$NS_B" show "$N" allowed-ips | grep -q "^$KX_PUB	10.9.9.9/32$" || fail "reload in A changed B's $N"
+# B's file has no such peer: reloading it drops B's, and A keeps its own.
+out=$(TL_T=30 nsx "$NS_B" "$TL_CLI" reload "$TL_TMP/b/$N.conf" 2>&1) || fail "reload in B: $out"
+wgx "$NS_B" show "$N" peers | grep -qx "$KX_PUB" && fail "reload in B kept the peer that wg set added"
+wgx "$NS_A" show "$N" allowed-ips | grep -q "^$KX_PUB	10.8.8.8/32$" || fail "reload in B changed A's $N"
+# Every socket is root's alone (the relay checks the client's uid too).
+for f in "/var/run/wireguard/$N.sock" "$(tl_ns_dir "$NS_A")/$N.sock" "$(tl_ns_dir "$NS_B")/$N.sock"; do
+	read -r mode uid < <(stat -c '%a %u' "$f")
+	((uid == 0 && (8#$mode & 077) == 0)) || fail "$f is not root's alone: mode $mode, uid $uid"
+done
 
 # the test's own namespace (the host's side) sees neither key
+# (its client is relayed to a socket that does not exist: ENODEV, as the
+# kernel says for a missing interface)
 if out=$(timeout 10 wg show "$N" public-key 2>&1); then
 	fail "wg show $N in the test's namespace answered: $out"
 fi
+[[ $out = *"No such device"* ]] || fail "wg show $N in the test's namespace: '$out', not No such device"
 [[ $out != *"$KA_PUB"* && $out != *"$KB_PUB"* ]] || fail "a key leaked to the test's namespace"
 [[ " $(timeout 10 "$TL_CLI" show interfaces) " != *" $N "* ]] || fail "tunlane show interfaces outside lists $N"
 
