@@ -4,7 +4,6 @@
  * lanes from the shared stats page, so a lane with no traffic or no
  * handshake stands out.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include "crypto.h"
 #include "defaults.h"
 #include "ipc.h"
+#include "netns.h"
 #include "prom.h"
 #include "privs.h"
 #include "stats.h"
@@ -318,8 +318,11 @@ static int show_one(const char *ifname, bool json, bool first)
 	 * fails its checks is said so, and the rest is still shown. */
 	ret = stats_read(&sp, ifname);
 	if (ret < 0 && ret != -ENOENT) {
+		char dir[96] = "?";
+
+		netns_dir(NULL, dir, sizeof(dir));
 		fprintf(stderr, "%s: %s: statistics file %s/%s.stats is %s; lanes not shown\n",
-			prog, ifname, STATS_DIR, ifname,
+			prog, ifname, dir, ifname,
 			ret == -EINVAL ? "damaged (bad size or header)" :
 			ret == -EPROTO ? "of another format version (written by "
 					 "a tunlaned of another build: restart "
@@ -342,48 +345,36 @@ static int show_one(const char *ifname, bool json, bool first)
 	return rc;
 }
 
-static int sock_name(const struct dirent *e, char *out, size_t len)
-{
-	size_t n = strlen(e->d_name);
+struct show_all_state {
+	bool json, names_only;
+	int shown, ret;
+};
 
-	if (n < 6 || n - 5 >= len || strcmp(e->d_name + n - 5, ".sock"))
-		return -EINVAL;
-	memcpy(out, e->d_name, n - 5);
-	out[n - 5] = '\0';
-	return 0;
+static void show_all_one(const char *name, void *arg)
+{
+	struct show_all_state *st = arg;
+
+	if (st->names_only)
+		printf("%s%s", st->shown++ ? " " : "", name);
+	else if (show_one(name, st->json, st->shown == 0) == 0)
+		st->shown++;
+	else
+		st->ret = 1;
 }
 
-/* Every interface with a UAPI socket, as `wg show` finds them. */
+/* Every interface of this network namespace, as `wg show` finds them. */
 static int show_all(bool json, bool names_only)
 {
-	DIR *dir = opendir(UAPI_SOCK_DIR);
-	struct dirent *e;
-	char name[64];
-	int ret = 0, shown = 0;
+	struct show_all_state st = { .json = json, .names_only = names_only };
 
 	if (json)
 		printf("[");
-	while (dir && (e = readdir(dir))) {
-		/* Only this network namespace's interfaces. */
-		if (sock_name(e, name, sizeof(name)) < 0 ||
-		    ipc_foreign_daemon(name) > 0)
-			continue;
-		if (names_only) {
-			printf("%s%s", shown++ ? " " : "", name);
-			continue;
-		}
-		if (show_one(name, json, shown == 0) == 0)
-			shown++;
-		else
-			ret = 1;
-	}
-	if (dir)
-		closedir(dir);
+	ipc_list(show_all_one, &st);
 	if (json)
 		printf("]");
-	if (json || (names_only && shown))
+	if (json || (names_only && st.shown))
 		putchar('\n');
-	return ret;
+	return st.ret;
 }
 
 static int show_usage(FILE *f, int code)

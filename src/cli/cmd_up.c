@@ -402,16 +402,11 @@ static int up(struct config *c)
 
 	if (c->n_cpus && check_cpus(c) < 0)
 		return 1;
-	/* Before any cleanup: a live daemon's state is not stale, even when
-	 * its interface is not in this namespace. */
-	if (ipc_foreign_daemon(c->ifname) > 0) {
-		fprintf(stderr, "%s: %s belongs to another network namespace\n",
-			prog, c->ifname);
-		return 1;
-	}
 	/* Its interface may have moved to another namespace or been
-	 * renamed: the daemon still owns the name. */
-	if (ipc_daemon_pid(c->ifname) > 0) {
+	 * renamed: the daemon still owns the name. A daemon of another
+	 * namespace (which may serve the stock socket path for the name)
+	 * is no obstacle: each namespace has its own names (netns.h). */
+	if (ipc_local_daemon(c->ifname) > 0) {
 		fprintf(stderr, "%s: %s already exists\n", prog, c->ifname);
 		return 1;
 	}

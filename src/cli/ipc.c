@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "ipc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,15 +15,17 @@
 
 #include "crypto.h"
 #include "defaults.h"
+#include "netns.h"
 
-static int ipc_connect(const char *ifname)
+static int ipc_connect_path(const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = 10 };
 	int fd, ret;
 
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s.sock",
-		 UAPI_SOCK_DIR, ifname);
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -34,6 +37,25 @@ static int ipc_connect(const char *ifname)
 		return ret;
 	}
 	return fd;
+}
+
+/*
+ * This namespace's daemon first, at its own socket (netns.h); without one
+ * (a wireguard-go, or a daemon of another namespace), the path stock wg
+ * uses. A daemon reached there may belong to another namespace: the
+ * callers that care ask ipc_foreign_daemon().
+ */
+static int ipc_connect(const char *ifname)
+{
+	char path[128];
+	int fd = -ENOENT;
+
+	if (netns_path(NULL, ifname, "sock", path, sizeof(path)) == 0)
+		fd = ipc_connect_path(path);
+	if (fd != -ENOENT && fd != -ECONNREFUSED)
+		return fd;
+	snprintf(path, sizeof(path), "%s/%s.sock", UAPI_SOCK_DIR, ifname);
+	return ipc_connect_path(path);
 }
 
 /* Grows a reply buffer by malloc + copy + wipe + free, not realloc: a
@@ -329,4 +351,59 @@ int ipc_foreign_daemon(const char *ifname)
 	int pid = ipc_daemon_pid(ifname);
 
 	return pid > 0 && ipc_same_netns(pid) == 0 ? pid : 0;
+}
+
+int ipc_local_daemon(const char *ifname)
+{
+	int pid = ipc_daemon_pid(ifname);
+
+	return pid > 0 && ipc_same_netns(pid) != 0 ? pid : 0;
+}
+
+static int sock_name(const char *file, char *out, size_t len)
+{
+	size_t n = strlen(file);
+
+	if (n < 6 || n - 5 >= len || strcmp(file + n - 5, ".sock"))
+		return -EINVAL;
+	memcpy(out, file, n - 5);
+	out[n - 5] = '\0';
+	return 0;
+}
+
+/* Calls fn for each IFNAME.sock in dir that a daemon of this namespace
+ * serves; with skip_own, not for names that have a socket of their own
+ * in this namespace's directory (listed already). */
+static int ipc_list_dir(const char *dir, bool skip_own,
+			void (*fn)(const char *, void *), void *arg)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char name[64], own[128];
+	int n = 0;
+
+	while (d && (e = readdir(d))) {
+		if (sock_name(e->d_name, name, sizeof(name)) < 0)
+			continue;
+		if (skip_own && netns_path(NULL, name, "sock", own, sizeof(own)) == 0 &&
+		    access(own, F_OK) == 0)
+			continue;
+		if (ipc_local_daemon(name) <= 0)
+			continue;
+		fn(name, arg);
+		n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+int ipc_list(void (*fn)(const char *ifname, void *arg), void *arg)
+{
+	char dir[96];
+	int n = 0;
+
+	if (netns_dir(NULL, dir, sizeof(dir)) == 0)
+		n = ipc_list_dir(dir, false, fn, arg);
+	return n + ipc_list_dir(UAPI_SOCK_DIR, true, fn, arg);
 }

@@ -54,6 +54,13 @@ int ipc_same_netns(int pid);
 /* The pid serving IFNAME's socket, when it runs in another network
  * namespace than the caller: > 0 then, else 0. */
 int ipc_foreign_daemon(const char *ifname);
+/* The pid serving IFNAME's socket when it runs in the caller's network
+ * namespace: > 0 then, else 0. */
+int ipc_local_daemon(const char *ifname);
+/* Calls fn for every interface served by a daemon of the caller's network
+ * namespace (its own sockets, then the stock path for others such as
+ * wireguard-go), each once. The number of calls. */
+int ipc_list(void (*fn)(const char *ifname, void *arg), void *arg);
 /* The pid of the process serving IFNAME's socket, from the kernel
  * (SO_PEERCRED), so no file a user could forge names it. > 0 or -errno. */
 int ipc_daemon_pid(const char *ifname);

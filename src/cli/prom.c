@@ -6,7 +6,6 @@
  */
 #include "prom.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -216,23 +215,15 @@ static void prom_read(struct prom_set *s, const char *name)
 	s->n++;
 }
 
+static void prom_read_one(const char *name, void *arg)
+{
+	prom_read(arg, name);
+}
+
+/* This network namespace's interfaces only, as `tunlane show`. */
 static void prom_read_all(struct prom_set *s)
 {
-	DIR *dir = opendir(UAPI_SOCK_DIR);
-	struct dirent *e;
-
-	while (dir && (e = readdir(dir))) {
-		size_t n = strlen(e->d_name);
-		char name[32];
-
-		if (n < 6 || n - 5 >= sizeof(name) || strcmp(e->d_name + n - 5, ".sock"))
-			continue;
-		memcpy(name, e->d_name, n - 5);
-		name[n - 5] = '\0';
-		prom_read(s, name);
-	}
-	if (dir)
-		closedir(dir);
+	ipc_list(prom_read_one, s);
 }
 
 int prom_write(FILE *f, const char *ifname)

@@ -29,13 +29,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "netns.h"
 #include "stats.h"
 
 #define STATE_MAX 8192
 
-static void state_path(char *out, size_t len, const char *ifname)
+/* Per network namespace (netns.h), like the daemon's own files. */
+static int state_path(char *out, size_t len, const char *ifname)
 {
-	snprintf(out, len, "%s/%s.up", STATS_DIR, ifname);
+	return netns_path(NULL, ifname, "up", out, len);
 }
 
 static int state_line(struct quick_state *st, char *line)
@@ -68,7 +70,8 @@ int quick_state_load(const char *ifname, struct quick_state *st)
 	int fd, ret = 0;
 
 	memset(st, 0, sizeof(*st));
-	state_path(path, sizeof(path), ifname);
+	if ((ret = state_path(path, sizeof(path), ifname)) < 0)
+		return ret;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
@@ -90,9 +93,9 @@ int quick_state_save(const char *ifname, const struct quick_state *st)
 	FILE *f;
 	int ret = 0;
 
-	if (mkdir(STATS_DIR, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	state_path(path, sizeof(path), ifname);
+	if ((ret = netns_mkdir()) < 0 ||
+	    (ret = state_path(path, sizeof(path), ifname)) < 0)
+		return ret;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	unlink(tmp);
 	f = fopen(tmp, "wxe");
@@ -134,8 +137,8 @@ void quick_undo(const char *ifname, struct quick_state *st)
 	if (*st->dns_name)
 		quick_dns_unset(st->dns_name);
 	st->dns_name[0] = '\0';
-	state_path(path, sizeof(path), ifname);
-	unlink(path);
+	if (state_path(path, sizeof(path), ifname) == 0)
+		unlink(path);
 }
 
 bool quick_full_tunnel(const struct config *c)

@@ -13,6 +13,7 @@
 
 #include "defaults.h"
 #include "netlink.h"
+#include "netns.h"
 #include "stats.h"
 
 char stale_proc_state(pid_t pid, bool *is_tunlaned)
@@ -64,19 +65,35 @@ static int page_master(const char *ifname, bool *alive)
 	return pid > 0 ? pid : 0;
 }
 
-/* Removes the socket file if nobody listens on it (ECONNREFUSED). */
-static int sock_unlink_stale(const char *ifname)
+/* Removes the socket file at path if nobody listens on it (ECONNREFUSED):
+ * 1 when it did. */
+static int sock_unlink_stale_path(const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), ret;
+	int fd, ret;
 
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return 0;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return 0;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s.sock",
-		 UAPI_SOCK_DIR, ifname);
+	memcpy(sun.sun_path, path, strlen(path) + 1);
 	ret = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
 	close(fd);
 	return ret < 0 && errno == ECONNREFUSED && unlink(sun.sun_path) == 0;
+}
+
+/* This namespace's own socket, and the stock path that any namespace's
+ * daemon may have served (netns.h). */
+static int sock_unlink_stale(const char *ifname)
+{
+	char path[128];
+	int n = 0;
+
+	if (netns_path(NULL, ifname, "sock", path, sizeof(path)) == 0)
+		n += sock_unlink_stale_path(path);
+	snprintf(path, sizeof(path), "%s/%s.sock", UAPI_SOCK_DIR, ifname);
+	return n + sock_unlink_stale_path(path);
 }
 
 bool stale_is_tun(const char *ifname)

@@ -26,6 +26,7 @@
 #include "crypto.h"
 #include "ctl.h"
 #include "log.h"
+#include "master_relay.h"
 #include "master_uapi.h"
 #include "notify.h"
 #include "netlink.h"
@@ -93,6 +94,11 @@ static void master_become_lane(struct master *m, unsigned int i, int ctl_fd)
 	if (m->opts.ready_fd >= 0)
 		close(m->opts.ready_fd);
 	close(m->uapi_fd);
+	if (m->pub_fd >= 0)
+		close(m->pub_fd);
+	/* A lock held by a lane would outlive the master's yield. */
+	if (m->pub_lock_fd >= 0)
+		close(m->pub_lock_fd);
 	close(m->sig_fd);
 	close(m->ep_fd);
 	master_uapi_close_clients(m);
@@ -208,10 +214,13 @@ static void master_reap(struct master *m)
 	int status;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (master_relay_reaped(pid))
+			continue;
 		for (unsigned int i = 0; i < m->opts.lanes; i++)
 			if (m->lane[i].pid == pid)
 				master_lane_died(m, i, status);
+	}
 }
 
 static void master_respawn_due(struct master *m)
@@ -306,7 +315,7 @@ int master_setup(struct master *m, const struct master_opts *opts)
 
 	memset(m, 0, sizeof(*m));
 	m->opts = *opts;
-	m->uapi_fd = m->sig_fd = m->ep_fd = -1;
+	m->uapi_fd = m->sig_fd = m->ep_fd = m->pub_fd = m->pub_lock_fd = -1;
 	for (unsigned int i = 0; i < LANES_MAX; i++)
 		m->lane[i] = (struct lane_slot){ .tun_fd = -1, .udp_fd = -1,
 						 .shared_fd = -1, .ctl_fd = -1 };
@@ -358,7 +367,8 @@ int master_setup(struct master *m, const struct master_opts *opts)
 	if (m->ep_fd < 0)
 		return -errno;
 	if ((ret = master_epoll_add(m, m->sig_fd, &m->sig_fd)) < 0 ||
-	    (ret = master_epoll_add(m, m->uapi_fd, &m->uapi_fd)) < 0)
+	    (ret = master_epoll_add(m, m->uapi_fd, &m->uapi_fd)) < 0 ||
+	    (ret = master_public_watch(m)) < 0)
 		return ret;
 	if (opts->ready_fd >= 0 &&
 	    (ret = master_epoll_add(m, opts->ready_fd, &m->opts.ready_fd)) < 0)
@@ -434,6 +444,8 @@ int master_run(struct master *m)
 				master_handle_signal(m);
 			else if (evs[i].data.ptr == &m->uapi_fd)
 				master_uapi_accept(m);
+			else if (evs[i].data.ptr == &m->pub_fd)
+				master_public_accept(m);
 			else if (evs[i].data.ptr == &m->opts.ready_fd)
 				master_ready_event(m);
 			else
@@ -444,6 +456,7 @@ int master_run(struct master *m)
 		master_heartbeat(m);
 		if (clock_now() >= next_check) {
 			master_check_alive(m);
+			master_public_tick(m);
 			next_check = clock_now() + NSEC_PER_SEC / 2;
 		}
 	}
@@ -523,6 +536,10 @@ void master_teardown(struct master *m)
 			close(m->lane[i].shared_fd);
 	}
 	master_uapi_close_clients(m);
+	master_relay_stop();
+	master_public_release(m);
+	if (m->pub_lock_fd >= 0)
+		close(m->pub_lock_fd);
 	if (m->uapi_fd >= 0) {
 		struct stat st;
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "device.h"
+#include "netns.h"
 #include "lane.h"
 #include "steer.h"
 
@@ -60,8 +61,15 @@ struct master {
 	int uapi_fd;
 	int sig_fd;
 	int ep_fd;
-	char sock_path[108];	/* sizeof(sun_path) */
+	char sock_path[108];	/* our namespace's socket (netns.h) */
 	ino_t sock_ino;
+	struct netns_id netns;		/* where we were born */
+	bool netns_init;		/* ...the init namespace */
+	int pub_fd;			/* the stock path, while we serve it */
+	int pub_lock_fd;		/* its lock file, locked while we do */
+	char pub_path[108];		/* RUNSTATEDIR/wireguard/IFNAME.sock */
+	ino_t pub_ino;
+	uint64_t pub_retry_at;		/* next try to take it over */
 	bool shared;			/* lanes share ListenPort (steer.h) */
 	bool stop;
 	bool created;			/* the interface is ours to remove */

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Serves /var/run/wireguard/IFNAME.sock (wireguard.com/xplatform). A "set"
+ * Serves the UAPI (wireguard.com/xplatform) on our namespace's socket and,
+ * through master_relay.c, on /var/run/wireguard/IFNAME.sock. A "set"
  * is parsed and validated here first, so a bad request changes nothing,
  * then applied to the master's configuration and forwarded to every lane.
  * A "get" is the configuration plus runtime figures summed over lanes.
  */
 #include "master.h"
 #include "master_lanes.h"
+#include "master_relay.h"
 #include "master_uapi.h"
 
 #include <errno.h>
@@ -44,50 +46,50 @@ static struct uapi_client *clients[MAX_CLIENTS];
 static void master_uapi_request(struct master *m, const char *req, size_t len,
 				char **reply, size_t *rlen);
 
-static int uapi_sock_busy(const struct sockaddr_un *sun)
+static int uapi_sock_busy(const char *path)
 {
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int busy;
 
 	if (fd < 0)
 		return 0;
-	busy = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	busy = connect(fd, (const struct sockaddr *)&sun, sizeof(sun)) == 0;
 	close(fd);
 	return busy;
 }
 
+/*
+ * Our namespace's own socket (netns.h), then the stock path that wg(8)
+ * uses, shared by every namespace (master_relay.c). The first is ours
+ * alone: a daemon already there means the name is taken in this
+ * namespace.
+ */
 int master_uapi_listen(struct master *m)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct stat st;
-	mode_t old;
 	int fd, ret;
 
-	mkdir(UAPI_SOCK_DIR, 0755);
-	snprintf(m->sock_path, sizeof(m->sock_path), "%s/%s.sock",
-		 UAPI_SOCK_DIR, m->opts.ifname);
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", m->sock_path);
-	if (uapi_sock_busy(&sun)) {
+	if ((ret = netns_of(0, &m->netns)) < 0)
+		return ret;
+	m->netns_init = netns_is_init(&m->netns);
+	if ((ret = netns_mkdir()) < 0 ||
+	    (ret = netns_path(&m->netns, m->opts.ifname, "sock", m->sock_path,
+			      sizeof(m->sock_path))) < 0) {
+		log_err("cannot make the state directory: %s", strerror(-ret));
+		return ret;
+	}
+	if (uapi_sock_busy(m->sock_path)) {
 		log_err("%s is in use by another daemon", m->sock_path);
 		return -EADDRINUSE;
 	}
-	unlink(m->sock_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	/* The socket hands out private keys: owner only. */
-	old = umask(0077);
-	ret = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
-	umask(old);
-	if (ret < 0 || listen(fd, 16) < 0 || stat(m->sock_path, &st) < 0) {
-		ret = -errno;
-		log_err("cannot listen on %s: %s", m->sock_path, strerror(-ret));
-		close(fd);
-		return ret;
+	fd = master_relay_bind(m->sock_path, &m->sock_ino);
+	if (fd < 0) {
+		log_err("cannot listen on %s: %s", m->sock_path, strerror(-fd));
+		return fd;
 	}
-	m->sock_ino = st.st_ino;
 	m->uapi_fd = fd;
-	return 0;
+	return master_public_setup(m);
 }
 
 static void client_free(struct master *m, struct uapi_client *c)
@@ -114,13 +116,18 @@ void master_uapi_close_clients(struct master *m)
 
 void master_uapi_accept(struct master *m)
 {
+	int fd = accept4(m->uapi_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd >= 0)
+		master_uapi_adopt(m, fd);
+}
+
+void master_uapi_adopt(struct master *m, int fd)
+{
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct uapi_client *c;
-	int fd, slot = -1;
+	int slot = -1;
 
-	fd = accept4(m->uapi_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
 	for (int i = 0; i < MAX_CLIENTS && slot < 0; i++)
 		if (!clients[i])
 			slot = i;
@@ -437,6 +444,8 @@ static void master_uapi_request(struct master *m, const char *req, size_t len,
 		ret = master_get_lanes(m, &body, &blen);
 	else if (len >= 6 && !memcmp(req, "set=1\n", 6))
 		ret = master_set(m, req, len);
+	else if (len == 17 && !memcmp(req, "tunlane_yield=1\n\n", 17))
+		ret = master_public_yield(m);
 	else
 		ret = -EINVAL;
 	if (asprintf(reply, "%serrno=%d\n\n", body && ret == 0 ? body : "",

@@ -11,6 +11,8 @@ struct uapi_client;
 
 int master_uapi_listen(struct master *m);
 void master_uapi_accept(struct master *m);
+/* Serves fd (an accepted client, non-blocking) like any other. */
+void master_uapi_adopt(struct master *m, int fd);
 void master_uapi_client_event(struct master *m, struct uapi_client *c,
 			      uint32_t events);
 void master_uapi_close_clients(struct master *m);

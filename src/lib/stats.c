@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "netns.h"
+
 const char *const stats_drop_names[DROP_MAX] = {
 	[DROP_SHORT] = "short",
 	[DROP_BAD_TYPE] = "bad_type",
@@ -29,32 +31,16 @@ const char *const stats_drop_names[DROP_MAX] = {
 	[DROP_HANDSHAKE_BACKLOG] = "handshake_backlog",
 };
 
-static void stats_path(char *out, size_t len, const char *ifname)
+/* In the caller's network namespace's directory (netns.h): two namespaces
+ * may each run an interface of the same name. */
+static int stats_path(char *out, size_t len, const char *ifname)
 {
-	snprintf(out, len, "%s/%s.stats", STATS_DIR, ifname);
+	return netns_path(NULL, ifname, "stats", out, len);
 }
 
 size_t stats_len(unsigned lanes)
 {
 	return (size_t)STATS_SLOT * (lanes + 1);
-}
-
-/*
- * The page decides nothing for anyone, but a name others could create
- * first would let them stop the daemon from starting: keep it in a
- * directory only we can write.
- */
-static int stats_dir(void)
-{
-	struct stat st;
-
-	if (mkdir(STATS_DIR, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	if (lstat(STATS_DIR, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
-		return -EPERM;
-	return 0;
 }
 
 int stats_create(struct stats_page **out, int *fdp, const char *ifname,
@@ -65,9 +51,12 @@ int stats_create(struct stats_page **out, int *fdp, const char *ifname,
 	void *p;
 	int fd, ret = 0;
 
-	if ((ret = stats_dir()) < 0)
+	/* The page decides nothing for anyone, but a name others could
+	 * create first would let them stop the daemon from starting:
+	 * netns_mkdir() makes sure only we can write the directory. */
+	if ((ret = netns_mkdir()) < 0 ||
+	    (ret = stats_path(path, sizeof(path), ifname)) < 0)
 		return ret;
-	stats_path(path, sizeof(path), ifname);
 	unlink(path);
 	/* Readable by root only: traffic volumes are not everyone's business. */
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -161,7 +150,8 @@ int stats_read(struct stats_page **out, const char *ifname)
 	struct stats_page *p = NULL;
 	int fd, ret = 0;
 
-	stats_path(path, sizeof(path), ifname);
+	if ((ret = stats_path(path, sizeof(path), ifname)) < 0)
+		return ret;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
@@ -203,8 +193,8 @@ void stats_unlink(const char *ifname)
 {
 	char path[128];
 
-	stats_path(path, sizeof(path), ifname);
-	unlink(path);
+	if (stats_path(path, sizeof(path), ifname) == 0)
+		unlink(path);
 }
 
 uint64_t stats_drops_total(const struct lane_stats *l)

@@ -84,7 +84,7 @@ for side in A B; do
 	done
 	ip -n "${!ns}" link show "${!ifn}" >/dev/null 2>&1 && fail "interface ${!ifn} still exists after wg-quick down"
 	[[ -e /var/run/wireguard/${!ifn}.sock ]] && fail "socket /var/run/wireguard/${!ifn}.sock left after wg-quick down"
-	[[ -e /var/run/tunlane/${!ifn}.stats ]] && fail "stats file /var/run/tunlane/${!ifn}.stats left after wg-quick down"
+	[[ -e $(tl_state "${!ifn}" stats) ]] && fail "stats file $(tl_state "${!ifn}" stats) left after wg-quick down"
 	[[ -z $(daemon_pids "${!ifn}") ]] || fail "$impl processes for ${!ifn} left: $(daemon_pids "${!ifn}")"
 done
 pass "wg-quick up/down with $impl on both sides ($LANES lanes)"

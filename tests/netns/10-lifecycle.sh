@@ -47,7 +47,7 @@ gone() {
 	sleep 0.2
 	[[ -e /var/run/wireguard/$ifn.sock ]] && fail "socket left behind after $what"
 	ip -n "$NS_A" link show "$ifn" >/dev/null 2>&1 && fail "interface $ifn left behind after $what"
-	[[ -e /var/run/tunlane/$ifn.stats ]] && fail "/var/run/tunlane/$ifn.stats left behind after $what"
+	[[ -e $(tl_state "$ifn" stats) ]] && fail "$(tl_state "$ifn" stats) left behind after $what"
 	log "exit on $what: ok"
 }
 start() { # a configured, running daemon in NS_A

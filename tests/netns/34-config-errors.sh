@@ -39,7 +39,7 @@ nothing_left() {
 		left=()
 		ip -n "$NS_A" link show "$ifn" >/dev/null 2>&1 && left+=("interface $ifn")
 		[[ -e /var/run/wireguard/$ifn.sock ]] && left+=("socket /var/run/wireguard/$ifn.sock")
-		[[ -e /var/run/tunlane/$ifn.stats ]] && left+=("stats /var/run/tunlane/$ifn.stats")
+		[[ -e $(tl_state "$ifn" stats) ]] && left+=("stats $(tl_state "$ifn" stats)")
 		[[ -n $(ps -eo comm=,args= | awk -v i="$ifn" '$1 == "tunlaned" && $NF == i') ]] && left+=("a tunlaned process for $ifn")
 		((${#left[@]} == 0)) && return 0
 		((SECONDS < end)) || fail "$what: left behind after 3 s: ${left[*]}"
@@ -169,7 +169,7 @@ nothing_left "$CIF" "failing PostUp"
 [[ -z $(ip -n "$NS_A" rule show | grep -v -e '^0:' -e 'lookup main$' -e 'lookup default$') ]] ||
 	fail "failing PostUp left rules: $(ip -n "$NS_A" rule show)"
 [[ -z $(ip -n "$NS_A" route show table all | grep 51820) ]] || fail "failing PostUp left routes in table 51820"
-[[ ! -e /var/run/tunlane/$CIF.up ]] || fail "failing PostUp left /var/run/tunlane/$CIF.up"
+[[ ! -e $(tl_state "$CIF" up) ]] || fail "failing PostUp left $(tl_state "$CIF" up)"
 log "failing PostUp: exit 1, interface, rules and state removed"
 
 # --- ListenPort busy: refused after the daemon started -----------------------

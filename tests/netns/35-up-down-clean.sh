@@ -28,7 +28,7 @@ pids_of() {
 	mapfile -t PIDS < <("$TL_PY" "$TL_TOOL" jget '"\n".join(str(l["pid"]) for l in d["lanes"])' "$f")
 	((${#PIDS[@]} == lanes)) || fail "$ifn: show --json lists ${#PIDS[@]} lanes, expected $lanes"
 	master=$(tl3_master_pid "$ifn")
-	((master > 0)) || fail "$ifn: no master pid in /var/run/tunlane/$ifn.stats"
+	((master > 0)) || fail "$ifn: no master pid in $(tl_state "$ifn" stats)"
 	for p in "${PIDS[@]}"; do
 		((p > 0)) || fail "$ifn: a lane has pid $p after up returned"
 		pp=$(ps -o ppid= -p "$p" | tr -d ' ')
@@ -52,7 +52,7 @@ gone() {
 	[[ -z $p ]] || left+=("tunlaned process(es) for $ifn in ps: $p")
 	ip -n "$ns" link show "$ifn" >/dev/null 2>&1 && left+=("interface $ifn")
 	[[ -e /var/run/wireguard/$ifn.sock ]] && left+=("/var/run/wireguard/$ifn.sock")
-	[[ -e /var/run/tunlane/$ifn.stats ]] && left+=("/var/run/tunlane/$ifn.stats")
+	[[ -e $(tl_state "$ifn" stats) ]] && left+=("$(tl_state "$ifn" stats)")
 	((${#left[@]} == 0)) || fail "$what returned 0 but left: ${left[*]}"
 }
 
@@ -71,7 +71,7 @@ for lanes in "${CYCLES[@]}"; do
 	for side in A B; do
 		ns=NS_$side ifn=IF_$side
 		[[ -S /var/run/wireguard/${!ifn}.sock ]] || fail "cycle $cycle: no socket for ${!ifn} after up"
-		[[ -e /var/run/tunlane/${!ifn}.stats ]] || fail "cycle $cycle: no stats page for ${!ifn} after up"
+		[[ -e $(tl_state "${!ifn}" stats) ]] || fail "cycle $cycle: no stats page for ${!ifn} after up"
 		link=$(ip -n "${!ns}" -o link show "${!ifn}") || fail "cycle $cycle: no interface ${!ifn} after up"
 		[[ $link = *" mtu 1420 "* && $link = *UP* ]] || fail "cycle $cycle: ${!ifn} not up with MTU 1420: $link"
 	done

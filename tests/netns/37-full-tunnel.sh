@@ -94,7 +94,7 @@ ip -n "$NS_A" rule add table main suppress_prefixlength 0 pref 1000
 TL_T=20 nsx "$NS_A" "$TL_CLI" down "$IF_A" >"$TL_TMP/down.txt" 2>&1 || fail "down: $(cat "$TL_TMP/down.txt")"
 [[ $(rules -4) = "1000:	from all lookup main suppress_prefixlength 0" ]] || fail "IPv4 rules after down: $(rules -4)"
 [[ -z $(rules -6) ]] || fail "IPv6 rules after down: $(rules -6)"
-[[ ! -e /var/run/tunlane/$IF_A.up ]] || fail "state file left after down"
+[[ ! -e $(tl_state "$IF_A" up) ]] || fail "state file left after down"
 ip -n "$NS_A" rule del pref 1000
 
 # kill -9: the rules stay behind; the next down removes them.

@@ -69,13 +69,13 @@ for p in "${LA[@]}"; do
 	tl_wait_exit "$p" 2 || fail "lane $p still running 2 s after kill -9 of its master"
 done
 log "lanes of $IF_A gone $((SECONDS - t0)) s after kill -9 of the master"
-[[ -S /var/run/wireguard/$IF_A.sock && -e /var/run/tunlane/$IF_A.stats ]] ||
+[[ -S /var/run/wireguard/$IF_A.sock && -e $(tl_state "$IF_A" stats) ]] ||
 	fail "expected a stale socket and stats page after kill -9"
 # A tun left behind (a lane's child could hold a queue): down removes it.
 ip -n "$NS_A" tuntap add dev "$IF_A" mode tun
 out=$(TL_T=10 nsx "$NS_A" "$TL_CLI" down "$IF_A" 2>&1) || fail "tunlane down over leftovers failed: $out"
-[[ ! -e /var/run/wireguard/$IF_A.sock && ! -e /var/run/tunlane/$IF_A.stats ]] ||
-	fail "tunlane down left the socket or stats page: $(ls /var/run/wireguard/$IF_A.sock /var/run/tunlane/$IF_A.stats 2>&1)"
+[[ ! -e /var/run/wireguard/$IF_A.sock && ! -e $(tl_state "$IF_A" stats) ]] ||
+	fail "tunlane down left the socket or stats page: $(ls /var/run/wireguard/$IF_A.sock "$(tl_state "$IF_A" stats)" 2>&1)"
 ip -n "$NS_A" link show "$IF_A" >/dev/null 2>&1 && fail "tunlane down left the tun $IF_A"
 log "tunlane down: $out"
 

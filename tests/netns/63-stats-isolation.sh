@@ -18,7 +18,7 @@ tl3_require "needs tunlaned (lanes)"
 tl3_pair 2 2
 tl_ping_until "$NS_A" "$TB4" 15 || fail "no ping reply through the tunnel within 15 s"
 # The page under RUNSTATEDIR, as /proc/PID/maps names it (links resolved).
-STATS=$(realpath -m "/var/run/tunlane/$IF_A.stats")
+STATS=$(realpath -m "$(tl_state "$IF_A" stats)")
 read -r -a LA <<<"$(tl3_lane_pids "$IF_A")"
 ((${#LA[@]} == 2)) || fail "lanes of $IF_A: '${LA[*]}'"
 for i in 0 1; do

@@ -13,7 +13,7 @@ TL3_UP=()
 tl3_master_pid() {
 	"$TL_PY" -c 'import struct, sys
 m, v, n, pid = struct.unpack("<IIIi", open(sys.argv[1], "rb").read(16))
-print(pid if m == 0x544C5354 else 0)' "/var/run/tunlane/$1.stats" 2>/dev/null || echo 0
+print(pid if m == 0x544C5354 else 0)' "$(tl_state "$1" stats)" 2>/dev/null || echo 0
 }
 # Lane pids of IFNAME, from its stats page (no UAPI "get", which would
 # itself restart a lane that does not answer). A 4 KiB header page, then
@@ -22,7 +22,7 @@ tl3_lane_pids() {
 	"$TL_PY" -c 'import struct, sys
 d = open(sys.argv[1], "rb").read()
 n = struct.unpack("<I", d[8:12])[0]
-print(" ".join(str(struct.unpack("<i", d[4096 * (i + 1):4096 * (i + 1) + 4])[0]) for i in range(n)))' "/var/run/tunlane/$1.stats" 2>/dev/null || true
+print(" ".join(str(struct.unpack("<i", d[4096 * (i + 1):4096 * (i + 1) + 4])[0]) for i in range(n)))' "$(tl_state "$1" stats)" 2>/dev/null || true
 }
 # The daemons `tunlane up` started are not our children: hand their masters
 # to lib.sh's cleanup (which kills them and their lanes) before it runs.

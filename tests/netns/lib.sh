@@ -81,7 +81,7 @@ _tl_descendants() {
 _tl_alive() { kill -0 "$1" 2>/dev/null; }
 
 tl_cleanup() {
-	local rc=$? pids=() p i
+	local rc=$? pids=() p i ino
 	set +e
 	# `timeout` signals the test and then its whole process group, so a
 	# second SIGTERM may come while this runs: ignore it and finish.
@@ -104,9 +104,16 @@ tl_cleanup() {
 			_tl_alive "$p" && { log "cleanup: PID $p ignored SIGTERM, killing"; kill -KILL "$p" 2>/dev/null; }
 		done
 	fi
-	for ns in "${TL_NSS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	for ns in "${TL_NSS[@]}"; do
+		# The namespace's own state directory (src/lib/netns.h), by
+		# the inode of the namespace, which a later one may reuse.
+		ino=$(stat -L -c %i "/var/run/netns/$ns" 2>/dev/null) &&
+			rm -rf "/var/run/tunlane/netns/$ino"
+		ip netns del "$ns" 2>/dev/null
+	done
 	for ifn in "${TL_IFS[@]}"; do
-		rm -f "/var/run/wireguard/$ifn.sock" "/var/run/tunlane/$ifn.stats" "/var/run/tunlane/$ifn.up"
+		rm -f "/var/run/wireguard/$ifn.sock" "/var/run/tunlane/$ifn.stats" "/var/run/tunlane/$ifn.up" \
+			"/var/run/tunlane/$ifn.sock" "/var/run/tunlane/$ifn.lock"
 	done
 	if [[ ${TL_KEEP:-0} = 1 ]]; then
 		log "logs kept in $TL_TMP"
@@ -183,6 +190,21 @@ tl_require_root() {
 		fail "daemon under test '$TL_DAEMON' not found (run make)"
 	mkdir -p /var/run/wireguard
 }
+
+# tl_state IFNAME SUFFIX: the path of IFNAME's runtime file (stats, up,
+# sock) in whichever network namespace's directory holds it: the init
+# namespace's is /var/run/tunlane, another's /var/run/tunlane/netns/INODE
+# (src/lib/netns.h). Names carry the test's PID, so there is one at most;
+# without one, the init namespace's path.
+tl_state() {
+	local f
+	for f in "/var/run/tunlane/$1.$2" /var/run/tunlane/netns/*/"$1.$2"; do
+		[[ -e $f ]] && { printf '%s\n' "$f"; return 0; }
+	done
+	printf '%s\n' "/var/run/tunlane/$1.$2"
+}
+# tl_ns_dir NS: NS's state directory.
+tl_ns_dir() { printf '/var/run/tunlane/netns/%s\n' "$(stat -L -c %i "/var/run/netns/$1")"; }
 
 # Runs a command inside a namespace, bounded (default 20 s). The inner
 # timeouts run with --foreground so that they stay in the test's process
