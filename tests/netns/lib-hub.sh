@@ -18,7 +18,7 @@ HUB_TUNLANE=${HUB_TUNLANE:-1}
 HUB_IF=tlh$$
 HUB_IP=10.77.0.1
 HUB_PORT=51820
-declare -A HUB_NS=() HUB_CIF=() HUB_CIP=() HUB_PUB=()
+declare -A HUB_NS=() HUB_CIF=() HUB_CIP=() HUB_PUB=() HUB_LINK=()
 HUB_CLIENTS=()
 
 _hub_ns() { # N -> namespace of client N, veth to the hub
@@ -32,7 +32,7 @@ _hub_ns() { # N -> namespace of client N, veth to the hub
 	ip -n "$ns" addr add "192.168.$((100 + i)).2/24" dev veth0
 	ip -n "$NS_A" link set "vh$i" up
 	ip -n "$ns" link set veth0 up
-	HUB_NS[$n]=$ns
+	HUB_NS[$n]=$ns HUB_LINK[$n]=192.168.$((100 + i)).1
 }
 
 _hub_stock() { # N: a wireguard-go client
@@ -107,6 +107,21 @@ hub_json() { tl_show_json "$NS_A" "$HUB_IF" "$1"; }
 # hub_lanes_of FILE CLIENT -> "0,1": the hub's live lanes for that client.
 hub_lanes_of() {
 	"$TL_PY" "$TL_TOOL" jget "','.join(str(x) for p in d['peers'] if p['public_key'] == '${HUB_PUB[$2]}' for x in p['lanes'])" "$1"
+}
+
+# hub_endpoint_of CLIENT -> "ADDR:PORT": where the client sends to the hub
+# now (roaming follows the source of the hub's packets). It must stay the
+# hub's address on the client's own link, HUB_LINK[CLIENT], the only one
+# the client can reach.
+hub_endpoint_of() {
+	local n=$1 f=$TL_TMP/ep-$1.json
+	case $n in
+	t*)
+		tl_show_json "${HUB_NS[$n]}" "${HUB_CIF[$n]}" "$f"
+		"$TL_PY" "$TL_TOOL" jget 'd["peers"][0]["endpoint"]' "$f"
+		;;
+	*) wgx "${HUB_NS[$n]}" show "${HUB_CIF[$n]}" endpoints | awk '{ print $2 }' ;;
+	esac
 }
 
 # hub_iperf_all SECONDS|-n BYTES: iperf3 --bidir from every client at once
