@@ -64,6 +64,7 @@ _hub_tunlane() { # NAME INDEX LANES IP: a tunlaned client
 		"$key" $((41000 + i * 10)) "$ip" "$lanes" "$HUB_KEY_PUB" $((100 + i)) "$HUB_PORT" >"$conf"
 	chmod 600 "$conf"
 	tl3_up "$ns" "$conf"
+	TL_IFNS[$ifn]=$ns	# a failure prints its drop counters
 	nsx "$ns" sysctl -qw "net.ipv6.conf.$ifn.disable_ipv6=1" >/dev/null
 }
 
@@ -93,6 +94,7 @@ hub_setup() {
 	} >"$conf"
 	chmod 600 "$conf"
 	tl3_up "$NS_A" "$conf"
+	TL_IFNS[$HUB_IF]=$NS_A
 	nsx "$NS_A" sysctl -qw "net.ipv6.conf.$HUB_IF.disable_ipv6=1" >/dev/null
 	((HUB_LANES == 1)) || grep -q "BPF steering on" "$TL_TMP/up-$HUB_IF.out" ||
 		skip "this kernel refused the steering program: $(grep BPF "$TL_TMP/up-$HUB_IF.out")"
