@@ -37,6 +37,9 @@ struct uapi_set;
 /* A handshake message waiting for its turn (receive.c). */
 struct handshake_item {
 	union endpoint src;
+	/* Our address it was sent to: handled later, after other datagrams
+	 * have overwritten dev->rx_local, and the reply must leave from it. */
+	struct endpoint_src local;
 	bool shared;			/* came in on udp_shared_fd */
 	uint32_t len;
 	uint8_t buf[MESSAGE_INITIATION_LEN];

@@ -249,6 +249,7 @@ static void queue_handshake(struct wg_device *dev, const uint8_t *buf,
 	}
 	it = &dev->hsq[(dev->hsq_head + dev->hsq_len++) % HANDSHAKE_QUEUE_LEN];
 	it->src = *src;
+	it->local = dev->rx_local;
 	it->shared = dev->rx_shared;
 	it->len = (uint32_t)len;
 	memcpy(it->buf, buf, len);
@@ -256,6 +257,7 @@ static void queue_handshake(struct wg_device *dev, const uint8_t *buf,
 
 bool receive_handshakes(struct wg_device *dev, unsigned int budget)
 {
+	struct endpoint_src was_local = dev->rx_local;
 	bool was_shared = dev->rx_shared;
 
 	for (; dev->hsq_len && budget; budget--) {
@@ -264,14 +266,18 @@ bool receive_handshakes(struct wg_device *dev, unsigned int budget)
 		dev->hsq_head = (dev->hsq_head + 1) % HANDSHAKE_QUEUE_LEN;
 		dev->hsq_len--;
 		/* The key may have gone since the message was queued. Answer
-		 * from the socket it came in on (per-peer lanes). */
+		 * from the socket and the address it came in on (per-peer
+		 * lanes; a hub with one address per client link): the peer
+		 * takes the source of our answer as our endpoint. */
 		dev->rx_shared = it->shared;
+		dev->rx_local = it->local;
 		if (dev->static_identity.has_identity)
 			process_handshake(dev, it->buf, it->len, &it->src);
 		else
 			device_count_drop(dev, DROP_HANDSHAKE);
 	}
 	dev->rx_shared = was_shared;
+	dev->rx_local = was_local;
 	return dev->hsq_len != 0;
 }
 

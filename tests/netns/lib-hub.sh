@@ -18,7 +18,7 @@ HUB_TUNLANE=${HUB_TUNLANE:-1}
 HUB_IF=tlh$$
 HUB_IP=10.77.0.1
 HUB_PORT=51820
-declare -A HUB_NS=() HUB_CIF=() HUB_CIP=() HUB_PUB=()
+declare -A HUB_NS=() HUB_CIF=() HUB_CIP=() HUB_PUB=() HUB_LINK=()
 HUB_CLIENTS=()
 
 _hub_ns() { # N -> namespace of client N, veth to the hub
@@ -32,7 +32,7 @@ _hub_ns() { # N -> namespace of client N, veth to the hub
 	ip -n "$ns" addr add "192.168.$((100 + i)).2/24" dev veth0
 	ip -n "$NS_A" link set "vh$i" up
 	ip -n "$ns" link set veth0 up
-	HUB_NS[$n]=$ns
+	HUB_NS[$n]=$ns HUB_LINK[$n]=192.168.$((100 + i)).1
 }
 
 _hub_stock() { # N: a wireguard-go client
@@ -64,6 +64,7 @@ _hub_tunlane() { # NAME INDEX LANES IP: a tunlaned client
 		"$key" $((41000 + i * 10)) "$ip" "$lanes" "$HUB_KEY_PUB" $((100 + i)) "$HUB_PORT" >"$conf"
 	chmod 600 "$conf"
 	tl3_up "$ns" "$conf"
+	TL_IFNS[$ifn]=$ns	# a failure prints its drop counters
 	nsx "$ns" sysctl -qw "net.ipv6.conf.$ifn.disable_ipv6=1" >/dev/null
 }
 
@@ -93,6 +94,7 @@ hub_setup() {
 	} >"$conf"
 	chmod 600 "$conf"
 	tl3_up "$NS_A" "$conf"
+	TL_IFNS[$HUB_IF]=$NS_A
 	nsx "$NS_A" sysctl -qw "net.ipv6.conf.$HUB_IF.disable_ipv6=1" >/dev/null
 	((HUB_LANES == 1)) || grep -q "BPF steering on" "$TL_TMP/up-$HUB_IF.out" ||
 		skip "this kernel refused the steering program: $(grep BPF "$TL_TMP/up-$HUB_IF.out")"
@@ -109,14 +111,35 @@ hub_lanes_of() {
 	"$TL_PY" "$TL_TOOL" jget "','.join(str(x) for p in d['peers'] if p['public_key'] == '${HUB_PUB[$2]}' for x in p['lanes'])" "$1"
 }
 
+# hub_endpoint_of CLIENT -> "ADDR:PORT": where the client sends to the hub
+# now (roaming follows the source of the hub's packets). It must stay the
+# hub's address on the client's own link, HUB_LINK[CLIENT], the only one
+# the client can reach.
+hub_endpoint_of() {
+	local n=$1 f=$TL_TMP/ep-$1.json
+	case $n in
+	t*)
+		tl_show_json "${HUB_NS[$n]}" "${HUB_CIF[$n]}" "$f"
+		"$TL_PY" "$TL_TOOL" jget 'd["peers"][0]["endpoint"]' "$f"
+		;;
+	*) wgx "${HUB_NS[$n]}" show "${HUB_CIF[$n]}" endpoints | awk '{ print $2 }' ;;
+	esac
+}
+
 # hub_iperf_all SECONDS|-n BYTES: iperf3 --bidir from every client at once
 # (server in the hub on 5300+i), JSON in $TL_TMP/iperf-CLIENT.json.
+# iperf3 (3.12) spins on the CPU while one of its streams stalls, and here
+# a dozen of them share a few CPUs with the lanes under test, each pinned
+# to its CPU: at normal priority a stalled client's busy loop was seen to
+# keep a runnable hub lane off its CPU for seconds, which stalled every
+# other client of that lane. So they run at the lowest priority.
 hub_iperf_all() {
 	local n i=0 pids=() port
 	for n in "${HUB_CLIENTS[@]}"; do
 		port=$((5300 + i++))
 		tl_iperf_server "$NS_A" "$port"
-		timeout --foreground 90 ip netns exec "${HUB_NS[$n]}" iperf3 -c "$HUB_IP" -p "$port" \
+		renice -n 19 -p "$(pgrep -P "${TL_PIDS[-1]}")" >/dev/null 2>&1 || true
+		timeout --foreground 90 ip netns exec "${HUB_NS[$n]}" nice -n 19 iperf3 -c "$HUB_IP" -p "$port" \
 			--connect-timeout 5000 --bidir -J "$@" >"$TL_TMP/iperf-$n.json" 2>&1 &
 		pids+=("$!")
 		TL_PIDS+=("$!")

@@ -735,6 +735,49 @@ static void test_gro_buffer(void **state)
 	assert_int_equal(B.dev.stats->drops[DROP_SHORT], 1);
 }
 
+static void set_local(struct wg_device *dev, const char *addr)
+{
+	memset(&dev->rx_local, 0, sizeof(dev->rx_local));
+	dev->rx_local.family = AF_INET;
+	inet_pton(AF_INET, addr, &dev->rx_local.addr.v4);
+}
+
+/*
+ * A handshake waits in the queue while later datagrams, sent to other
+ * addresses of ours, are read: its answer must still leave from the
+ * address it was sent to. A hub with one address per client link that
+ * answered from another link's address sent the client away: the client
+ * takes the answer's source as our endpoint, and cannot reach it.
+ */
+static void test_queued_handshake_keeps_local_address(void **state)
+{
+	uint8_t buf[BUF], pkt[BUF];
+	size_t len = make_ip4(pkt, A.inner, B.inner, 10);
+	union endpoint src;
+	char ep[ENDPOINT_STR_LEN], want[ENDPOINT_STR_LEN];
+	ssize_t n;
+
+	assert_int_equal(receive_queue_init(&B.dev), 0);
+	tun_inject(&A, pkt, len);	/* A initiates */
+	n = wire_read(&B, buf, &src);
+	assert_true(n > 0);
+	set_local(&B.dev, "127.0.0.1");	/* where A sent it */
+	receive_packet(&B.dev, buf, (size_t)n, &src);
+	assert_int_equal(B.dev.hsq_len, 1);
+	set_local(&B.dev, "127.0.0.3");	/* a later datagram's */
+	assert_false(receive_handshakes(&B.dev, HANDSHAKE_BUDGET));
+	assert_int_equal(peer_of(&B)->src.family, AF_INET);
+	assert_int_equal(ntohl(peer_of(&B)->src.addr.v4.s_addr), 0x7f000001);
+	assert_int_equal(ntohl(B.dev.rx_local.addr.v4.s_addr), 0x7f000003);
+	/* A sees the response come from where it sent the initiation. */
+	assert_int_equal(pump(&A), 1);
+	endpoint_format(&peer_of(&A)->endpoint, ep, sizeof(ep));
+	snprintf(want, sizeof(want), "127.0.0.1:%u", B.port);
+	assert_string_equal(ep, want);
+	exchange();
+	assert_int_equal(tun_read(&B, buf), (ssize_t)len);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -755,6 +798,7 @@ int main(void)
 		T(test_cookie_under_load),
 		T(test_junk_spends_no_cookie_budget),
 		T(test_flood_is_rationed),
+		T(test_queued_handshake_keeps_local_address),
 		T(test_endpoint_roams),
 		T(test_same_private_key_keeps_sessions),
 		T(test_get_reply),
