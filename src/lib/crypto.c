@@ -34,8 +34,11 @@
 static EVP_MD *blake2s_md;
 static EVP_MAC *blake2s_mac;
 static EVP_CIPHER *chachapoly;
+static EVP_CIPHER *chacha20;	/* the plain stream cipher (sealing) */
+static EVP_MAC *poly1305;
 static EVP_MD_CTX *md_ctx;
 static EVP_MAC_CTX *mac_ctx;
+static EVP_MAC_CTX *poly_ctx;
 static EVP_PKEY_CTX *x25519_ctx;
 
 /*
@@ -62,6 +65,18 @@ static EVP_PKEY_CTX *x25519_ctx;
  * crypto_init() checks once that this way gives what EVP_CipherInit_ex
  * gives (aead_fixed_ok): where it does not, every packet takes the
  * EVP_CipherInit_ex way.
+ *
+ * Sealing does not use OpenSSL's AEAD at all but builds RFC 8439 section
+ * 2.8 from its parts, OpenSSL's plain "ChaCha20" cipher and its
+ * "POLY1305" MAC (the same assembly underneath): the sealing slots hold
+ * ChaCha20 contexts, and one message is keystream block 0 (the one-time
+ * Poly1305 key, section 2.6) and then the text from block 1 in one pass
+ * of the stream, the MAC over the ciphertext after it. The AEAD cipher
+ * runs the Poly1305 set-up between the two ChaCha20 calls and the MAC as
+ * it goes; the two ChaCha20 calls in a row and the MAC in one go cost
+ * 10-15% less per 1420-byte packet (bench/crypto_bench, "split"). Opening
+ * gains nothing that way (the MAC must come before the text is
+ * decrypted in place), so it keeps the AEAD cipher.
  */
 #define AEAD_SLOTS 4
 
@@ -84,9 +99,18 @@ static int fetch_algorithms(void)
 	blake2s_md = EVP_MD_fetch(NULL, "BLAKE2S-256", NULL);
 	blake2s_mac = EVP_MAC_fetch(NULL, "BLAKE2SMAC", NULL);
 	chachapoly = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
-	if (!blake2s_md || !blake2s_mac || !chachapoly)
+	chacha20 = EVP_CIPHER_fetch(NULL, "ChaCha20", NULL);
+	poly1305 = EVP_MAC_fetch(NULL, "POLY1305", NULL);
+	if (!blake2s_md || !blake2s_mac || !chachapoly || !chacha20 ||
+	    !poly1305)
 		return -ENOMEM;
 	return 0;
+}
+
+/* The cipher of a direction's slots: sealing runs on plain ChaCha20. */
+static EVP_CIPHER *aead_cipher(int enc)
+{
+	return enc ? chacha20 : chachapoly;
 }
 
 /* Every AEAD context gets its cipher and direction bound now. */
@@ -99,8 +123,9 @@ static int create_aead_slots(void)
 			s->used = 0;
 			s->ready = false;
 			s->ctx = EVP_CIPHER_CTX_new();
-			if (!s->ctx || EVP_CipherInit_ex2(s->ctx, chachapoly, NULL,
-							  NULL, enc, NULL) != 1)
+			if (!s->ctx ||
+			    EVP_CipherInit_ex2(s->ctx, aead_cipher(enc), NULL,
+					       NULL, enc, NULL) != 1)
 				return -ENOMEM;
 		}
 	return 0;
@@ -122,8 +147,10 @@ static int create_contexts(void)
 {
 	md_ctx = EVP_MD_CTX_new();
 	mac_ctx = EVP_MAC_CTX_new(blake2s_mac);
+	poly_ctx = EVP_MAC_CTX_new(poly1305);
 	x25519_ctx = EVP_PKEY_CTX_new_from_name(NULL, "X25519", NULL);
-	if (!md_ctx || !mac_ctx || !x25519_ctx || create_aead_slots())
+	if (!md_ctx || !mac_ctx || !poly_ctx || !x25519_ctx ||
+	    create_aead_slots())
 		return -ENOMEM;
 	if (EVP_PKEY_fromdata_init(x25519_ctx) != 1)
 		return -ENOMEM;
@@ -150,14 +177,20 @@ void crypto_fini(void)
 	EVP_PKEY_CTX_free(x25519_ctx);
 	free_aead_slots();
 	EVP_MAC_CTX_free(mac_ctx);
+	EVP_MAC_CTX_free(poly_ctx);
 	EVP_MD_CTX_free(md_ctx);
 	EVP_CIPHER_free(chachapoly);
+	EVP_CIPHER_free(chacha20);
+	EVP_MAC_free(poly1305);
 	EVP_MAC_free(blake2s_mac);
 	EVP_MD_free(blake2s_md);
 	x25519_ctx = NULL;
 	mac_ctx = NULL;
+	poly_ctx = NULL;
 	md_ctx = NULL;
 	chachapoly = NULL;
+	chacha20 = NULL;
+	poly1305 = NULL;
 	blake2s_mac = NULL;
 	blake2s_md = NULL;
 }
@@ -476,13 +509,13 @@ static EVP_CIPHER_CTX *aead_renonce(struct aead_slot *s, const uint8_t *nonce,
 }
 
 /*
- * Binds the nonce, and the key unless the context held it already. A key
- * no slot holds takes the least recently used one, and costs what
- * re-keying always did. *slot is where the caller says that the message
- * ended in a final.
+ * Binds the nonce (a sealing slot's ChaCha20 takes its 16-byte IV), and
+ * the key unless the context held it already. A key no slot holds takes
+ * the least recently used one, and costs what re-keying always did.
+ * *slot is where the caller says that the message ended in a final.
  */
 static EVP_CIPHER_CTX *aead_ctx(int enc, const uint8_t *key,
-				const uint8_t nonce[AEAD_NONCE_LEN], uint8_t *tag,
+				const uint8_t *nonce, uint8_t *tag,
 				bool *tag_set, struct aead_slot **slot)
 {
 	struct aead_slot *s = aead_slot[enc], *lru = &s[0];
@@ -525,8 +558,8 @@ void crypto_aead_forget(void)
 			s->used = 0;
 			s->ready = false;
 			if (EVP_CIPHER_CTX_reset(s->ctx) != 1 ||
-			    EVP_CipherInit_ex2(s->ctx, chachapoly, NULL, NULL,
-					       enc, NULL) != 1) {
+			    EVP_CipherInit_ex2(s->ctx, aead_cipher(enc), NULL,
+					       NULL, enc, NULL) != 1) {
 				/* Start over at the next use (ensure_init). */
 				ERR_clear_error();
 				crypto_fini();
@@ -535,9 +568,9 @@ void crypto_aead_forget(void)
 		}
 }
 
-/* The tag, out of or into the context, without EVP_CIPHER_CTX_ctrl's
+/* An opening's tag into the context, without EVP_CIPHER_CTX_ctrl's
  * translation to OSSL_PARAMs. */
-static int aead_tag(EVP_CIPHER_CTX *c, uint8_t *tag, int enc)
+static int aead_set_tag(EVP_CIPHER_CTX *c, uint8_t *tag)
 {
 	OSSL_PARAM p[2] = {
 		OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag,
@@ -545,8 +578,7 @@ static int aead_tag(EVP_CIPHER_CTX *c, uint8_t *tag, int enc)
 		OSSL_PARAM_END,
 	};
 
-	return enc ? EVP_CIPHER_CTX_get_params(c, p) :
-		     EVP_CIPHER_CTX_set_params(c, p);
+	return EVP_CIPHER_CTX_set_params(c, p);
 }
 
 /* The associated data and the text; the tag is left to the caller.
@@ -563,32 +595,72 @@ static int aead_run(EVP_CIPHER_CTX *c, uint8_t *dst, const uint8_t *src,
 	return 0;
 }
 
-/* RFC 8439 section 2.8 AEAD seal; the tag follows the ciphertext. */
+/*
+ * The Poly1305 tag of RFC 8439 section 2.8 under the one-time key otk:
+ * over the associated data, the ciphertext, each padded to 16 bytes,
+ * and both lengths as 64-bit little-endian numbers.
+ */
+static int aead_poly1305(const uint8_t otk[32], const uint8_t *ad,
+			 size_t adlen, const uint8_t *ct, size_t len,
+			 uint8_t tag[CRYPTO_AEAD_TAG_LEN])
+{
+	static const uint8_t zero[16];
+	size_t adpad = (16 - adlen % 16) % 16, pad = (16 - len % 16) % 16;
+	uint8_t lens[16];
+	size_t outl = 0;
+
+	for (int i = 0; i < 8; i++) {
+		lens[i] = (uint8_t)((uint64_t)adlen >> (8 * i));
+		lens[8 + i] = (uint8_t)((uint64_t)len >> (8 * i));
+	}
+	if (EVP_MAC_init(poly_ctx, otk, 32, NULL) != 1 ||
+	    (adlen && EVP_MAC_update(poly_ctx, ad, adlen) != 1) ||
+	    (adpad && EVP_MAC_update(poly_ctx, zero, adpad) != 1) ||
+	    (len && EVP_MAC_update(poly_ctx, ct, len) != 1) ||
+	    (pad && EVP_MAC_update(poly_ctx, zero, pad) != 1) ||
+	    EVP_MAC_update(poly_ctx, lens, sizeof(lens)) != 1 ||
+	    EVP_MAC_final(poly_ctx, tag, &outl, CRYPTO_AEAD_TAG_LEN) != 1)
+		return -1;
+	return outl == CRYPTO_AEAD_TAG_LEN ? 0 : -1;
+}
+
+/* RFC 8439 section 2.8 AEAD seal; the tag follows the ciphertext. The
+ * stream starts at block 0 (the one-time key) and goes on into the text
+ * at block 1, as section 2.8 has it. */
 int crypto_aead_encrypt_n12(uint8_t *dst, const uint8_t *src, size_t len,
 			    const uint8_t *ad, size_t adlen,
 			    const uint8_t nonce[12],
 			    const uint8_t key[CRYPTO_AEAD_KEY_LEN])
 {
+	static const uint8_t zero[64];
+	uint8_t iv[16] = { 0 }, otk[64], tag[CRYPTO_AEAD_TAG_LEN];
 	struct aead_slot *slot;
 	EVP_CIPHER_CTX *c;
 	bool tag_set;
-	int outl = 0;
+	int ret = -EIO;
 
 	/* The EVP interface counts in int. */
 	if (len > INT_MAX - CRYPTO_AEAD_TAG_LEN || adlen > INT_MAX)
 		return -EMSGSIZE;
 	if (ensure_init())
 		return -ENOMEM;
+	/* ChaCha20's IV: the 32-bit block counter (0), then the nonce. */
+	memcpy(iv + 4, nonce, AEAD_NONCE_LEN);
+	c = aead_ctx(1, key, iv, NULL, &tag_set, &slot);
 	/* Zero lengths skip the data: src may be NULL for a keepalive. */
-	c = aead_ctx(1, key, nonce, NULL, &tag_set, &slot);
-	if (aead_run(c, dst, src, len, ad, adlen) ||
-	    EVP_EncryptFinal_ex(c, dst + len, &outl) != 1 ||
-	    aead_tag(c, dst + len, 1) != 1) {
-		ERR_clear_error();
-		return -EIO;
+	if (c && EVP_Cipher(c, otk, zero, sizeof(otk)) == (int)sizeof(otk) &&
+	    (!len || EVP_Cipher(c, dst, src, (unsigned int)len) == (int)len) &&
+	    !aead_poly1305(otk, ad, adlen, dst, len, tag)) {
+		memcpy(dst + len, tag, sizeof(tag));
+		ret = 0;
 	}
-	slot->ready = true;
-	return 0;
+	crypto_wipe(otk, sizeof(otk));
+	if (ret) {
+		ERR_clear_error();
+		if (len)
+			crypto_wipe(dst, len);	/* never half a message */
+	}
+	return ret;
 }
 
 /* RFC 8439 section 2.8 AEAD open. Every failure, not only a tag mismatch,
@@ -615,7 +687,7 @@ int crypto_aead_decrypt_n12(uint8_t *dst, const uint8_t *src, size_t srclen,
 	 * pointer: dst may be NULL for a keepalive. */
 	c = aead_ctx(0, key, nonce, tag, &tag_set, &slot);
 	if (aead_run(c, dst, src, len, ad, adlen) ||
-	    (!tag_set && aead_tag(c, tag, 0) != 1) ||
+	    (!tag_set && aead_set_tag(c, tag) != 1) ||
 	    EVP_DecryptFinal_ex(c, len ? dst + len : tag, &outl) != 1) {
 		ERR_clear_error();
 		if (len)
@@ -673,9 +745,10 @@ static bool aead_round_trip(uint8_t x[96], const uint8_t pt[80],
 /*
  * Whether the nonce set as "tlsivfixed" (see aead_slot) gives what
  * EVP_CipherInit_ex gives, with this libcrypto: two messages under two
- * nonces (one with associated data) each way, then the same two again
- * through contexts now ready for the parameter, and a forged tag still
- * refused that way. The key is a constant, so nothing secret is used.
+ * nonces (one with associated data) sealed and opened, then the same two
+ * again, now opened through a context ready for the parameter, and a
+ * forged tag still refused that way. The key is a constant, so nothing
+ * secret is used.
  */
 static bool aead_fixed_check(void)
 {
