@@ -186,7 +186,13 @@ $(BUILD)/bench/crypto_bench: bench/crypto_bench.c $(BUILD)/liblib.a
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) $(INC_lib) $(LDFLAGS) -o $@ $< $(BUILD)/liblib.a $(LDLIBS)
 
-bench: $(BUILD)/bench/crypto_bench
+# TCP coalescing per segment, checksums computed or trusted (bench/README.md).
+$(BUILD)/bench/gro_bench: bench/gro_bench.c $(BUILD)/liboffload.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) $(INC_offload) $(LDFLAGS) -o $@ $< $(BUILD)/liboffload.a
+
+bench: $(BUILD)/bench/crypto_bench $(BUILD)/bench/gro_bench
 
 deps:
 	$(Q)scripts/deps

@@ -24,10 +24,22 @@
  *  - params:  as ivonly, with the tag taken (or given) through a prebuilt
  *             OSSL_PARAM array instead of ctrl.
  *  - cipher:  as params, with EVP_Cipher() for the data instead of update.
+ *  - fixed:   no EVP_CipherInit per packet: the nonce goes in as the
+ *             "tlsivfixed" parameter (OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED,
+ *             the whole 12-byte nonce for this cipher), which the previous
+ *             packet's final left ready for a new message; a decrypt's tag
+ *             goes in the same OSSL_PARAM array. Data through EVP_Cipher().
+ *  - copy:    a keyed template context copied (EVP_CIPHER_CTX_copy) into
+ *             the working one per packet, then as ivonly.
+ *  - split:   RFC 8439 section 2.8 built from OpenSSL's plain "ChaCha20"
+ *             cipher and its "POLY1305" EVP_MAC: one keystream block for
+ *             the one-time key, the data, then the MAC over ciphertext,
+ *             padding and lengths. Checked against lib at start.
  *  - bulk:    one context, one long update over many packets' bytes: the
  *             assembly's cost per packet, no per-packet overhead at all.
  */
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <stdint.h>
@@ -232,6 +244,162 @@ static void cipher_dec(EVP_CIPHER_CTX *c, uint64_t n)
 		die("cipher decrypt");
 }
 
+static int set_nonce(EVP_CIPHER_CTX *c, uint8_t *iv, uint8_t *tag)
+{
+	OSSL_PARAM p[3] = {
+		OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED,
+					iv, 12),
+		OSSL_PARAM_END,
+		OSSL_PARAM_END,
+	};
+
+	if (tag)
+		p[1] = OSSL_PARAM_construct_octet_string(
+			OSSL_CIPHER_PARAM_AEAD_TAG, tag, TAG);
+	return EVP_CIPHER_CTX_set_params(c, p);
+}
+
+static void fixed_enc(EVP_CIPHER_CTX *c, uint64_t n)
+{
+	uint8_t iv[12];
+	int outl;
+
+	nonce12(iv, n);
+	if (set_nonce(c, iv, NULL) != 1 ||
+	    EVP_Cipher(c, buf, buf, (unsigned int)plen) <= 0 ||
+	    EVP_EncryptFinal_ex(c, buf + plen, &outl) != 1 ||
+	    get_tag(c, buf + plen) != 1)
+		die("fixed encrypt");
+}
+
+static void fixed_dec(EVP_CIPHER_CTX *c, uint64_t n)
+{
+	uint8_t iv[12];
+	int outl;
+
+	nonce12(iv, n);
+	if (set_nonce(c, iv, buf + plen) != 1 ||
+	    EVP_Cipher(c, buf, buf, (unsigned int)plen) <= 0 ||
+	    EVP_DecryptFinal_ex(c, buf + plen, &outl) != 1)
+		die("fixed decrypt");
+}
+
+static EVP_CIPHER_CTX *template[2];	/* [enc]: keyed, for "copy" */
+
+static void copy_do(EVP_CIPHER_CTX *c, uint64_t n, int enc)
+{
+	uint8_t iv[12];
+	int outl;
+
+	nonce12(iv, n);
+	if (EVP_CIPHER_CTX_copy(c, template[enc]) != 1 ||
+	    EVP_CipherInit_ex(c, NULL, NULL, NULL, iv, -1) != 1 ||
+	    EVP_Cipher(c, buf, buf, (unsigned int)plen) <= 0 ||
+	    (!enc && set_tag(c, buf + plen) != 1) ||
+	    (enc ? EVP_EncryptFinal_ex(c, buf + plen, &outl) :
+		   EVP_DecryptFinal_ex(c, buf + plen, &outl)) != 1 ||
+	    (enc && get_tag(c, buf + plen) != 1))
+		die(enc ? "copy encrypt" : "copy decrypt");
+}
+
+static void copy_enc(EVP_CIPHER_CTX *c, uint64_t n)
+{
+	copy_do(c, n, 1);
+}
+
+static void copy_dec(EVP_CIPHER_CTX *c, uint64_t n)
+{
+	copy_do(c, n, 0);
+}
+
+static EVP_CIPHER_CTX *chacha;		/* "ChaCha20", keyed, for "split" */
+static EVP_MAC_CTX *poly;
+
+/* Keystream block 0 of nonce n: the Poly1305 one-time key (RFC 8439
+ * section 2.6); leaves the cipher at block 1, where the data begins. */
+static int split_otk(uint64_t n, uint8_t otk[64])
+{
+	static const uint8_t zero[64];
+	uint8_t iv[16] = { 0 };
+
+	nonce12(iv + 4, n);	/* 32-bit block counter 0, then the nonce */
+	return EVP_CipherInit_ex(chacha, NULL, NULL, NULL, iv, 1) == 1 &&
+	       EVP_Cipher(chacha, otk, zero, 64) > 0;
+}
+
+/* The tag over the ciphertext ct: it, its padding, the lengths (no AAD). */
+static int split_mac(const uint8_t otk[32], const uint8_t *ct, uint8_t *tag)
+{
+	static const uint8_t zero[16];
+	uint8_t lens[16] = { 0 };
+	size_t outl = 0;
+
+	for (int i = 0; i < 8; i++)
+		lens[8 + i] = (uint8_t)((uint64_t)plen >> (8 * i));
+	return EVP_MAC_init(poly, otk, 32, NULL) == 1 &&
+	       EVP_MAC_update(poly, ct, plen) == 1 &&
+	       EVP_MAC_update(poly, zero, (16 - plen % 16) % 16) == 1 &&
+	       EVP_MAC_update(poly, lens, 16) == 1 &&
+	       EVP_MAC_final(poly, tag, &outl, TAG) == 1 && outl == TAG;
+}
+
+static void split_enc(EVP_CIPHER_CTX *c, uint64_t n)
+{
+	uint8_t otk[64];
+
+	(void)c;
+	if (!split_otk(n, otk) ||
+	    EVP_Cipher(chacha, buf, buf, (unsigned int)plen) <= 0 ||
+	    !split_mac(otk, buf, buf + plen))
+		die("split encrypt");
+}
+
+static void split_dec(EVP_CIPHER_CTX *c, uint64_t n)
+{
+	uint8_t otk[64], tag[TAG];
+
+	(void)c;
+	if (!split_otk(n, otk) || !split_mac(otk, buf, tag) ||
+	    CRYPTO_memcmp(tag, buf + plen, TAG) ||
+	    EVP_Cipher(chacha, buf, buf, (unsigned int)plen) <= 0)
+		die("split decrypt");
+}
+
+/* The split way must seal what lib seals. */
+static void split_setup(void)
+{
+	EVP_CIPHER *cc = EVP_CIPHER_fetch(NULL, "ChaCha20", NULL);
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "POLY1305", NULL);
+	uint8_t *want = malloc(plen + TAG), iv[16] = { 0 };
+
+	chacha = EVP_CIPHER_CTX_new();
+	poly = mac ? EVP_MAC_CTX_new(mac) : NULL;
+	if (!cc || !poly || !want || !chacha ||
+	    EVP_CipherInit_ex2(chacha, cc, key, iv, 1, NULL) != 1)
+		die("split setup");
+	memset(buf, 0x5a, plen);
+	if (crypto_aead_encrypt(want, buf, plen, NULL, 0, 3, key) < 0)
+		die("split reference");
+	split_enc(NULL, 3);
+	if (memcmp(buf, want, plen + TAG))
+		die("split check (not RFC 8439)");
+	split_dec(NULL, 3);
+	EVP_CIPHER_free(cc);
+	EVP_MAC_free(mac);
+	free(want);
+}
+
+static void copy_setup(void)
+{
+	uint8_t iv[12] = { 0 };
+
+	for (int enc = 0; enc < 2; enc++)
+		if (!(template[enc] = EVP_CIPHER_CTX_new()) ||
+		    EVP_CipherInit_ex2(template[enc], aead, key, iv, enc,
+				       NULL) != 1)
+			die("copy setup");
+}
+
 /* ---- driver ---------------------------------------------------------------- */
 
 typedef void (*way_fn)(EVP_CIPHER_CTX *, uint64_t);
@@ -361,6 +529,8 @@ int main(int argc, char **argv)
 	ref = malloc(plen + TAG);
 	if (!ref)
 		die("malloc");
+	copy_setup();
+	split_setup();
 	memset(buf, 0x5a, plen);
 	if (crypto_aead_encrypt(ref, buf, plen, NULL, 0, 7, key) < 0)
 		die("reference");
@@ -375,6 +545,9 @@ int main(int argc, char **argv)
 		{ .name = "ivonly", .fn = ivonly_enc, .enc = 1 },
 		{ .name = "params", .fn = params_enc, .enc = 1 },
 		{ .name = "cipher", .fn = cipher_enc, .enc = 1 },
+		{ .name = "fixed", .fn = fixed_enc, .enc = 1 },
+		{ .name = "copy", .fn = copy_enc, .enc = 1 },
+		{ .name = "split", .fn = split_enc, .enc = 1 },
 		{ .name = "memcpy", .fn = copy_way, .enc = -1 },
 		{ .name = "rekey", .fn = rekey_dec, .enc = 0 },
 		{ .name = "lib", .fn = lib_dec, .enc = 0 },
@@ -382,12 +555,19 @@ int main(int argc, char **argv)
 		{ .name = "ivonly", .fn = ivonly_dec, .enc = 0 },
 		{ .name = "params", .fn = params_dec, .enc = 0 },
 		{ .name = "cipher", .fn = cipher_dec, .enc = 0 },
+		{ .name = "fixed", .fn = fixed_dec, .enc = 0 },
+		{ .name = "copy", .fn = copy_dec, .enc = 0 },
+		{ .name = "split", .fn = split_dec, .enc = 0 },
 	};
 	run_all(ways, sizeof(ways) / sizeof(ways[0]));
 	free(ref);
 	for (int k = 0; k < 9; k++)
 		free(ref9[k]);
 	EVP_CIPHER_free(aead);
+	EVP_CIPHER_CTX_free(template[0]);
+	EVP_CIPHER_CTX_free(template[1]);
+	EVP_CIPHER_CTX_free(chacha);
+	EVP_MAC_CTX_free(poly);
 	free(buf);
 	crypto_fini();
 	return 0;

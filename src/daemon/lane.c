@@ -448,6 +448,9 @@ static int lane_loop(struct lane *l)
 
 		if (n < 0 && errno != EINTR)
 			return LANE_EXIT_ERROR;
+		/* One clock reading for the turn, not several per packet
+		 * (clock.h); the timeout above read the clock afresh. */
+		now = clock_batch_begin();
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.u32 == EV_TUN)
 				lane_read_tun(l);
@@ -467,11 +470,11 @@ static int lane_loop(struct lane *l)
 			send_flush(l->dev);
 			receive_flush(l->dev);
 		}
-		now = clock_now();
 		if (l->dev->next_timer && l->dev->next_timer <= now)
 			timers_run(l->dev);
 		if (now >= l->next_tick)
 			lane_tick(l, now);
+		clock_batch_end();
 	}
 }
 
@@ -506,6 +509,7 @@ int lane_run(struct wg_device *dev, int ctl_fd, struct steer *steer)
 		if (p->persistent_keepalive)
 			send_keepalive(p);
 	ret = lane_loop(&l);
+	clock_batch_end();	/* a return mid-turn leaves it held */
 out:
 	dev->txb = NULL;	/* they point into l, which ends here */
 	dev->rxb = NULL;

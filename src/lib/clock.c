@@ -6,6 +6,7 @@
 
 static bool fake_on;
 static uint64_t fake_mono, fake_real;
+static uint64_t batch_now;	/* 0: no batch, read the clock */
 
 static uint64_t ts_ns(clockid_t id)
 {
@@ -17,7 +18,22 @@ static uint64_t ts_ns(clockid_t id)
 
 uint64_t clock_now(void)
 {
-	return fake_on ? fake_mono : ts_ns(CLOCK_BOOTTIME);
+	if (fake_on)
+		return fake_mono;
+	return batch_now ? batch_now : ts_ns(CLOCK_BOOTTIME);
+}
+
+uint64_t clock_batch_begin(void)
+{
+	batch_now = 0;
+	if (!fake_on)
+		batch_now = ts_ns(CLOCK_BOOTTIME);
+	return clock_now();
+}
+
+void clock_batch_end(void)
+{
+	batch_now = 0;
 }
 
 int64_t clock_mono_ms(void)

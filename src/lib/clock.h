@@ -11,6 +11,15 @@
 
 /* Monotonic nanoseconds (CLOCK_BOOTTIME, so suspend counts as elapsed). */
 uint64_t clock_now(void);
+/*
+ * One reading for a batch: from clock_batch_begin() to clock_batch_end(),
+ * clock_now() returns what begin read. A lane's turn over a batch of
+ * packets checks key ages and arms timers per packet; protocol time there
+ * is at most one turn stale (milliseconds, against timers of seconds),
+ * and never goes back. The fake clock is never held.
+ */
+uint64_t clock_batch_begin(void);
+void clock_batch_end(void);
 /* Real monotonic milliseconds (CLOCK_MONOTONIC, never the fake clock): for
  * I/O deadlines, which are wall time whatever clock the protocol runs on. */
 int64_t clock_mono_ms(void);

@@ -197,12 +197,21 @@ struct offload_out {
  * than OFFLOAD_GRO_MAX_BATCH are handled in slices that never merge
  * across.
  *
+ * flags OFFLOAD_GRO_TRUSTED: the inputs were authenticated (a WireGuard
+ * data packet's Poly1305 tag covers every byte), so no checksum of theirs
+ * is computed: every parsed TCP segment counts as verified, and every
+ * packet passed through gets F_DATA_VALID. The kernel's WireGuard does
+ * the same (it marks every decrypted packet CHECKSUM_UNNECESSARY); the
+ * TCP checksum would only catch corruption before the peer encrypted.
+ *
  * Returns the number of outputs (<= n), or -E2BIG when max_out < n,
  * -EINVAL for NULL arrays with n > 0.
  */
+#define OFFLOAD_GRO_TRUSTED 0x1
 int offload_gro_batch(const struct offload_pkt *in, size_t n,
 		      uint8_t *scratch, size_t scratch_len,
-		      struct offload_out *out, size_t max_out);
+		      struct offload_out *out, size_t max_out,
+		      unsigned int flags);
 
 /*
  * The same coalescing without copying any payload: a super-packet is its
@@ -214,6 +223,7 @@ int offload_gro_batch(const struct offload_pkt *in, size_t n,
  */
 int offload_gro_batch_iov(const struct offload_pkt *in, size_t n,
 			  struct iovec *iov, size_t max_iov,
-			  struct offload_out *out, size_t max_out);
+			  struct offload_out *out, size_t max_out,
+			  unsigned int flags);
 
 #endif

@@ -53,6 +53,7 @@ struct gro_sink {
 struct gro_state {
 	const struct offload_pkt *in;
 	struct gro_sink *sink;
+	bool trusted;		/* OFFLOAD_GRO_TRUSTED */
 	size_t n, ngroups, nopen;
 	struct gro_info info[OFFLOAD_GRO_MAX_BATCH];
 	struct gro_group grp[OFFLOAD_GRO_MAX_BATCH];
@@ -112,7 +113,8 @@ static bool gro_mergeable(const uint8_t *p, const struct gro_info *g)
 	return g->l4off == IP6_HLEN;
 }
 
-static void gro_parse(const struct offload_pkt *pkt, struct gro_info *g)
+static void gro_parse(const struct offload_pkt *pkt, struct gro_info *g,
+		      bool trusted)
 {
 	struct l3_info l3;
 	size_t iplen, thl;
@@ -136,7 +138,7 @@ static void gro_parse(const struct offload_pkt *pkt, struct gro_info *g)
 	g->seq = get_be32(th + 4);
 	g->tflags = th[13];
 	g->hash = gro_hash(pkt->data, g);
-	g->csum_ok = gro_tcp_csum_ok(pkt->data, g);
+	g->csum_ok = trusted || gro_tcp_csum_ok(pkt->data, g);
 	g->kind = gro_mergeable(pkt->data, g) ? GRO_MERGE : GRO_TCP;
 }
 
@@ -261,7 +263,7 @@ static void gro_single(const struct gro_state *s, size_t i,
 		       struct offload_out *o)
 {
 	memset(&o->vh, 0, sizeof(o->vh));
-	if (s->info[i].csum_ok)
+	if (s->info[i].csum_ok || s->trusted)
 		o->vh.flags = VIRTIO_NET_HDR_F_DATA_VALID;
 	o->segs = 1;
 	o->npay = 0;
@@ -395,7 +397,7 @@ static size_t gro_slice(struct gro_state *s, const struct offload_pkt *in,
 	s->n = n;
 	s->ngroups = s->nopen = 0;
 	for (i = 0; i < n; ++i) {
-		gro_parse(&in[i], &s->info[i]);
+		gro_parse(&in[i], &s->info[i], s->trusted);
 		gro_track(s, i);
 	}
 	return gro_emit(s, out);
@@ -403,9 +405,10 @@ static size_t gro_slice(struct gro_state *s, const struct offload_pkt *in,
 
 static int gro_batch(const struct offload_pkt *in, size_t n,
 		     struct gro_sink *k, struct offload_out *out,
-		     size_t max_out)
+		     size_t max_out, unsigned int flags)
 {
-	struct gro_state s = { .sink = k };
+	struct gro_state s = { .sink = k,
+			       .trusted = flags & OFFLOAD_GRO_TRUSTED };
 	size_t base, chunk, nout = 0;
 
 	if (n && (!in || !out))
@@ -424,17 +427,19 @@ static int gro_batch(const struct offload_pkt *in, size_t n,
 
 int offload_gro_batch(const struct offload_pkt *in, size_t n,
 		      uint8_t *scratch, size_t scratch_len,
-		      struct offload_out *out, size_t max_out)
+		      struct offload_out *out, size_t max_out,
+		      unsigned int flags)
 {
 	struct gro_sink k = { .scratch = scratch,
 			      .scratch_len = scratch ? scratch_len : 0 };
 
-	return gro_batch(in, n, &k, out, max_out);
+	return gro_batch(in, n, &k, out, max_out, flags);
 }
 
 int offload_gro_batch_iov(const struct offload_pkt *in, size_t n,
 			  struct iovec *iov, size_t max_iov,
-			  struct offload_out *out, size_t max_out)
+			  struct offload_out *out, size_t max_out,
+			  unsigned int flags)
 {
 	struct gro_sink k = { .iov = iov, .max_iov = iov ? max_iov : 0 };
 	static struct iovec none;
@@ -442,5 +447,5 @@ int offload_gro_batch_iov(const struct offload_pkt *in, size_t n,
 	/* A NULL array merges nothing, as a NULL scratch does. */
 	if (!iov)
 		k.iov = &none;
-	return gro_batch(in, n, &k, out, max_out);
+	return gro_batch(in, n, &k, out, max_out, flags);
 }

@@ -149,12 +149,14 @@ static void fuzz_segment(struct fuzz_in *in, int flags)
  * count are compared.
  */
 static void gro_iov_same(const struct offload_pkt *pkts, size_t n,
-			 const struct offload_out *ref, int nref)
+			 const struct offload_out *ref, int nref,
+			 unsigned int gflags)
 {
 	static struct offload_out out[MAX_PKTS];
 	static struct iovec iov[MAX_PKTS];
 	static uint8_t flat[OFFLOAD_MAX_PACKET + OFFLOAD_GRO_HDR_MAX];
-	int got = offload_gro_batch_iov(pkts, n, iov, MAX_PKTS, out, MAX_PKTS);
+	int got = offload_gro_batch_iov(pkts, n, iov, MAX_PKTS, out, MAX_PKTS,
+					gflags);
 
 	if (got < 0 ? got != nref : got > (int)n)
 		abort();
@@ -223,6 +225,8 @@ static void fuzz_gro(struct fuzz_in *in, int flags)
 	const uint8_t *p;
 	size_t len;
 	int op, got;
+	/* Bit 4: as the lanes call it, trusting authenticated packets. */
+	unsigned int gflags = flags & 4 ? OFFLOAD_GRO_TRUSTED : 0;
 
 	while (n < MAX_PKTS && fuzz_record(in, &op, &p, &len)) {
 		copies[n] = malloc(len ? len : 1);
@@ -233,7 +237,8 @@ static void fuzz_gro(struct fuzz_in *in, int flags)
 		pkts[n++].len = len;
 	}
 	scratch = malloc(scratch_len ? scratch_len : 1);
-	got = offload_gro_batch(pkts, n, scratch, scratch_len, out, MAX_PKTS);
+	got = offload_gro_batch(pkts, n, scratch, scratch_len, out, MAX_PKTS,
+				gflags);
 	if (debug)
 		fprintf(stderr, "gro: %zu packets: %d\n", n, got);
 	if (got > (int)n)
@@ -246,7 +251,7 @@ static void fuzz_gro(struct fuzz_in *in, int flags)
 			segment(&out[i].vh, out[i].data, out[i].len, 16,
 				out[i].segs, out[i].vh.gso_size + 256, 0);
 	}
-	gro_iov_same(pkts, n, out, got);
+	gro_iov_same(pkts, n, out, got, gflags);
 	free(scratch);
 	for (size_t i = 0; i < n; i++)
 		free(copies[i]);

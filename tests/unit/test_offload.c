@@ -921,11 +921,14 @@ static size_t flatten(const struct offload_out *o)
  * scratch and offload_gro_batch_iov() pointing at the inputs must give
  * the same outputs, byte for byte (the lanes write the latter).
  */
+static unsigned int gro_flags;	/* what gro() passes */
+
 static int gro(void)
 {
 	int n = offload_gro_batch(pin, npin, scratch, sizeof(scratch), pout,
-				  POOL);
-	int m = offload_gro_batch_iov(pin, npin, piov, POOL, pout_iov, POOL);
+				  POOL, gro_flags);
+	int m = offload_gro_batch_iov(pin, npin, piov, POOL, pout_iov, POOL,
+				      gro_flags);
 
 	assert_int_equal(m, n);
 	for (int o = 0; o < n; ++o) {
@@ -1198,6 +1201,42 @@ static void test_gro_bad_csum(void **state)
 	assert_int_equal(gro(), 2);
 }
 
+/*
+ * OFFLOAD_GRO_TRUSTED (the lanes: every input passed its Poly1305 tag):
+ * no TCP checksum is computed, so a segment with a wrong one merges like
+ * the others, and what is passed through (UDP here) says F_DATA_VALID.
+ * The IPv4 header checksum still keeps a segment out of a group.
+ */
+static void test_gro_trusted(void **state)
+{
+	struct spec a = tcp_spec(4), m, u = tcp_spec(4);
+
+	a.plen = 4 * 1000;
+	u.proto = P_UDP;
+	u.plen = 100;
+	gro_flags = OFFLOAD_GRO_TRUSTED;
+	npin = 0;
+	add_segs(&a, 1000, 0, 2);
+	m = seg_spec(&a, 1000, 2, 4);
+	add_pkt(&m, CS_BAD);
+	add_segs(&a, 1000, 3, 4);
+	add_pkt(&u, CS_BAD);
+	assert_int_equal(gro(), 2);
+	expect_super(0, &a, 1000, 0, 4);
+	expect_single(1, 4, VIRTIO_NET_HDR_F_DATA_VALID);
+	npin = 0;
+	add_segs(&a, 1000, 0, 2);
+	pool[1][11] ^= 1;
+	assert_int_equal(gro(), 2);
+	expect_single(1, 1, VIRTIO_NET_HDR_F_DATA_VALID);
+	/* Untrusted, the same UDP packet leaves its checksum to the kernel. */
+	gro_flags = 0;
+	npin = 0;
+	add_pkt(&u, CS_BAD);
+	assert_int_equal(gro(), 1);
+	expect_single(0, 0, 0);
+}
+
 /* No super-packet beyond 65535 bytes of IP length. */
 static void test_gro_64k(void **state)
 {
@@ -1263,23 +1302,23 @@ static void test_gro_scratch_small(void **state)
 	a.plen = 4 * 1000;
 	npin = 0;
 	add_segs(&a, 1000, 0, 4);
-	n = offload_gro_batch(pin, npin, scratch, 4000, pout, POOL);
+	n = offload_gro_batch(pin, npin, scratch, 4000, pout, POOL, 0);
 	assert_int_equal(n, 4);
 	for (i = 0; i < 4; ++i)
 		expect_single(i, i, VIRTIO_NET_HDR_F_DATA_VALID);
-	n = offload_gro_batch(pin, npin, scratch, 4 * 52 + 4000, pout, POOL);
+	n = offload_gro_batch(pin, npin, scratch, 4 * 52 + 4000, pout, POOL, 0);
 	assert_int_equal(n, 1);
 	expect_super(0, &a, 1000, 0, 4);
-	assert_int_equal(offload_gro_batch(pin, npin, NULL, 0, pout, POOL), 4);
+	assert_int_equal(offload_gro_batch(pin, npin, NULL, 0, pout, POOL, 0), 4);
 	/* The same for too few iovecs: 3 cannot take a group of 4. */
-	n = offload_gro_batch_iov(pin, npin, piov, 3, pout_iov, POOL);
+	n = offload_gro_batch_iov(pin, npin, piov, 3, pout_iov, POOL, 0);
 	assert_int_equal(n, 4);
 	for (i = 0; i < 4; ++i)
 		assert_int_equal(pout_iov[i].npay, 0);
 	assert_int_equal(offload_gro_batch_iov(pin, npin, NULL, 0, pout_iov,
-					       POOL), 4);
+					       POOL, 0), 4);
 	assert_int_equal(offload_gro_batch_iov(pin, npin, piov, 4, pout_iov,
-					       POOL), 1);
+					       POOL, 0), 1);
 	assert_int_equal(pout_iov[0].npay, 4);
 }
 
@@ -1291,17 +1330,17 @@ static void test_gro_args(void **state)
 	npin = 0;
 	add_segs(&a, 1000, 0, 2);
 	assert_int_equal(offload_gro_batch(pin, 2, scratch, sizeof(scratch),
-					   pout, 1), -E2BIG);
+					   pout, 1, 0), -E2BIG);
 	assert_int_equal(offload_gro_batch(NULL, 2, scratch, sizeof(scratch),
-					   pout, 2), -EINVAL);
+					   pout, 2, 0), -EINVAL);
 	assert_int_equal(offload_gro_batch(pin, 2, scratch, sizeof(scratch),
-					   NULL, 2), -EINVAL);
-	assert_int_equal(offload_gro_batch(NULL, 0, NULL, 0, NULL, 0), 0);
-	assert_int_equal(offload_gro_batch_iov(pin, 2, piov, POOL, pout_iov, 1),
+					   NULL, 2, 0), -EINVAL);
+	assert_int_equal(offload_gro_batch(NULL, 0, NULL, 0, NULL, 0, 0), 0);
+	assert_int_equal(offload_gro_batch_iov(pin, 2, piov, POOL, pout_iov, 1, 0),
 			 -E2BIG);
 	assert_int_equal(offload_gro_batch_iov(NULL, 2, piov, POOL, pout_iov,
-					       2), -EINVAL);
-	assert_int_equal(offload_gro_batch_iov(NULL, 0, NULL, 0, NULL, 0), 0);
+					       2, 0), -EINVAL);
+	assert_int_equal(offload_gro_batch_iov(NULL, 0, NULL, 0, NULL, 0, 0), 0);
 }
 
 /* Batches longer than OFFLOAD_GRO_MAX_BATCH: slices, never merged across. */
@@ -1504,6 +1543,7 @@ int main(void)
 		cmocka_unit_test(test_gro_flags),
 		cmocka_unit_test(test_gro_sizes),
 		cmocka_unit_test(test_gro_bad_csum),
+		cmocka_unit_test(test_gro_trusted),
 		cmocka_unit_test(test_gro_64k),
 		cmocka_unit_test(test_gro_ip_options),
 		cmocka_unit_test(test_gro_padding),
