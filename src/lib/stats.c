@@ -175,9 +175,12 @@ int stats_read(struct stats_page **out, const char *ifname)
 		goto out;
 	}
 	ret = read_whole(fd, (uint8_t *)p, (size_t)st.st_size);
+	/* The file keeps the pages of the most lanes the daemon ever ran
+	 * (Lanes changed live): the header's count says how many are in
+	 * use, and may be fewer. */
 	if (!ret && (p->magic != STATS_MAGIC || p->version != STATS_VERSION ||
 		     !p->lanes || p->lanes > LANES_MAX ||
-		     stats_len(p->lanes) != (size_t)st.st_size))
+		     stats_len(p->lanes) > (size_t)st.st_size))
 		ret = -EINVAL;
 out:
 	close(fd);
