@@ -65,15 +65,19 @@ static void master_lane_memory(struct master *m, unsigned int i)
 
 /* Closes what the master holds for a lane slot (a retired lane's detached
  * queue included). */
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 void master_close_slot(struct lane_slot *s)
 {
-	int *fds[] = { &s->tun_fd, &s->udp_fd, &s->shared_fd, &s->ctl_fd };
-
-	for (size_t k = 0; k < sizeof(fds) / sizeof(fds[0]); k++)
-		if (*fds[k] >= 0) {
-			close(*fds[k]);
-			*fds[k] = -1;
-		}
+	close_fd(&s->tun_fd);
+	close_fd(&s->udp_fd);
+	close_fd(&s->shared_fd);
+	close_fd(&s->ctl_fd);
 }
 
 static void master_become_lane(struct master *m, unsigned int i, int ctl_fd)
