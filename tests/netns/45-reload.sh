@@ -113,7 +113,7 @@ ip -n "$NS_A" link show "$IF_A" | grep -q "mtu 1400" || fail "MTU not 1400 after
 reply=$(printf 'tunlane_set_lanes=257\n\n' | nsx "$NS_A" "$TL_PY" -c '
 import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
-s.sendall(sys.stdin.buffer.read()); print(s.recv(100).decode().strip())' "/var/run/wireguard/$IF_A.sock")
+s.sendall(sys.stdin.buffer.read()); print(s.recv(100).decode().strip())' "$(tl_state "$IF_A" sock)")
 [[ $reply = "errno=22" ]] || fail "tunlane_set_lanes=257 answered '$reply'"
 # Lanes 1 -> 2: the new lane 1 and B's lane 1 renegotiate by themselves.
 sed -i 's/^Lanes = 1$/Lanes = 2/' "$CONF_A"
