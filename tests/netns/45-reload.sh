@@ -110,10 +110,7 @@ sed -i 's/^Lanes = 1$/Lanes = 1\nMTU = 1400/' "$CONF_A"
 rl || fail "MTU reload: $(cat "$TL_TMP/reload.txt")"
 ip -n "$NS_A" link show "$IF_A" | grep -q "mtu 1400" || fail "MTU not 1400 after reload"
 # A request for too many lanes: one line from the daemon, nothing touched.
-reply=$(printf 'tunlane_set_lanes=257\n\n' | nsx "$NS_A" "$TL_PY" -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
-s.sendall(sys.stdin.buffer.read()); print(s.recv(100).decode().strip())' "$(tl_state "$IF_A" sock)")
+reply=$(tl3_request "$NS_A" "$IF_A" 'tunlane_set_lanes=257\n\n')
 [[ $reply = "errno=22" ]] || fail "tunlane_set_lanes=257 answered '$reply'"
 # Lanes 1 -> 2: the new lane 1 and B's lane 1 renegotiate by themselves.
 sed -i 's/^Lanes = 1$/Lanes = 2/' "$CONF_A"
