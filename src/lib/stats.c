@@ -143,7 +143,7 @@ static int check_version(int fd, const struct stat *st)
 
 /* A copy, not a mapping: a file that changes or shrinks while we read
  * cannot fault us (SIGBUS), and what we check is what we use. */
-int stats_read(struct stats_page **out, const char *ifname)
+static int stats_read_once(struct stats_page **out, const char *ifname)
 {
 	char path[128];
 	struct stat st;
@@ -190,6 +190,16 @@ out:
 	}
 	*out = p;
 	return 0;
+}
+
+/* A live Lanes change grows the file before it raises the header's count:
+ * a reader that took the size before and the header after sees too short
+ * a file, once. */
+int stats_read(struct stats_page **out, const char *ifname)
+{
+	int ret = stats_read_once(out, ifname);
+
+	return ret == -EINVAL ? stats_read_once(out, ifname) : ret;
 }
 
 void stats_unlink(const char *ifname)
