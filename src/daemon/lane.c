@@ -39,6 +39,12 @@
  * back off while nothing answers: a stock WireGuard peer never will. */
 #define PROBE_FIRST_WAIT (2 * NSEC_PER_SEC)
 #define PROBE_MAX_WAIT   (120 * NSEC_PER_SEC)
+/* A retiring lane's notice is one datagram, which a peer's full socket
+ * buffer may drop: it is sent again this often, this many more times,
+ * while the master waits before stopping the lane
+ * (LANE_RETIRE_GRACE_MS, master_resize.c). */
+#define RETIRE_RESEND_EVERY (NSEC_PER_SEC / 10)
+#define RETIRE_RESENDS      4
 
 enum { EV_TUN = 1, EV_UDP, EV_UDP_SHARED, EV_CTL };
 
@@ -55,6 +61,8 @@ struct lane {
 	struct offload_seg_iter seg_it;
 	size_t seg_lens[1];		/* a GSO_NONE packet checksummed */
 	uint64_t next_tick;
+	uint64_t retire_next;		/* next resend of the notice, 0 = none */
+	unsigned int retire_left;
 	bool gone;
 };
 
@@ -335,6 +343,10 @@ static int lane_handle_ctl(struct lane *l)
 	else if (fd >= 0)
 		lane_swap_socket(l, &l->dev->udp_fd, fd, EV_UDP);
 	lane_ctl_request(l->dev, req, len, &reply, &rlen);
+	if (len == 10 && !memcmp(req, "retire=1\n\n", 10)) {
+		l->retire_left = RETIRE_RESENDS;
+		l->retire_next = clock_now() + RETIRE_RESEND_EVERY;
+	}
 	crypto_wipe(req, len);
 	free(req);
 	ret = reply ? ctl_send(l->ctl_fd, reply, rlen, -1) : -ENOMEM;
@@ -514,6 +526,8 @@ static int lane_timeout_ms(struct lane *l)
 {
 	uint64_t now = clock_now(), next = l->next_tick;
 
+	if (l->retire_next && l->retire_next < next)
+		next = l->retire_next;
 	if (l->dev->hsq_len)
 		return 0;	/* handshakes wait: look at the sockets, go on */
 	if (l->dev->next_timer && l->dev->next_timer < next)
@@ -557,6 +571,11 @@ static int lane_loop(struct lane *l)
 		}
 		if (l->dev->next_timer && l->dev->next_timer <= now)
 			timers_run(l->dev);
+		if (l->retire_next && now >= l->retire_next) {
+			lane_retire(l->dev);
+			l->retire_next = --l->retire_left ?
+					 now + RETIRE_RESEND_EVERY : 0;
+		}
 		if (now >= l->next_tick)
 			lane_tick(l, now);
 		clock_batch_end();

@@ -35,6 +35,10 @@
 #include "tun.h"
 #include "udp.h"
 
+/* How long retiring lanes keep resending their notice before they are
+ * stopped: the lanes that stay carry everything meanwhile. */
+#define LANE_RETIRE_GRACE_MS 500
+
 /* Room for lanes in what grows with the most lanes ever run: each peer's
  * per-lane byte counts, the stats file and the master's mapping of it.
  * Readers accept a file longer than its header's lane count needs. */
@@ -295,12 +299,16 @@ static int master_shrink(struct master *m, unsigned int lanes)
 		if ((ret = tun_set_queue(m->lane[i].tun_fd, false)) < 0)
 			log_warn("lane %u: cannot detach its tun queue: %s", i,
 				 strerror(-ret));
+	/* Lane 0 takes over at once the peers that had no other lane. */
+	master_resume_peers(m, lanes);
+	/* The notices go again meanwhile (lane.c): one datagram may be
+	 * dropped by a peer's full socket buffer. */
+	usleep(LANE_RETIRE_GRACE_MS * 1000);
 	m->opts.lanes = lanes;
 	m->stats->lanes = lanes;
 	master_stop_lanes(m, lanes, old);
 	for (unsigned int i = lanes; i < old; i++)
 		master_lane_retired(m, i);
-	master_resume_peers(m, lanes);
 	return 0;
 }
 

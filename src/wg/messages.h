@@ -80,9 +80,10 @@
 #define MESSAGE_MAX_SIZE          65535
 
 /*
- * tunlane's in-band lane notice: the plaintext of one transport data
+ * tunlane's in-band lane notice: the plaintext of a transport data
  * message that a lane about to be retired (a live Lanes change,
- * tunlaned(8)) sends on each of its lane-bound sessions before it goes.
+ * tunlaned(8)) sends on each of its lane-bound sessions before it goes
+ * (a few times: one datagram may be lost).
  * It cannot be an IP packet (version nibble 0), so a peer that does not
  * know it drops it as a bad packet; a tunlane peer's lane ends its
  * session there at once, so that its flows move to its other lanes

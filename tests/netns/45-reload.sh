@@ -4,8 +4,9 @@
 # an unchanged peer (B, two lanes) runs throughout: a peer added, a peer
 # removed, another peer's AllowedIPs changed (its route follows), an
 # address added (no lane makes a new handshake); then Lanes 2 -> 3 (lanes 0
-# and 1 keep their processes) and 3 -> 1 (lane 0 keeps its process, and B's
-# lane 1 ends its session with A's retired lane 1 within 2 s). The transfer
+# and 1 keep their processes) and 3 -> 1 (lane 0 keeps its process and its
+# session, and B's lane 1 ends its session with A's retired lane 1 within
+# 2 s). The transfer
 # completes without a reset and still moves data after the last change.
 # Then an MTU change, a bad Lanes request refused, and Lanes 1 -> 2 again,
 # where B's lane 1 goes live with A's new lane 1 by itself.
@@ -59,6 +60,11 @@ read -r hs2 _ < <(hs_count)
 
 # Lanes 2 -> 3 under the same transfer: lanes 0 and 1 are not touched.
 read -r p0 p1 _ < <(tl3_lane_pids "$IF_A")
+lane0_hs() {
+	tl_show_json "$NS_A" "$IF_A" "$TL_TMP/l0.json"
+	"$TL_PY" "$TL_TOOL" jget 'd["lanes"][0]["handshakes"]' "$TL_TMP/l0.json"
+}
+h0=$(lane0_hs)
 sleep 1
 sed -i 's/^Lanes = 2$/Lanes = 3/' "$CONF_A"
 rl || fail "Lanes 2 -> 3: $(cat "$TL_TMP/reload.txt")"
@@ -72,24 +78,26 @@ log "Lanes 2 -> 3: lane pids $q0 $q1 $q2"
 # retired and its flows move to B's lane 0 at once.
 sleep 2
 sed -i 's/^Lanes = 3$/Lanes = 1/' "$CONF_A"
-rl || fail "Lanes 3 -> 1: $(cat "$TL_TMP/reload.txt")"
 t_shrink=${EPOCHREALTIME/./}
-read -r r0 rest < <(tl3_lane_pids "$IF_A")
-[[ $r0 = "$p0" && -z $rest ]] || fail "Lanes 3 -> 1: lanes '$r0 $rest', lane 0 was $p0"
-ip netns exec "$NS_A" ss -Hlun "sport = :$((PORT_A + 1))" | grep -q . && fail "Lanes 3 -> 1: ListenPort + 1 still open"
+rl || fail "Lanes 3 -> 1: $(cat "$TL_TMP/reload.txt")"
 b_lanes() {
 	tl_show_json "$NS_B" "$IF_B" "$TL_TMP/b.json"
 	"$TL_PY" "$TL_TOOL" jget '" ".join(str(x) for x in d["peers"][0]["lanes"])' "$TL_TMP/b.json"
 }
-# Within 2 s of the reload's return (what B answers, not when we asked).
+# Within 2 s of the reload's start (what B answers, not when we asked).
 while :; do
 	l=$(b_lanes)
 	ms=$(((${EPOCHREALTIME/./} - t_shrink) / 1000))
 	[[ $l = 0 ]] && break
-	((ms < 2000)) || fail "B still counts on A's retired lane 1 $ms ms after Lanes 3 -> 1: live lanes $l"
+	((ms < 2000)) || fail "B still counts on A's retired lane 1 $ms ms after the start of Lanes 3 -> 1: live lanes $l"
 	sleep 0.1
 done
-log "Lanes 3 -> 1: B down to lane 0 within $ms ms"
+log "Lanes 3 -> 1: B down to lane 0 within $ms ms of the reload's start"
+read -r r0 rest < <(tl3_lane_pids "$IF_A")
+[[ $r0 = "$p0" && -z $rest ]] || fail "Lanes 3 -> 1: lanes '$r0 $rest', lane 0 was $p0"
+ip netns exec "$NS_A" ss -Hlun "sport = :$((PORT_A + 1))" | grep -q . && fail "Lanes 3 -> 1: ListenPort + 1 still open"
+h1=$(lane0_hs)
+((h1 == h0)) || fail "lane 0 made $((h1 - h0)) handshake(s) across Lanes 2 -> 3 -> 1: its session with B did not go on"
 wait "$IPERF" || fail "the transfer to the unchanged peer failed across the reloads"
 tl_check_tcp "$TL_TMP/tcp.json" 1 "TCP to B across the reloads"
 # Data still moved in the last seconds, after Lanes 3 -> 1.

@@ -49,22 +49,23 @@ log "$off0 single-lane client(s) on the hub's lanes 1 and 2"
 read -r p0 _ < <(tl3_lane_pids "$HUB_IF")
 
 sed -i 's/^Lanes = 3$/Lanes = 1/' "$conf"
+t0=${EPOCHREALTIME/./}
 TL_T=20 nsx "$NS_A" "$TL_CLI" reload "$conf" >"$TL_TMP/reload.txt" 2>&1 ||
 	fail "Lanes 3 -> 1: $(cat "$TL_TMP/reload.txt")"
-t0=${EPOCHREALTIME/./}
 read -r q0 rest < <(tl3_lane_pids "$HUB_IF")
 [[ $q0 = "$p0" && -z $rest ]] || fail "Lanes 3 -> 1: lanes '$q0 $rest', lane 0 was $p0"
-# Every peer on exactly lane 0, seen by a `show` that began within 2 s.
+# Every peer on exactly lane 0, seen by a `show` that began within 2 s of
+# the start of the reload.
 while :; do
 	ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
 	hub_json "$f"
 	off=$("$TL_PY" "$TL_TOOL" jget '" ".join(p["public_key"][:8] for p in d["peers"] if p["lanes"] != [0])' "$f")
 	[[ -z $off ]] && break
-	((ms < 2000)) || fail "peers $off not live on the hub's lane 0 alone $ms ms after Lanes 3 -> 1"
+	((ms < 2000)) || fail "peers $off not live on the hub's lane 0 alone $ms ms after the start of Lanes 3 -> 1"
 	sleep 0.1
 done
 [[ $(t4_lanes) = 0 ]] || fail "the Lanes = 4 client still counts on the hub's retired lanes: [$(t4_lanes)]"
-log "Lanes 3 -> 1: every client live on the hub's lane 0 alone within $ms ms"
+log "Lanes 3 -> 1: every client live on the hub's lane 0 alone within $ms ms of the reload's start"
 for n in "${HUB_CLIENTS[@]}"; do
 	tl_ping "${HUB_NS[$n]}" "$HUB_IP" 3 5 3 >/dev/null || fail "client $n: no ping to the hub after Lanes 3 -> 1"
 done
