@@ -30,6 +30,7 @@
 #include "cpulist.h"
 #include "crypto.h"
 #include "log.h"
+#include "notify.h"
 #include "portprobe.h"
 #include "tsfloor.h"
 #include "tun.h"
@@ -328,6 +329,7 @@ int master_set_lanes(struct master *m, unsigned int lanes, const char *cpus)
 		return ret;
 	}
 	log_info("Lanes changed live from %u to %u", old, lanes);
+	notify_lanes(m->opts.ifname, lanes);
 	if (lanes > old && !steer_has_bpf(&m->steer))
 		log_info("without BPF steering (started with one lane, --no-bpf, or refused), the tun's own hash spreads flows over the lanes");
 	if (m->ports_final)
