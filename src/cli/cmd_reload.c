@@ -5,15 +5,17 @@
  * adds around it. Peers are set in place (no replace_peers), peers no
  * longer in the file are removed, so the sessions of unchanged peers go
  * on; addresses and MTU follow the file; routes of AllowedIPs that went
- * away are deleted and those of new ones added. Lanes cannot change live
- * (the master would have to fork and retire lanes): a changed Lanes is
- * refused, as is turning a full tunnel on or off.
+ * away are deleted and those of new ones added. A changed Lanes goes to
+ * the daemon first ("tunlane_set_lanes=N", tunlaned(8)), which adds or
+ * retires lanes without touching those that stay. Turning a full tunnel on
+ * or off is refused.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "crypto.h"
@@ -21,7 +23,11 @@
 #include "netlink.h"
 #include "quick.h"
 #include "stats.h"
+#include "clock.h"
 #include "subcommands.h"
+
+/* How long new lanes get to start before reload says they did not. */
+#define RELOAD_WAIT_LANES_MS 5000
 
 static int cmp_prefix(const void *a, const void *b)
 {
@@ -189,25 +195,74 @@ static int sync_routes(const struct config *c, const struct ipc_device *d)
 	return ret;
 }
 
-/* What reload cannot do live: refused before anything changes. */
-static int check_live(struct config *c)
+/* The daemon's lane count now, and whether all of them run. */
+static int running_lanes(const char *ifname, unsigned int *lanes, bool *all)
 {
 	struct stats_page *sp;
-	struct quick_state st;
-	bool full_now;
-	unsigned int lanes;
+	unsigned int run = 0;
+	int ret = stats_read(&sp, ifname);
 
-	if (stats_read(&sp, c->ifname) < 0) {
+	if (ret < 0)
+		return ret;
+	*lanes = sp->lanes;
+	for (uint32_t i = 0; i < sp->lanes; i++)
+		run += stats_lane_const(sp, i)->pid > 0;
+	*all = run == sp->lanes;
+	free(sp);
+	return 0;
+}
+
+/*
+ * A changed Lanes: the daemon adds lanes (forked from its configuration,
+ * with CPUs from the file's list) or retires the highest ones, then we
+ * wait for the new ones to run. Done before the peers change, so that a
+ * port the new lanes cannot have fails the reload with nothing changed.
+ */
+static int sync_lanes(const struct config *c, unsigned int now)
+{
+	char req[1200], *reply = NULL;
+	size_t off, rlen = 0;
+	uint64_t deadline;
+	unsigned int lanes;
+	bool all = false;
+	int ret;
+
+	if (now == c->lanes)
+		return 0;
+	off = (size_t)snprintf(req, sizeof(req), "tunlane_set_lanes=%u\n", c->lanes);
+	for (int i = 0; i < c->n_cpus && off < sizeof(req) - 16; i++)
+		off += (size_t)snprintf(req + off, sizeof(req) - off, "%s%d",
+					i ? "," : "cpus=", c->cpus[i]);
+	snprintf(req + off, sizeof(req) - off, "%s\n", c->n_cpus ? "\n" : "");
+	ret = ipc_transact(c->ifname, req, &reply, &rlen);
+	free(reply);
+	if (ret < 0) {
+		fprintf(stderr, "%s: %s: cannot change Lanes from %u to %u: %s\n",
+			prog, c->ifname, now, c->lanes, strerror(-ret));
+		return ret;
+	}
+	deadline = clock_now() + RELOAD_WAIT_LANES_MS * NSEC_PER_MSEC;
+	while ((ret = running_lanes(c->ifname, &lanes, &all)) == 0 &&
+	       !(all && lanes == c->lanes) && clock_now() < deadline)
+		usleep(20000);
+	if (ret == 0 && !(all && lanes == c->lanes))
+		ret = -ETIMEDOUT;
+	if (ret < 0)
+		fprintf(stderr, "%s: %s: Lanes = %u: not every lane runs: %s\n",
+			prog, c->ifname, c->lanes, strerror(-ret));
+	return ret;
+}
+
+/* What reload cannot do live: refused before anything changes. *lanes
+ * gets the daemon's lane count. */
+static int check_live(struct config *c, unsigned int *lanes)
+{
+	struct quick_state st;
+	bool full_now, all;
+
+	if (running_lanes(c->ifname, lanes, &all) < 0) {
 		fprintf(stderr, "%s: %s is not a running tunlaned interface\n",
 			prog, c->ifname);
-		return -1;
-	}
-	lanes = sp->lanes;
-	free(sp);
-	if (lanes != c->lanes) {
-		fprintf(stderr, "%s: %s: Lanes changed from %u to %u, which reload "
-			"cannot do live; use down and up\n", prog, c->ifname,
-			lanes, c->lanes);
 		return -1;
 	}
 	full_now = quick_state_load(c->ifname, &st) == 0 && st.n_rules;
@@ -224,9 +279,10 @@ static int check_live(struct config *c)
 static int reload(struct config *c)
 {
 	struct ipc_device d;
+	unsigned int lanes;
 	int ret;
 
-	if (check_live(c) < 0)
+	if (check_live(c, &lanes) < 0 || sync_lanes(c, lanes) < 0)
 		return 1;
 	if ((ret = ipc_get(c->ifname, &d)) < 0) {
 		fprintf(stderr, "%s: %s: cannot read the running configuration: %s\n",

@@ -39,6 +39,12 @@
  * back off while nothing answers: a stock WireGuard peer never will. */
 #define PROBE_FIRST_WAIT (2 * NSEC_PER_SEC)
 #define PROBE_MAX_WAIT   (120 * NSEC_PER_SEC)
+/* A retiring lane's notice is one datagram, which a peer's full socket
+ * buffer may drop: it is sent again this often, this many more times,
+ * while the master waits before stopping the lane
+ * (LANE_RETIRE_GRACE_MS, master_resize.c). */
+#define RETIRE_RESEND_EVERY (NSEC_PER_SEC / 10)
+#define RETIRE_RESENDS      4
 
 enum { EV_TUN = 1, EV_UDP, EV_UDP_SHARED, EV_CTL };
 
@@ -55,6 +61,8 @@ struct lane {
 	struct offload_seg_iter seg_it;
 	size_t seg_lens[1];		/* a GSO_NONE packet checksummed */
 	uint64_t next_tick;
+	uint64_t retire_next;		/* next resend of the notice, 0 = none */
+	unsigned int retire_left;
 	bool gone;
 };
 
@@ -235,6 +243,60 @@ static void lane_handle_get(struct wg_device *dev, char **reply, size_t *rlen)
 	*rlen = *reply ? strlen(*reply) : 0;
 }
 
+/*
+ * "retire=1": the master is about to take this lane away (a live Lanes
+ * change, tunlaned(8)). Each peer whose lane-bound session lives here
+ * hears it in one data message (MESSAGE_LANE_RETIRE), so that its lane of
+ * our number ends that session now and its flows move to its other lanes,
+ * instead of going to a port nobody reads until the session expires.
+ */
+static int lane_retire(struct wg_device *dev)
+{
+	for (struct wg_peer *p = dev->peers; p; p = p->next) {
+		if (!dev->lane || p->plain || !peer_can_send(p))
+			continue;
+		peer_stage_packet(p, (const uint8_t *)MESSAGE_LANE_RETIRE,
+				  MESSAGE_LANE_RETIRE_LEN);
+		send_staged_packets(p);
+	}
+	send_flush(dev);
+	return 0;
+}
+
+/*
+ * "resume=1" and one "public_key=HEX" line per peer: peers whose only
+ * session was on a lane that was just retired. This lane initiates to each
+ * at once, at the last endpoint any lane saw, so a stock client's traffic
+ * flows again within a round trip instead of at its next rekey.
+ */
+static int lane_resume_peers(struct wg_device *dev, const char *req, size_t len)
+{
+	const char *end = req + len, *line = req, *nl;
+	uint8_t pk[NOISE_PUBLIC_KEY_LEN];
+	struct wg_peer *p;
+
+	for (; line < end && (nl = memchr(line, '\n', (size_t)(end - line)));
+	     line = nl + 1) {
+		char hex[CRYPTO_KEY_HEX_LEN];
+
+		if (nl - line != 11 + CRYPTO_KEY_HEX_LEN - 1 ||
+		    strncmp(line, "public_key=", 11))
+			continue;
+		memcpy(hex, line + 11, CRYPTO_KEY_HEX_LEN - 1);
+		hex[CRYPTO_KEY_HEX_LEN - 1] = '\0';
+		if (crypto_key_from_hex(pk, hex) < 0 ||
+		    !(p = device_peer_by_key(dev, pk)) || p->live ||
+		    !dev->static_identity.has_identity)
+			continue;
+		if (dev->live_arg && p->slot != PEER_NO_SLOT)
+			steer_get_endpoint(dev->live_arg, p->slot, &p->endpoint);
+		if (p->endpoint.sa.sa_family)
+			send_handshake_initiation(p, false);
+	}
+	send_flush(dev);
+	return 0;
+}
+
 void lane_ctl_request(struct wg_device *dev, const char *req, size_t len,
 		      char **reply, size_t *rlen)
 {
@@ -250,9 +312,16 @@ void lane_ctl_request(struct wg_device *dev, const char *req, size_t len,
 		lane_handle_get(dev, reply, rlen);
 		return;
 	}
-	ret = len >= 9 && !strncmp(req, "shared=1\n", 9) ? 0 :
-	      len >= 6 && !strncmp(req, "set=1\n", 6) ?
-		      lane_handle_set(dev, req + 6, len - 6) : -EPROTO;
+	if (len >= 9 && !strncmp(req, "shared=1\n", 9))
+		ret = 0;
+	else if (len >= 6 && !strncmp(req, "set=1\n", 6))
+		ret = lane_handle_set(dev, req + 6, len - 6);
+	else if (len == 10 && !memcmp(req, "retire=1\n\n", 10))
+		ret = lane_retire(dev);
+	else if (len >= 9 && !strncmp(req, "resume=1\n", 9))
+		ret = lane_resume_peers(dev, req + 9, len - 9);
+	else
+		ret = -EPROTO;
 	if (asprintf(reply, "errno=%d\n\n", -ret) < 0)
 		*reply = NULL;
 	*rlen = *reply ? strlen(*reply) : 0;
@@ -274,6 +343,10 @@ static int lane_handle_ctl(struct lane *l)
 	else if (fd >= 0)
 		lane_swap_socket(l, &l->dev->udp_fd, fd, EV_UDP);
 	lane_ctl_request(l->dev, req, len, &reply, &rlen);
+	if (len == 10 && !memcmp(req, "retire=1\n\n", 10)) {
+		l->retire_left = RETIRE_RESENDS;
+		l->retire_next = clock_now() + RETIRE_RESEND_EVERY;
+	}
 	crypto_wipe(req, len);
 	free(req);
 	ret = reply ? ctl_send(l->ctl_fd, reply, rlen, -1) : -ENOMEM;
@@ -309,6 +382,19 @@ static void lane_on_live(struct wg_device *dev, struct wg_peer *peer,
 		peer->next_probe = peer->probe_wait = 0;	/* try again soon */
 }
 
+/* Forgets everything this lane had with the peer: keys, handshake,
+ * timers and what waited to be sent. */
+static void lane_end_session(struct wg_device *dev, struct wg_peer *p)
+{
+	noise_handshake_clear(&p->handshake, &dev->index);
+	noise_keypairs_clear(&p->keypairs, &dev->index);
+	for (int t = 0; t < TIMER_MAX; t++)
+		timers_disarm(p, (enum peer_timer)t);
+	peer_purge_staged(p);
+	p->plain = false;
+	peer_update_live(p);
+}
+
 /*
  * Another lane now holds this peer's plain session (a stock client that
  * handshook again from elsewhere and was hashed to another lane): forget
@@ -324,13 +410,24 @@ static void lane_yield_plain(struct lane *l, struct wg_peer *p)
 	    owner == (int)dev->lane)
 		return;
 	log_debug("peer %s: its session moved to lane %d", peer_name(p), owner);
-	noise_handshake_clear(&p->handshake, &dev->index);
-	noise_keypairs_clear(&p->keypairs, &dev->index);
-	for (int t = 0; t < TIMER_MAX; t++)
-		timers_disarm(p, (enum peer_timer)t);
-	peer_purge_staged(p);
-	p->plain = false;
-	peer_update_live(p);
+	lane_end_session(dev, p);
+}
+
+/*
+ * The peer's lane of our number retired (MESSAGE_LANE_RETIRE: its Lanes
+ * went down live): end the bound session at once, so the peer's flows move
+ * to our other live lanes, and probe again only after the longest wait.
+ * A plain session, and lane 0, never hear it from a tunlane.
+ */
+static void lane_on_retire(struct wg_device *dev, struct wg_peer *p)
+{
+	if (!dev->lane || p->plain)
+		return;
+	log_info("peer %s: its lane %u retired, ending the session", peer_name(p),
+		 dev->lane);
+	lane_end_session(dev, p);
+	p->probe_wait = PROBE_MAX_WAIT;
+	p->next_probe = clock_now() + PROBE_MAX_WAIT;
 }
 
 static void lane_on_endpoint(struct wg_device *dev, struct wg_peer *peer)
@@ -429,6 +526,8 @@ static int lane_timeout_ms(struct lane *l)
 {
 	uint64_t now = clock_now(), next = l->next_tick;
 
+	if (l->retire_next && l->retire_next < next)
+		next = l->retire_next;
 	if (l->dev->hsq_len)
 		return 0;	/* handshakes wait: look at the sockets, go on */
 	if (l->dev->next_timer && l->dev->next_timer < next)
@@ -472,6 +571,11 @@ static int lane_loop(struct lane *l)
 		}
 		if (l->dev->next_timer && l->dev->next_timer <= now)
 			timers_run(l->dev);
+		if (l->retire_next && now >= l->retire_next) {
+			lane_retire(l->dev);
+			l->retire_next = --l->retire_left ?
+					 now + RETIRE_RESEND_EVERY : 0;
+		}
 		if (now >= l->next_tick)
 			lane_tick(l, now);
 		clock_batch_end();
@@ -501,6 +605,7 @@ int lane_run(struct wg_device *dev, int ctl_fd, struct steer *steer)
 		goto out;
 	dev->on_live = lane_on_live;
 	dev->on_endpoint = lane_on_endpoint;
+	dev->on_retire = lane_on_retire;
 	dev->live_arg = steer;
 	lane_resume(&l);
 	lane_tick(&l, clock_now());

@@ -34,7 +34,8 @@ struct lane_privs {
  * when all went well but pinning (then the lane runs unpinned), or -errno. */
 int lane_drop_privileges(const struct lane_privs *p, int cpu);
 /* Answers one control request from the master ("get=1" or "set=1" and a
- * UAPI body; req is NUL-terminated at len). *reply is malloc'd (NULL when
+ * UAPI body, "ping=1", "shared=1", or for a live Lanes change "retire=1"
+ * and "resume=1" with public keys; req is NUL-terminated at len). *reply is malloc'd (NULL when
  * out of memory) and may hold keys: wipe it before free. */
 void lane_ctl_request(struct wg_device *dev, const char *req, size_t len,
 		      char **reply, size_t *rlen);

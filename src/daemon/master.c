@@ -50,17 +50,34 @@ static void master_lane_memory(struct master *m, unsigned int i)
 	struct wg_device *dev = &m->dev;
 
 	if (stats_map_lane(&dev->stats, m->stats_fd, i) == 0)
-		munmap(m->stats, stats_len(m->opts.lanes));
+		munmap(m->stats, stats_len(m->lanes_hi));
 	else	/* the whole file, as before: only with pages over 4 KiB */
 		dev->stats = stats_lane(m->stats, i);
 	close(m->stats_fd);
-	for (unsigned int j = 0; j < m->opts.lanes; j++)
+	for (unsigned int j = 0; j < LANES_MAX; j++)
 		if (j != i)
 			tsfloor_unmap(m->tsfloor[j]);
 	dev->tsfloor = m->tsfloor[i];
 	for (struct wg_peer *p = dev->peers; p; p = p->next)
 		tsfloor_apply(dev->tsfloor, p->handshake.remote_static,
 			      p->handshake.latest_timestamp);
+}
+
+/* Closes what the master holds for a lane slot (a retired lane's detached
+ * queue included). */
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void master_close_slot(struct lane_slot *s)
+{
+	close_fd(&s->tun_fd);
+	close_fd(&s->udp_fd);
+	close_fd(&s->shared_fd);
+	close_fd(&s->ctl_fd);
 }
 
 static void master_become_lane(struct master *m, unsigned int i, int ctl_fd)
@@ -78,16 +95,9 @@ static void master_become_lane(struct master *m, unsigned int i, int ctl_fd)
 	 * disturb another's queue. */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (unsigned int j = 0; j < m->opts.lanes; j++) {
-		if (j == i)
-			continue;
-		close(m->lane[j].tun_fd);
-		close(m->lane[j].udp_fd);
-		if (m->lane[j].shared_fd >= 0)
-			close(m->lane[j].shared_fd);
-		if (m->lane[j].ctl_fd >= 0)
-			close(m->lane[j].ctl_fd);
-	}
+	for (unsigned int j = 0; j < LANES_MAX; j++)
+		if (j != i)
+			master_close_slot(&m->lane[j]);
 	close(m->lane[i].ctl_fd);
 	if (m->opts.notify_fd >= 0)
 		close(m->opts.notify_fd);
@@ -137,7 +147,7 @@ static void master_become_lane(struct master *m, unsigned int i, int ctl_fd)
 	_exit(lane_run(dev, ctl_fd, &m->steer));
 }
 
-static int master_spawn(struct master *m, unsigned int i)
+int master_spawn(struct master *m, unsigned int i)
 {
 	static const struct timeval ctl_timeout = { .tv_sec = 3 };
 	struct lane_slot *s = &m->lane[i];
@@ -333,6 +343,7 @@ int master_setup(struct master *m, const struct master_opts *opts)
 		return -EEXIST;
 	}
 	ret = stats_create(&m->stats, &m->stats_fd, opts->ifname, opts->lanes);
+	m->lanes_hi = opts->lanes;
 	if (ret < 0) {
 		log_err("cannot create stats page: %s", strerror(-ret));
 		return ret;
@@ -342,6 +353,7 @@ int master_setup(struct master *m, const struct master_opts *opts)
 			return -ENOMEM;
 	ret = master_open_queues(m);
 	m->created = m->lane[0].tun_fd >= 0;
+	m->ifindex = if_nametoindex(opts->ifname);
 	if (ret < 0)
 		return ret;
 	/* One lane has nothing to steer: no program, no log line. */
@@ -488,21 +500,22 @@ static void master_stop_lane_late(struct lane_slot *s, unsigned int i,
 	}
 }
 
-/* Lanes get a moment to exit on SIGTERM, then SIGKILL: teardown must not
- * hang on a lane that ignores signals. */
-static void master_stop_lanes(struct master *m)
+/* Lanes from..to-1 get a moment to exit on SIGTERM, then SIGKILL:
+ * teardown (and a live Lanes change) must not hang on a lane that ignores
+ * signals. Each is reaped here, and is not respawned. */
+void master_stop_lanes(struct master *m, unsigned int from, unsigned int to)
 {
 	uint64_t deadline = clock_now() + LANE_STOP_GRACE;
 	bool left = true;
 
-	for (unsigned int i = 0; i < m->opts.lanes; i++)
+	for (unsigned int i = from; i < to; i++)
 		if (m->lane[i].pid > 0)
 			kill(m->lane[i].pid, SIGTERM);
 	while (left) {
 		uint64_t now = clock_now();
 
 		left = false;
-		for (unsigned int i = 0; i < m->opts.lanes; i++) {
+		for (unsigned int i = from; i < to; i++) {
 			struct lane_slot *s = &m->lane[i];
 
 			if (s->pid > 0 && waitpid(s->pid, NULL, WNOHANG) == s->pid)
@@ -518,23 +531,15 @@ static void master_stop_lanes(struct master *m)
 
 void master_teardown(struct master *m)
 {
-	master_stop_lanes(m);
+	master_stop_lanes(m, 0, m->opts.lanes);
 	/* Closing the last queue removes the tun, wherever it is now and
 	 * whatever its name, unless something made it persistent behind our
 	 * back (a lane may TUNSETPERSIST its fd): undo that through our own
 	 * queue, never by a name that may now be someone else's. */
 	if (m->created && m->lane[0].tun_fd >= 0 && !master_tun_gone(m))
 		ioctl(m->lane[0].tun_fd, TUNSETPERSIST, 0);
-	for (unsigned int i = 0; i < m->opts.lanes; i++) {
-		if (m->lane[i].ctl_fd >= 0)
-			close(m->lane[i].ctl_fd);
-		if (m->lane[i].tun_fd >= 0)
-			close(m->lane[i].tun_fd);
-		if (m->lane[i].udp_fd >= 0)
-			close(m->lane[i].udp_fd);
-		if (m->lane[i].shared_fd >= 0)
-			close(m->lane[i].shared_fd);
-	}
+	for (unsigned int i = 0; i < LANES_MAX; i++)
+		master_close_slot(&m->lane[i]);
 	master_uapi_close_clients(m);
 	master_relay_stop();
 	master_public_release(m);
@@ -548,11 +553,11 @@ void master_teardown(struct master *m)
 			unlink(m->sock_path);
 		close(m->uapi_fd);
 	}
-	for (unsigned int i = 0; i < m->opts.lanes; i++)
+	for (unsigned int i = 0; i < LANES_MAX; i++)
 		tsfloor_unmap(m->tsfloor[i]);
 	if (m->stats) {
 		stats_unlink(m->opts.ifname);
-		munmap(m->stats, stats_len(m->opts.lanes));
+		munmap(m->stats, stats_len(m->lanes_hi));
 		close(m->stats_fd);
 	}
 	steer_free(&m->steer);

@@ -53,6 +53,12 @@ struct master {
 	struct wg_device dev;		/* configuration only */
 	struct lane_slot lane[LANES_MAX];
 	struct stats_page *stats;	/* the whole file: master only */
+	/* The most lanes run at once: the stats file's pages, the master's
+	 * mapping of it, and the per-lane byte counts of each peer have room
+	 * for this many; slots from opts.lanes up keep a retired lane's
+	 * detached queue and replay-floor table for a lane added again. */
+	unsigned int lanes_hi;
+	unsigned int ifindex;		/* at creation: a new queue's check */
 	int stats_fd;			/* lanes map their slot from it */
 	struct tsfloor_entry *tsfloor[LANES_MAX];	/* lane i's, never read here */
 	struct steer steer;		/* per-peer lanes, shared with lanes */
@@ -80,6 +86,18 @@ struct master {
 /* Creates the interface, sockets and UAPI socket. Errors are logged;
  * 0 or -errno. */
 int master_setup(struct master *m, const struct master_opts *opts);
+/* Forks lane i from the master's configuration. 0 or -errno. */
+int master_spawn(struct master *m, unsigned int i);
+/* SIGTERM, then SIGKILL, to lanes from..to-1, each reaped, none respawned. */
+void master_stop_lanes(struct master *m, unsigned int from, unsigned int to);
+void master_close_slot(struct lane_slot *s);
+/* master_resize.c: a live Lanes change ("tunlane_set_lanes=N", tunlaned(8)):
+ * grows by opening queues and sockets and forking lanes from the master's
+ * configuration, shrinks by retiring the highest lanes; the lanes that stay
+ * are not touched. cpus: a CPU list for the new lanes, or NULL. */
+int master_set_lanes(struct master *m, unsigned int lanes, const char *cpus);
+/* The request's text ("tunlane_set_lanes=N", "cpus=LIST"), checked. */
+int master_set_lanes_request(struct master *m, const char *req, size_t len);
 /* Forks every lane (after a daemon has detached, so lanes log where the
  * master does). 0 or -errno. */
 int master_start_lanes(struct master *m);

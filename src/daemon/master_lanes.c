@@ -44,17 +44,26 @@ int master_lanes_call(struct master *m, const char *req, size_t len,
 		      const int *pass_fds, int timeout_ms, size_t reply_max,
 		      char **replies, size_t *rlens)
 {
+	return master_lanes_call_range(m, 0, m->opts.lanes, req, len, pass_fds,
+				       timeout_ms, reply_max, replies, rlens);
+}
+
+int master_lanes_call_range(struct master *m, unsigned int from,
+			    unsigned int to, const char *req, size_t len,
+			    const int *pass_fds, int timeout_ms,
+			    size_t reply_max, char **replies, size_t *rlens)
+{
 	bool sent[LANES_MAX] = { false }, ready[LANES_MAX] = { false };
 	int64_t deadline;
 	int err = 0, ret;
 
 	/* A heartbeat answer still in flight comes first; waiting for it
 	 * does not count against this call's deadline. */
-	for (unsigned int i = 0; i < m->opts.lanes; i++)
+	for (unsigned int i = from; i < to; i++)
 		ready[i] = m->lane[i].pid && m->lane[i].ctl_fd >= 0 &&
 			   master_heartbeat_settle(m, i) == 0;
 	deadline = clock_mono_ms() + timeout_ms;
-	for (unsigned int i = 0; i < m->opts.lanes; i++) {
+	for (unsigned int i = from; i < to; i++) {
 		struct lane_slot *s = &m->lane[i];
 
 		replies[i] = NULL;
@@ -67,7 +76,7 @@ int master_lanes_call(struct master *m, const char *req, size_t len,
 			lane_failed(m, i, ret);
 		sent[i] = ret == 0;
 	}
-	for (unsigned int i = 0; i < m->opts.lanes; i++) {
+	for (unsigned int i = from; i < to; i++) {
 		int64_t left = deadline - clock_mono_ms();
 
 		if (!sent[i])
@@ -121,7 +130,7 @@ static void merge_line(struct master *m, unsigned int lane, struct merge *st,
 	if (!(p = st->peer))
 		return;
 	if (!p->lane_bytes &&
-	    !(p->lane_bytes = calloc(m->opts.lanes, sizeof(*p->lane_bytes))))
+	    !(p->lane_bytes = calloc(m->lanes_hi, sizeof(*p->lane_bytes))))
 		return;
 	if (!strcmp(key, "rx_bytes"))
 		p->lane_bytes[lane].rx = strtoull(val, NULL, 10);

@@ -23,6 +23,11 @@ struct master;
 int master_lanes_call(struct master *m, const char *req, size_t len,
 		      const int *pass_fds, int timeout_ms, size_t reply_max,
 		      char **replies, size_t *rlens);
+/* The same for lanes from..to-1 only (replies[from..to-1] are set). */
+int master_lanes_call_range(struct master *m, unsigned int from,
+			    unsigned int to, const char *req, size_t len,
+			    const int *pass_fds, int timeout_ms,
+			    size_t reply_max, char **replies, size_t *rlens);
 /* The errno a lane's reply names (EIO without one). */
 int master_reply_errno(const char *reply);
 /* "get": the configuration with runtime figures summed over the lanes. */

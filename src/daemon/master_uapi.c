@@ -442,6 +442,8 @@ static void master_uapi_request(struct master *m, const char *req, size_t len,
 		ret = master_get(m, &body, &blen);
 	else if (len == 17 && !memcmp(req, "tunlane_lanes=1\n\n", 17))
 		ret = master_get_lanes(m, &body, &blen);
+	else if (len >= 18 && !memcmp(req, "tunlane_set_lanes=", 18))
+		ret = master_set_lanes_request(m, req, len);
 	else if (len >= 6 && !memcmp(req, "set=1\n", 6))
 		ret = master_set(m, req, len);
 	else if (len == 17 && !memcmp(req, "tunlane_yield=1\n\n", 17))

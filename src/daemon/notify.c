@@ -15,18 +15,28 @@ bool notify_wanted(void)
 	return s && *s;
 }
 
-void notify_ready(const char *ifname, unsigned int lanes)
+static void notify_send(const char *ifname, unsigned int lanes, bool ready)
 {
 	char msg[96];
 	int ret;
 
 	if (!notify_wanted())
 		return;
-	snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%s up with %u lane%s",
-		 ifname, lanes, lanes == 1 ? "" : "s");
+	snprintf(msg, sizeof(msg), "%sSTATUS=%s up with %u lane%s",
+		 ready ? "READY=1\n" : "", ifname, lanes, lanes == 1 ? "" : "s");
 	ret = sd_notify(0, msg);
 	if (ret < 0)
 		log_warn("cannot notify the service manager: %s", strerror(-ret));
+}
+
+void notify_ready(const char *ifname, unsigned int lanes)
+{
+	notify_send(ifname, lanes, true);
+}
+
+void notify_lanes(const char *ifname, unsigned int lanes)
+{
+	notify_send(ifname, lanes, false);
 }
 
 void notify_stopping(void)

@@ -13,6 +13,8 @@
 /* Whether a service manager asked for notifications (NOTIFY_SOCKET). */
 bool notify_wanted(void);
 void notify_ready(const char *ifname, unsigned int lanes);
+/* The status line alone, after a live Lanes change. */
+void notify_lanes(const char *ifname, unsigned int lanes);
 void notify_stopping(void);
 
 #endif

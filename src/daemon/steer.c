@@ -341,6 +341,57 @@ void steer_put_endpoint(struct steer *s, uint32_t slot, unsigned int lane,
 	__atomic_store_n(&p->ep_lock, 0, __ATOMIC_RELEASE);
 }
 
+int steer_set_lanes(struct steer *s, unsigned int lanes)
+{
+	struct tl_config cfg = { .lanes = lanes };
+	uint32_t zero = 0;
+	int ret;
+
+	s->lanes = lanes;
+	if (!s->obj)
+		return 0;
+	ret = ebpf_map_update(ebpf_map_fd(s->obj, "tl_config"), &zero, &cfg);
+	if (ret == 0 && s->sel)
+		ret = ebpf_map_update(ebpf_map_fd(s->sel, "tl_sel_config"), &zero,
+				      &cfg);
+	return ret;
+}
+
+int steer_set_member(struct steer *s, uint32_t lane, int fd)
+{
+	uint64_t v = (uint64_t)fd;
+	int ret;
+
+	if (s->socks_fd < 0)
+		return -EOPNOTSUPP;
+	if (fd >= 0)
+		return ebpf_map_update(s->socks_fd, &lane, &v);
+	ret = ebpf_map_delete(s->socks_fd, &lane);
+	return ret == -ENOENT ? 0 : ret;
+}
+
+bool steer_rehome(struct steer *s, uint32_t slot, unsigned int lanes)
+{
+	struct tl_peer_slot *p;
+	bool moved = false;
+	uint32_t v;
+
+	if (!s->slots || slot >= PEER_SLOTS)
+		return false;
+	p = &s->slots[slot];
+	v = __atomic_load_n(&p->home, __ATOMIC_RELAXED);
+	if (v > lanes) {
+		__atomic_store_n(&p->home, 1, __ATOMIC_RELAXED);
+		moved = true;
+	}
+	v = __atomic_load_n(&p->plain_owner, __ATOMIC_ACQUIRE);
+	if (v > lanes) {
+		__atomic_store_n(&p->plain_owner, 0, __ATOMIC_RELEASE);
+		moved = true;
+	}
+	return moved && !steer_other_live(s, slot, LANES_MAX);
+}
+
 void steer_free(struct steer *s)
 {
 	if (s->slots)

@@ -67,6 +67,17 @@ void steer_put_endpoint(struct steer *s, uint32_t slot, unsigned int lane,
  * index. 0 or -errno (logged by the caller; lanes then use only their
  * own ports, as without BPF). */
 int steer_attach_group(struct steer *s, const int *fds);
+/* Master, a live Lanes change (tunlaned(8)): the lane count the BPF
+ * programs steer over. 0 or -errno. */
+int steer_set_lanes(struct steer *s, unsigned int lanes);
+/* Master: lane i's socket joins (fd >= 0) or leaves (fd < 0) the shared
+ * ListenPort's REUSEPORT_SOCKARRAY. 0 or -errno. */
+int steer_set_member(struct steer *s, uint32_t lane, int fd);
+/* Master, after lanes >= lanes were retired: a peer homed there waits on
+ * lane 0 instead, and a plain session held there is nobody's. true when
+ * the peer had one of them and no lane is live with it now: it needs a
+ * handshake from a lane that stays. */
+bool steer_rehome(struct steer *s, uint32_t slot, unsigned int lanes);
 void steer_free(struct steer *s);
 
 #endif

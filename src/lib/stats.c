@@ -143,7 +143,7 @@ static int check_version(int fd, const struct stat *st)
 
 /* A copy, not a mapping: a file that changes or shrinks while we read
  * cannot fault us (SIGBUS), and what we check is what we use. */
-int stats_read(struct stats_page **out, const char *ifname)
+static int stats_read_once(struct stats_page **out, const char *ifname)
 {
 	char path[128];
 	struct stat st;
@@ -175,9 +175,12 @@ int stats_read(struct stats_page **out, const char *ifname)
 		goto out;
 	}
 	ret = read_whole(fd, (uint8_t *)p, (size_t)st.st_size);
+	/* The file keeps the pages of the most lanes the daemon ever ran
+	 * (Lanes changed live): the header's count says how many are in
+	 * use, and may be fewer. */
 	if (!ret && (p->magic != STATS_MAGIC || p->version != STATS_VERSION ||
 		     !p->lanes || p->lanes > LANES_MAX ||
-		     stats_len(p->lanes) != (size_t)st.st_size))
+		     stats_len(p->lanes) > (size_t)st.st_size))
 		ret = -EINVAL;
 out:
 	close(fd);
@@ -187,6 +190,16 @@ out:
 	}
 	*out = p;
 	return 0;
+}
+
+/* A live Lanes change grows the file before it raises the header's count:
+ * a reader that took the size before and the header after sees too short
+ * a file, once. */
+int stats_read(struct stats_page **out, const char *ifname)
+{
+	int ret = stats_read_once(out, ifname);
+
+	return ret == -EINVAL ? stats_read_once(out, ifname) : ret;
 }
 
 void stats_unlink(const char *ifname)

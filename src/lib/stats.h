@@ -59,7 +59,10 @@ struct lane_stats {
 	uint8_t pad[60];
 } __attribute__((aligned(64)));
 
-/* The header page; lane i's slot is STATS_SLOT * (i + 1) bytes in. */
+/* The header page; lane i's slot is STATS_SLOT * (i + 1) bytes in. lanes
+ * is the number in use: a live Lanes change (tunlaned(8)) grows the file
+ * first and then raises it, or lowers it and leaves the file as it is, so
+ * the file may hold more pages than lanes, never fewer. */
 struct stats_page {
 	uint32_t magic;
 	uint32_t version;

@@ -195,6 +195,8 @@ struct wg_device {
 	uint64_t slot_used[PEER_SLOTS / 64];
 	device_live_fn on_live;		/* NULL: nobody listens */
 	void (*on_endpoint)(struct wg_device *dev, struct wg_peer *peer);
+	/* The peer's lane retired (MESSAGE_LANE_RETIRE on this session). */
+	void (*on_retire)(struct wg_device *dev, struct wg_peer *peer);
 	void *live_arg;
 };
 

@@ -79,6 +79,21 @@
 #define MESSAGE_PADDING_MULTIPLE  16
 #define MESSAGE_MAX_SIZE          65535
 
+/*
+ * tunlane's in-band lane notice: the plaintext of a transport data
+ * message that a lane about to be retired (a live Lanes change,
+ * tunlaned(8)) sends on each of its lane-bound sessions before it goes
+ * (a few times: one datagram may be lost).
+ * It cannot be an IP packet (version nibble 0), so a peer that does not
+ * know it drops it as a bad packet; a tunlane peer's lane ends its
+ * session there at once, so that its flows move to its other lanes
+ * instead of waiting for the session to expire. Authenticated like any
+ * data: only the peer holding the session can send it. Exactly one
+ * padding block long.
+ */
+#define MESSAGE_LANE_RETIRE       "\0tunlane retire"
+#define MESSAGE_LANE_RETIRE_LEN   16
+
 enum message_type {
 	MESSAGE_INVALID = 0,
 	MESSAGE_HANDSHAKE_INITIATION = 1,

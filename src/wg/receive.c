@@ -339,6 +339,9 @@ static size_t inner_len(const uint8_t *p, size_t len, int *family,
 	return 0;
 }
 
+_Static_assert(sizeof(MESSAGE_LANE_RETIRE) == MESSAGE_LANE_RETIRE_LEN,
+	       "the lane notice is one padding block");
+
 static void deliver(struct wg_peer *peer, const uint8_t *p, size_t len)
 {
 	struct wg_device *dev = peer->dev;
@@ -460,6 +463,11 @@ static void receive_data(struct wg_device *dev, uint8_t *buf, size_t len,
 	peer->rx_bytes += len;
 	if (!plen)
 		return;	/* keepalive */
+	if (plen == MESSAGE_LANE_RETIRE_LEN && dev->on_retire &&
+	    !memcmp(data, MESSAGE_LANE_RETIRE, MESSAGE_LANE_RETIRE_LEN)) {
+		dev->on_retire(dev, peer);	/* may end kp's session */
+		return;
+	}
 	timers_data_received(peer);
 	deliver(peer, data, plen);
 }

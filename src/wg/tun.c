@@ -40,6 +40,15 @@ int tun_open_queue(const char *ifname, bool vnet_hdr)
 	return fd;
 }
 
+int tun_set_queue(int fd, bool attach)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = attach ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
+	return ioctl(fd, TUNSETQUEUE, &ifr) < 0 ? -errno : 0;
+}
+
 int tun_set_offload(int fd)
 {
 	/* Most to least: a kernel before 6.2 refuses the USO bits with EINVAL. */

@@ -26,6 +26,11 @@ int tun_open_queue(const char *ifname, bool vnet_hdr);
  * enabled.
  */
 int tun_set_offload(int fd);
+/* Detaches (attach false) or attaches again a queue the master keeps
+ * open (TUNSETQUEUE): a detached queue gets no packets, and attaching it
+ * needs no interface name, so it works wherever the interface now is. A
+ * queue attaches at the end of the kernel's list. 0 or -errno. */
+int tun_set_queue(int fd, bool attach);
 /* The interface MTU, or -errno. */
 int tun_get_mtu(const char *ifname);
 

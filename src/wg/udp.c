@@ -77,6 +77,11 @@ err:
 	return ret;
 }
 
+int udp_open_port(int family, uint16_t port, uint32_t fwmark, bool reuse)
+{
+	return udp_open_one(family, port, fwmark, reuse);
+}
+
 static uint16_t bound_port(int fd)
 {
 	struct sockaddr_storage ss;

@@ -6,6 +6,7 @@
 #ifndef TUNLANE_UDP_H
 #define TUNLANE_UDP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -41,6 +42,10 @@ int udp_open_lanes(int *fds, unsigned int n, uint16_t base, uint32_t fwmark,
  * (tunlaned(8)): every lane receives plain WireGuard on the base port. */
 int udp_open_lanes_shared(int *fds, int *shared, unsigned int n, uint16_t base,
 			  uint32_t fwmark, uint16_t *base_out, int *family);
+/* One more socket of a running set (a lane added live, tunlaned(8)):
+ * port in family, SO_REUSEPORT when it joins the shared group. fd or
+ * -errno. */
+int udp_open_port(int family, uint16_t port, uint32_t fwmark, bool reuse);
 /* Sets SO_MARK (needs CAP_NET_ADMIN, so only the master calls it). */
 int udp_set_fwmark(int fd, uint32_t mark);
 void udp_close_all(int *fds, unsigned int n);

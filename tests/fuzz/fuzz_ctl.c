@@ -60,7 +60,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (crypto_init() < 0)
 		abort();
 	noise_init();
-	m.opts.lanes = LANES;
+	m.opts.lanes = m.lanes_hi = LANES;
 	if (device_init(&m.dev, "fuzz", false, 0) < 0)
 		abort();
 	apply(&m.dev, master_conf);

@@ -5,6 +5,9 @@
 # keeps running through all of it and traffic flows from C over A's veth.
 # `wg show` and `tunlane show` work from A by the birth name, `tunlane
 # down` from A stops it wherever the interface is and whatever its name.
+# While it is in C, Lanes cannot grow past what the daemon ever had (a new
+# queue attaches by name: EXDEV) but can shrink and grow back (a retired
+# lane's queue attaches again without a name).
 # Deleting the interface in C (a real deletion) stops the daemon.
 # Namespace awareness: from B, `down` and `show IF` of A's name say
 # "IF belongs to another network namespace", `show` lists only B's, and
@@ -35,6 +38,14 @@ timeout --foreground 60 ip netns exec "$NS_C" iperf3 -c "$TB4" -p 5201 --connect
 	fail "iperf3 from $NS_C: $(tail -c 300 "$TL_TMP/tcp.json")"
 tl_check_tcp "$TL_TMP/tcp.json" $((16 << 20)) "TCP from $NS_C, sockets in $NS_A"
 wgx "$NS_A" show "$IF_A" peers | grep -qx "$KB_PUB" || fail "wg show $IF_A from the birth namespace"
+# Lanes while moved: a new queue would attach by name, which here names
+# nothing (EXDEV, nothing changes); a retired lane's queue attaches again
+# without one.
+[[ $(tl3_request "$NS_A" "$IF_A" 'tunlane_set_lanes=3\n\n') = errno=18 ]] || fail "Lanes 2 -> 3 while moved was not refused with EXDEV"
+[[ $(tl3_lane_pids "$IF_A" | wc -w) = 2 ]] || fail "a refused Lanes change left lanes '$(tl3_lane_pids "$IF_A")'"
+[[ $(tl3_request "$NS_A" "$IF_A" 'tunlane_set_lanes=1\n\n') = errno=0 ]] || fail "Lanes 2 -> 1 while moved failed"
+[[ $(tl3_request "$NS_A" "$IF_A" 'tunlane_set_lanes=2\n\n') = errno=0 ]] || fail "Lanes 1 -> 2 (the retired queue) while moved failed"
+tl_ping "$NS_C" "$TB4" 3 5 3 >/dev/null || fail "no ping from $NS_C after Lanes 2 -> 1 -> 2 while moved"
 TL_T=10 nsx "$NS_A" "$TL_CLI" show "$IF_A" >"$TL_TMP/show-a.txt" 2>&1 || fail "tunlane show from $NS_A: $(cat "$TL_TMP/show-a.txt")"
 grep -q "lanes: 2" "$TL_TMP/show-a.txt" || fail "tunlane show from $NS_A: $(cat "$TL_TMP/show-a.txt")"
 # renamed in C, then moved back to A under its new name

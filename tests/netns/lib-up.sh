@@ -24,6 +24,23 @@ d = open(sys.argv[1], "rb").read()
 n = struct.unpack("<I", d[8:12])[0]
 print(" ".join(str(struct.unpack("<i", d[4096 * (i + 1):4096 * (i + 1) + 4])[0]) for i in range(n)))' "$(tl_state "$1" stats)" 2>/dev/null || true
 }
+# tl3_request NS IFNAME REQUEST: sends a raw UAPI request (printf format,
+# so "\n" works) to IFNAME's daemon from NS; prints its errno= line.
+tl3_request() {
+	# shellcheck disable=SC2059
+	printf "$3" | nsx "$1" "$TL_PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(sys.stdin.buffer.read())
+r = b""
+while not r.endswith(b"\n\n"):
+    b = s.recv(4096)
+    if not b:
+        break
+    r += b
+print([l for l in r.decode().split("\n") if l.startswith("errno=")][-1:][0] if b"errno=" in r else "none")' "$(tl_state "$2" sock)"
+}
 # The daemons `tunlane up` started are not our children: hand their masters
 # to lib.sh's cleanup (which kills them and their lanes) before it runs.
 tl3_cleanup() {

@@ -5,6 +5,7 @@
  * the mirror of allowed-IPs into the steering routes after add, remove and
  * replace, checked against a fake map.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -196,6 +197,36 @@ static void apply(struct wg_device *dev, const char *req)
 #define KEY(c) c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c \
 	       c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
 
+/* Lanes retired live (steer_rehome): a peer homed or plain-owned on a
+ * retired lane waits on lane 0, and needs lane 0's handshake only when no
+ * lane that stays is live with it. */
+static void test_rehome(void **state)
+{
+	struct steer s;
+
+	(void)state;
+	assert_int_equal(steer_setup(&s, 3, -1, false), 0);
+	steer_set_live(&s, 1, 2, true);		/* a stock client on lane 2 */
+	steer_set_plain_owner(&s, 1, 2);
+	steer_set_live(&s, 2, 0, true);		/* a tunlane on lanes 0 and 2 */
+	steer_set_live(&s, 2, 2, true);
+	steer_set_live(&s, 3, 1, true);		/* on lane 1, which stays */
+	steer_set_plain_owner(&s, 3, 1);
+	assert_int_equal(steer_set_lanes(&s, 2), 0);
+	steer_lane_died(&s, 2);
+	assert_true(steer_rehome(&s, 1, 2));
+	assert_int_equal(steer_home(&s, 1), 0);
+	assert_int_equal(steer_plain_owner(&s, 1), -1);
+	assert_false(steer_rehome(&s, 2, 2));	/* lane 0 still live */
+	assert_int_equal(steer_home(&s, 2), 0);
+	assert_false(steer_rehome(&s, 3, 2));	/* nothing was on lane 2 */
+	assert_int_equal(steer_plain_owner(&s, 3), 1);
+	assert_false(steer_rehome(&s, 4, 2));	/* never live */
+	assert_false(steer_rehome(&s, PEER_SLOTS, 2));
+	assert_int_equal(steer_set_member(&s, 1, -1), -EOPNOTSUPP);
+	steer_free(&s);
+}
+
 static void test_mirror(void **state)
 {
 	struct wg_device *dev = calloc(1, sizeof(*dev));
@@ -264,6 +295,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_index_lane),
 		cmocka_unit_test(test_live_set),
+		cmocka_unit_test(test_rehome),
 		cmocka_unit_test(test_mirror),
 	};
 
