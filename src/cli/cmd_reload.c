@@ -24,6 +24,7 @@
 #include "quick.h"
 #include "stats.h"
 #include "clock.h"
+#include "defaults.h"
 #include "subcommands.h"
 
 /* How long new lanes get to start before reload says they did not. */
@@ -220,7 +221,7 @@ static int running_lanes(const char *ifname, unsigned int *lanes, bool *all)
  */
 static int sync_lanes(const struct config *c, unsigned int now)
 {
-	char req[1200], *reply = NULL;
+	char req[LANES_REQ_MAX], *reply = NULL;
 	size_t off, rlen = 0;
 	uint64_t deadline;
 	unsigned int lanes;
@@ -229,11 +230,20 @@ static int sync_lanes(const struct config *c, unsigned int now)
 
 	if (now == c->lanes)
 		return 0;
+	/* Never truncated: a cut CPU list would pin lanes wrongly. LANES_MAX
+	 * CPUs of up to 4 digits fit in LANES_REQ_MAX (lib/defaults.h). */
 	off = (size_t)snprintf(req, sizeof(req), "tunlane_set_lanes=%u\n", c->lanes);
-	for (int i = 0; i < c->n_cpus && off < sizeof(req) - 16; i++)
+	for (int i = 0; i < c->n_cpus && off < sizeof(req); i++)
 		off += (size_t)snprintf(req + off, sizeof(req) - off, "%s%d",
 					i ? "," : "cpus=", c->cpus[i]);
-	snprintf(req + off, sizeof(req) - off, "%s\n", c->n_cpus ? "\n" : "");
+	if (off < sizeof(req))
+		off += (size_t)snprintf(req + off, sizeof(req) - off, "%s\n",
+					c->n_cpus ? "\n" : "");
+	if (off >= sizeof(req)) {
+		fprintf(stderr, "%s: %s: the CPUs list is too long for a live Lanes change\n",
+			prog, c->ifname);
+		return -E2BIG;
+	}
 	ret = ipc_transact(c->ifname, req, &reply, &rlen);
 	free(reply);
 	if (ret < 0) {

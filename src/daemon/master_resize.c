@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "defaults.h"
 #include "cpulist.h"
 #include "crypto.h"
 #include "log.h"
@@ -343,7 +344,7 @@ int master_set_lanes(struct master *m, unsigned int lanes, const char *cpus)
  */
 int master_set_lanes_request(struct master *m, const char *req, size_t len)
 {
-	char buf[512], *save = NULL, *line, *cpus = NULL, *end;
+	char buf[LANES_REQ_MAX], *save = NULL, *line, *cpus = NULL, *end;
 	unsigned long n = 0;
 	bool have = false;
 

@@ -19,6 +19,13 @@
 #define LANES_MAX	256
 
 /*
+ * The longest "tunlane_set_lanes=N" request (tunlane reload to tunlaned):
+ * the line, then "cpus=" and LANES_MAX CPU numbers of up to 4 digits
+ * with their commas, then the empty line.
+ */
+#define LANES_REQ_MAX	(32 + 5 + LANES_MAX * 5 + 2)
+
+/*
  * WireGuard's default (wg-quick): 1500 less the largest overhead, an IPv6
  * outer header (40), UDP (8), the data header (16) and the tag (16).
  */
