@@ -252,6 +252,7 @@ static void lane_handle_get(struct wg_device *dev, char **reply, size_t *rlen)
  */
 static int lane_retire(struct wg_device *dev)
 {
+	dev->retiring = true;	/* and no new session here (device.h) */
 	for (struct wg_peer *p = dev->peers; p; p = p->next) {
 		if (!dev->lane || p->plain || !peer_can_send(p))
 			continue;
@@ -416,10 +417,11 @@ static void lane_yield_plain(struct lane *l, struct wg_peer *p)
 /*
  * The peer's lane of our number retired (MESSAGE_LANE_RETIRE: its Lanes
  * went down live): end the bound session at once, so the peer's flows move
- * to our other live lanes, and probe again only after the longest wait.
+ * to our other live lanes, and probe again only after the longest wait;
+ * until then no tun packet or timer initiates to it either (device.h).
  * A plain session, and lane 0, never hear it from a tunlane.
  */
-static void lane_on_retire(struct wg_device *dev, struct wg_peer *p)
+void lane_on_retire(struct wg_device *dev, struct wg_peer *p)
 {
 	if (!dev->lane || p->plain)
 		return;
@@ -428,6 +430,7 @@ static void lane_on_retire(struct wg_device *dev, struct wg_peer *p)
 	lane_end_session(dev, p);
 	p->probe_wait = PROBE_MAX_WAIT;
 	p->next_probe = clock_now() + PROBE_MAX_WAIT;
+	p->retired_until = p->next_probe;
 }
 
 static void lane_on_endpoint(struct wg_device *dev, struct wg_peer *peer)

@@ -39,6 +39,9 @@ int lane_drop_privileges(const struct lane_privs *p, int cpu);
  * out of memory) and may hold keys: wipe it before free. */
 void lane_ctl_request(struct wg_device *dev, const char *req, size_t len,
 		      char **reply, size_t *rlen);
+/* dev->on_retire of a lane (the peer's lane of our number retired): ends
+ * the bound session and holds off our initiations to it (device.h). */
+void lane_on_retire(struct wg_device *dev, struct wg_peer *p);
 /* Runs the event loop until the master goes away; returns an exit code. */
 /* steer is the table of live lanes shared with the master and the others. */
 int lane_run(struct wg_device *dev, int ctl_fd, struct steer *steer);

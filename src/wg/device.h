@@ -140,6 +140,12 @@ struct wg_peer {
 	bool plain;
 	/* Lanes 1..N-1: next bound handshake to try, and the wait after it. */
 	uint64_t next_probe, probe_wait;
+	/* Lanes 1..N-1: the peer's lane of our number retired (its notice,
+	 * MESSAGE_LANE_RETIRE): until then (clock_now() ns, 0 = never) we send
+	 * it no initiation, so tun traffic or a timer does not open a session
+	 * to a lane about to die. Its own initiations are still answered: its
+	 * lane may come back (a Lanes change up again). */
+	uint64_t retired_until;
 };
 
 struct tsfloor_entry;
@@ -198,6 +204,10 @@ struct wg_device {
 	/* The peer's lane retired (MESSAGE_LANE_RETIRE on this session). */
 	void (*on_retire)(struct wg_device *dev, struct wg_peer *peer);
 	void *live_arg;
+	/* The master is taking this lane away (a live Lanes change): it
+	 * neither answers nor sends handshakes, so no session starts on a lane
+	 * that will not be there to carry it. */
+	bool retiring;
 };
 
 /* Sets up an empty device. is_lane enables sessions and I/O. */

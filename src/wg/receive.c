@@ -179,6 +179,9 @@ static struct wg_peer *receive_initiation(struct wg_device *dev,
 	if (!hs)
 		return NULL;
 	peer = hs->peer;
+	/* Its lane is back (an authenticated initiation): our hold-off on
+	 * initiating to it (device.h) has no reason left. */
+	peer->retired_until = 0;
 	/* Where the next lane in this slot will find it (tsfloor.h). */
 	tsfloor_store(dev->tsfloor, hs->remote_static, hs->latest_timestamp);
 	/* The session lives where the initiation came in: the shared
@@ -223,6 +226,12 @@ static void process_handshake(struct wg_device *dev, const uint8_t *buf,
 {
 	struct wg_peer *peer;
 
+	/* A retiring lane starts no session (device.h); checked here, after
+	 * the queue, so one queued before the master's word is refused too. */
+	if (dev->retiring) {
+		device_count_drop(dev, DROP_HANDSHAKE);
+		return;
+	}
 	if (buf[0] == MESSAGE_HANDSHAKE_INITIATION)
 		peer = receive_initiation(dev, buf, src);
 	else
@@ -465,7 +474,10 @@ static void receive_data(struct wg_device *dev, uint8_t *buf, size_t len,
 		return;	/* keepalive */
 	if (plen == MESSAGE_LANE_RETIRE_LEN && dev->on_retire &&
 	    !memcmp(data, MESSAGE_LANE_RETIRE, MESSAGE_LANE_RETIRE_LEN)) {
-		dev->on_retire(dev, peer);	/* may end kp's session */
+		/* Only under the current session: a late notice under an older
+		 * keypair must not end a newer session (its lane came back). */
+		if (kp == peer->keypairs.current_keypair)
+			dev->on_retire(dev, peer);	/* may end kp's session */
 		return;
 	}
 	timers_data_received(peer);

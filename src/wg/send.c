@@ -55,12 +55,22 @@ static int send_to_peer(struct wg_peer *peer, const void *buf, size_t len)
 	return ret;
 }
 
+/* No initiation from a retiring lane, nor to a peer's lane that retired
+ * (device.h): whatever asks for one, data, a timer or a probe. */
+static bool send_handshake_held(const struct wg_peer *peer)
+{
+	return peer->dev->retiring ||
+	       (peer->retired_until && clock_now() < peer->retired_until);
+}
+
 void send_handshake_initiation(struct wg_peer *peer, bool is_retry)
 {
 	struct message_handshake_initiation msg;
 	struct wg_device *dev = peer->dev;
 	int ret;
 
+	if (send_handshake_held(peer))
+		return;
 	if (!is_retry)
 		peer->timer_handshake_attempts = 0;
 	/* At most one initiation per REKEY_TIMEOUT (whitepaper 6.4). */
@@ -264,6 +274,12 @@ void send_staged_packets(struct wg_peer *peer)
 		if (!keypair_can_send(kp)) {
 			if (kp)
 				kp->sending.is_valid = false;
+			/* Held off: nothing will carry what waits, and it
+			 * must not wait to ask again when the hold ends. */
+			if (send_handshake_held(peer)) {
+				peer_purge_staged(peer);
+				return;
+			}
 			send_handshake_initiation(peer, false);
 			return;
 		}

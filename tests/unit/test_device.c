@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "crypto.h"
 #include "device.h"
+#include "lane.h"
 #include "noise.h"
 #include "uapi.h"
 
@@ -41,6 +42,9 @@ struct node {
 };
 
 static struct node A = { .inner = "10.0.0.1" }, B = { .inner = "10.0.0.2" };
+/* Lane number of both devices: a lane sends to the peer's port + lane and
+ * takes lane off the port it hears from, so endpoints are port - lane. */
+static unsigned int lane_no;
 
 static uint16_t bind_udp(int *fd)
 {
@@ -57,7 +61,7 @@ static uint16_t bind_udp(int *fd)
 
 static void node_init(struct node *n)
 {
-	assert_int_equal(device_init(&n->dev, "test", true, 0), 0);
+	assert_int_equal(device_init(&n->dev, "test", true, lane_no), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0,
 				    n->tun), 0);
 	n->dev.tun_fd = n->tun[0];
@@ -92,7 +96,7 @@ static void configure(struct node *n, struct node *o, unsigned int keepalive)
 	apply(n, "private_key=%s\nlisten_port=%u\npublic_key=%s\n"
 		 "endpoint=127.0.0.1:%u\npersistent_keepalive_interval=%u\n"
 		 "allowed_ip=%s/32\n\n",
-	      priv, n->port, pub, o->port, keepalive, o->inner);
+	      priv, n->port, pub, o->port - lane_no, keepalive, o->inner);
 }
 
 static int setup(void **state)
@@ -117,7 +121,16 @@ static int teardown(void **state)
 	}
 	clock_fake_clear();
 	noise_bind_lane(0);
+	lane_no = 0;
 	return 0;
+}
+
+/* Both devices as lane 1 of a multi-lane daemon, where retire notices and
+ * lane-bound sessions live. */
+static int setup_lane1(void **state)
+{
+	lane_no = 1;
+	return setup(state);
 }
 
 /* Reads one datagram addressed to n; 0 when none is waiting. */
@@ -778,7 +791,119 @@ static void test_queued_handshake_keeps_local_address(void **state)
 	assert_int_equal(tun_read(&B, buf), (ssize_t)len);
 }
 
+/* B's lane 1 tells A it retires (as lane_retire does), under B's current
+ * session; returns the notice as it reached A's socket, undelivered. */
+static size_t capture_retire_notice(uint8_t *buf, union endpoint *src)
+{
+	ssize_t n;
+
+	peer_stage_packet(peer_of(&B), (const uint8_t *)MESSAGE_LANE_RETIRE,
+			  MESSAGE_LANE_RETIRE_LEN);
+	send_staged_packets(peer_of(&B));
+	send_flush(&B.dev);
+	n = wire_read(&A, buf, src);
+	assert_true(n > 0);
+	assert_int_equal(buf[0], MESSAGE_DATA);
+	return (size_t)n;
+}
+
+/* After a retire notice, traffic still in the tun queue for that lane
+ * must not set up a new session with the retiring lane (which still runs
+ * for its grace period): nothing goes on the wire until the probe wait is
+ * over, and what waited is dropped, not sent later. */
+static void test_retire_holds_off_initiation(void **state)
+{
+	uint8_t pkt[BUF], note[BUF];
+	size_t len = make_ip4(pkt, A.inner, B.inner, 10), nlen;
+	union endpoint src;
+
+	establish();
+	A.dev.on_retire = lane_on_retire;
+	nlen = capture_retire_notice(note, &src);
+	feed(&A, note, nlen, &src);
+	assert_null(peer_of(&A)->keypairs.current_keypair);
+	tun_inject(&A, pkt, len);
+	assert_int_equal(wire_read(&B, note, &src), 0);
+	assert_int_equal(peer_of(&A)->staged_count, 0);
+	for (int i = 0; i < 10; i++) {
+		advance_and_run(&A, REKEY_TIMEOUT + REKEY_TIMEOUT_JITTER_MAX);
+		assert_int_equal(wire_read(&B, note, &src), 0);
+	}
+	/* The hold-off ends with the probe wait (two minutes). */
+	clock_fake_advance(120 * NSEC_PER_SEC);
+	tun_inject(&A, pkt, len);
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_INITIATION), 1);
+}
+
+/* The hold-off stops only us: the peer's lane coming back (its Lanes
+ * grown again) initiates, and we answer and carry its traffic. */
+static void test_retired_peer_may_initiate(void **state)
+{
+	uint8_t note[BUF];
+	size_t nlen;
+	union endpoint src;
+
+	establish();
+	A.dev.on_retire = lane_on_retire;
+	nlen = capture_retire_notice(note, &src);
+	feed(&A, note, nlen, &src);
+	assert_true(peer_of(&A)->retired_until != 0);
+	noise_keypairs_clear(&peer_of(&B)->keypairs, &B.dev.index);
+	peer_of(&B)->last_sent_handshake = 0;
+	send_and_check(&B, &A, 50);
+	assert_int_equal(A.dev.stats->handshakes, 2);
+	assert_int_equal(peer_of(&A)->retired_until, 0);
+	send_and_check(&A, &B, 50);
+}
+
+/* A notice that comes late, under a keypair that is no longer the
+ * current one, must not end the newer session. */
+static void test_retire_notice_old_keypair_ignored(void **state)
+{
+	uint8_t note[BUF];
+	size_t nlen;
+	union endpoint src;
+
+	establish();
+	A.dev.on_retire = lane_on_retire;
+	nlen = capture_retire_notice(note, &src);
+	clock_fake_advance(NSEC_PER_SEC);	/* a newer TAI64N timestamp */
+	peer_of(&A)->last_sent_handshake = 0;
+	send_handshake_initiation(peer_of(&A), false);
+	exchange();
+	send_and_check(&A, &B, 20);
+	assert_int_equal(A.dev.stats->handshakes, 2);
+	assert_non_null(peer_of(&A)->keypairs.previous_keypair);
+	feed(&A, note, nlen, &src);
+	assert_non_null(peer_of(&A)->keypairs.current_keypair);
+	assert_int_equal(peer_of(&A)->retired_until, 0);
+	send_and_check(&A, &B, 20);
+	send_and_check(&B, &A, 20);
+}
+
+/* A lane the master is retiring answers no initiation and sends none:
+ * a session set up now would outlive the lane. */
+static void test_retiring_lane_refuses_handshakes(void **state)
+{
+	uint8_t pkt[BUF];
+	size_t len = make_ip4(pkt, A.inner, B.inner, 10), rlen;
+	char *reply = NULL;
+
+	lane_ctl_request(&B.dev, "retire=1\n\n", 10, &reply, &rlen);
+	assert_string_equal(reply, "errno=0\n\n");
+	free(reply);
+	tun_inject(&A, pkt, len);
+	assert_int_equal(pump(&B), 1);
+	assert_int_equal(B.dev.stats->drops[DROP_HANDSHAKE], 1);
+	assert_int_equal(B.dev.stats->handshakes, 0);
+	assert_int_equal(count_type(&A, MESSAGE_HANDSHAKE_RESPONSE), 0);
+	len = make_ip4(pkt, B.inner, A.inner, 10);
+	tun_inject(&B, pkt, len);
+	assert_int_equal(count_type(&A, MESSAGE_HANDSHAKE_INITIATION), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T1(f) cmocka_unit_test_setup_teardown(f, setup_lane1, teardown)
 
 int main(void)
 {
@@ -804,6 +929,10 @@ int main(void)
 		T(test_get_reply),
 		T(test_private_key_change_forces_handshake),
 		T(test_gro_buffer),
+		T1(test_retire_holds_off_initiation),
+		T1(test_retired_peer_may_initiate),
+		T1(test_retire_notice_old_keypair_ignored),
+		T1(test_retiring_lane_refuses_handshakes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
