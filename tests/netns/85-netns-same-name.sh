@@ -116,8 +116,9 @@ raw_get() {	# raw_get NS|- PATH: the reply's errno= line, or "closed"
 	[[ $1 = - ]] && in=(timeout 20)
 	"${in[@]}" "$TL_PY" -c 'import socket, sys
 s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1])
-s.sendall(b"get=1\n\n"); r = b""
+r = b""
 try:
+    s.sendall(b"get=1\n\n")
     while not r.endswith(b"\n\n"):
         b = s.recv(65536)
         if not b:
@@ -126,7 +127,7 @@ try:
 except TimeoutError:
     sys.exit(print("no answer and not closed within 5 s"))
 except OSError:
-    pass	# reset: closed with the request unread
+    pass	# reset or broken pipe: closed unanswered
 e = [l for l in r.decode(errors="replace").split("\n") if l.startswith("errno=")]
 print("closed" if not r else (e[-1] if e else "no errno line"))' "$2"
 }
