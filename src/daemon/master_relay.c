@@ -10,16 +10,28 @@
  * released by the kernel even on SIGKILL). A client there from the
  * holder's own namespace is served as usual; a client from another
  * namespace is relayed, by a forked child with a deadline and size caps,
- * to the socket of the client's namespace, and nowhere else: what a
- * client reaches depends only on the namespace the kernel reports for it
- * (SO_PEERCRED, /proc/PID/ns/net), so a client in B can never reach A's
- * daemon. With no daemon of that name in the client's namespace it
- * answers errno=19 (ENODEV), as the kernel would.
+ * to the socket of the client's namespace, and nowhere else.
+ *
+ * Namespaces are told apart by SO_NETNS_COOKIE (never reused, unlike a
+ * pid or an inode): an AF_UNIX accept creates the accepted socket in the
+ * connecting socket's namespace, so its cookie is the client's. Hence:
+ *  - a daemon's own socket closes, unanswered, a connection whose cookie
+ *    is not the daemon's (master_uapi.c), although the file is in the
+ *    shared /run;
+ *  - the relay child enters the client's namespace by its pid
+ *    (SO_PEERCRED, /proc/PID/ns/net), makes its socket there and goes on
+ *    only if that socket's cookie is the client's (a reused pid gets
+ *    errno=1), then connects from there to that namespace's own socket;
+ *    with no daemon of that name there it answers errno=19 (ENODEV), as
+ *    the kernel would. Nothing the client sends chooses the target, so a
+ *    client in B never reaches A's daemon, by either path.
  *
  * The init namespace's daemon always holds the stock path, as before
- * this existed: it asks a holder of another namespace to yield. Others
- * take it over when it is free, and retry every second, so that when the
- * holder exits another daemon of that name takes over. As with
+ * this existed: once its name checks pass, it asks a holder of another
+ * namespace to yield (from a child in the holder's namespace), on every
+ * try. Others take it over when it is free, and retry every second (30 s
+ * while something that does not take our lock serves it), so that when
+ * the holder exits another daemon of that name takes over. As with
  * wireguard-go, removing the socket stops the daemon that serves it.
  */
 #include "master.h"
