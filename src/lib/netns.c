@@ -27,10 +27,6 @@ int netns_of(pid_t pid, struct netns_id *id)
 	return 0;
 }
 
-#ifndef SO_NETNS_COOKIE
-#define SO_NETNS_COOKIE 71
-#endif
-
 int netns_cookie(int fd, uint64_t *cookie)
 {
 	socklen_t len = sizeof(*cookie);
