@@ -342,6 +342,10 @@ int master_setup(struct master *m, const struct master_opts *opts)
 		log_err("interface %s already exists", opts->ifname);
 		return -EEXIST;
 	}
+	/* The stock path only once the name is ours here: a daemon that
+	 * fails these checks must not take it from another namespace's. */
+	if ((ret = master_public_setup(m)) < 0)
+		return ret;
 	ret = stats_create(&m->stats, &m->stats_fd, opts->ifname, opts->lanes);
 	m->lanes_hi = opts->lanes;
 	if (ret < 0) {

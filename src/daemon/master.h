@@ -71,6 +71,7 @@ struct master {
 	ino_t sock_ino;
 	struct netns_id netns;		/* where we were born */
 	bool netns_init;		/* ...the init namespace */
+	uint64_t netns_cookie;		/* ...its SO_NETNS_COOKIE */
 	int pub_fd;			/* the stock path, while we serve it */
 	int pub_lock_fd;		/* its lock file, locked while we do */
 	char pub_path[108];		/* RUNSTATEDIR/wireguard/IFNAME.sock */

@@ -10,16 +10,28 @@
  * released by the kernel even on SIGKILL). A client there from the
  * holder's own namespace is served as usual; a client from another
  * namespace is relayed, by a forked child with a deadline and size caps,
- * to the socket of the client's namespace, and nowhere else: what a
- * client reaches depends only on the namespace the kernel reports for it
- * (SO_PEERCRED, /proc/PID/ns/net), so a client in B can never reach A's
- * daemon. With no daemon of that name in the client's namespace it
- * answers errno=19 (ENODEV), as the kernel would.
+ * to the socket of the client's namespace, and nowhere else.
+ *
+ * Namespaces are told apart by SO_NETNS_COOKIE (never reused, unlike a
+ * pid or an inode): an AF_UNIX accept creates the accepted socket in the
+ * connecting socket's namespace, so its cookie is the client's. Hence:
+ *  - a daemon's own socket closes, unanswered, a connection whose cookie
+ *    is not the daemon's (master_uapi.c), although the file is in the
+ *    shared /run;
+ *  - the relay child enters the client's namespace by its pid
+ *    (SO_PEERCRED, /proc/PID/ns/net), makes its socket there and goes on
+ *    only if that socket's cookie is the client's (a reused pid gets
+ *    errno=1), then connects from there to that namespace's own socket;
+ *    with no daemon of that name there it answers errno=19 (ENODEV), as
+ *    the kernel would. Nothing the client sends chooses the target, so a
+ *    client in B never reaches A's daemon, by either path.
  *
  * The init namespace's daemon always holds the stock path, as before
- * this existed: it asks a holder of another namespace to yield. Others
- * take it over when it is free, and retry every second, so that when the
- * holder exits another daemon of that name takes over. As with
+ * this existed: once its name checks pass, it asks a holder of another
+ * namespace to yield (from a child in the holder's namespace), on every
+ * try. Others take it over when it is free, and retry every second (30 s
+ * while something that does not take our lock serves it), so that when
+ * the holder exits another daemon of that name takes over. As with
  * wireguard-go, removing the socket stops the daemon that serves it.
  */
 #include "master.h"
@@ -38,6 +50,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -49,6 +62,8 @@
 #define RELAY_DEADLINE_S	30		/* a relayed connection's whole life */
 #define RELAY_REPLY_MAX		(256U << 20)	/* bytes back to one client */
 #define PUBLIC_RETRY		NSEC_PER_SEC
+#define PUBLIC_BUSY_RETRY	(30 * NSEC_PER_SEC)	/* held by a stranger */
+#define YIELD_DEADLINE_S	2	/* asking a holder to yield */
 #define PUBLIC_YIELD_HOLD	(5 * NSEC_PER_SEC)	/* after yielding */
 #define PUBLIC_TAKE_TRIES	30		/* x 100 ms, init namespace */
 #define YIELD_REQ		"tunlane_yield=1\n\n"
@@ -65,26 +80,86 @@ static int sun_set(struct sockaddr_un *sun, const char *path)
 	return 0;
 }
 
-/* A blocking client connection with both timeouts, or -errno. */
-static int connect_path(const char *path, int timeout_s)
+/* Connects the socket fd to path, blocking, with both timeouts. 0 or
+ * -errno (fd stays open either way). */
+static int connect_fd(int fd, const char *path, int timeout_s)
 {
 	struct timeval tv = { .tv_sec = timeout_s };
 	struct sockaddr_un sun;
-	int fd, ret;
+	int ret;
 
 	if ((ret = sun_set(&sun, path)) < 0)
 		return ret;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* A blocking client connection with both timeouts, or -errno. */
+static int connect_path(const char *path, int timeout_s)
+{
+	int fd, ret;
+
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		ret = -errno;
+	if ((ret = connect_fd(fd, path, timeout_s)) < 0) {
 		close(fd);
 		return ret;
 	}
 	return fd;
+}
+
+/*
+ * A socket made inside pid's network namespace, so that the daemon there,
+ * which serves clients of its own namespace only (master_uapi.c), takes
+ * our connection; that namespace's id goes to *id. Only for children
+ * that exit soon after: it is by pid, and a pid can be reused, so the
+ * caller checks the socket's namespace cookie where that matters. fd or
+ * -errno.
+ */
+static int socket_in_netns_of(pid_t pid, struct netns_id *id)
+{
+	char path[64];
+	int nsfd, selffd, fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0)
+		return -errno;
+	selffd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (selffd < 0) {
+		fd = -errno;
+		close(nsfd);
+		return fd;
+	}
+	fd = netns_socket_in(nsfd, selffd, id);
+	close(selffd);
+	close(nsfd);
+	return fd;
+}
+
+/* What a short-lived child of the master starts with: no signal blocked
+ * (the master takes them by signalfd), no fd of the master's but the ones
+ * below keep, and a deadline. */
+static void child_reset(int keep, unsigned int deadline_s)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGALRM, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	if (keep < 0) {
+		close_range(3, ~0U, 0);
+	} else {
+		if (keep > 3)
+			close_range(3, (unsigned int)keep - 1, 0);
+		close_range((unsigned int)keep + 1, ~0U, 0);
+	}
+	alarm(deadline_s);
 }
 
 /* Binds a listening socket at path, owner only (it hands out private
@@ -163,34 +238,58 @@ static int public_try(struct master *m)
 	return 0;
 }
 
+/* In a child: the yield request to the holder (by pid), at the socket
+ * of its namespace, from inside that namespace (that daemon serves its
+ * own namespace only). Exits 0 when the holder answered. */
+static __attribute__((noreturn)) void yield_child(pid_t holder,
+						  const char *ifname,
+						  uint64_t own)
+{
+	struct netns_id ns;
+	uint64_t cookie;
+	char path[128], buf[64];
+	int fd;
+
+	child_reset(-1, YIELD_DEADLINE_S);
+	fd = socket_in_netns_of(holder, &ns);
+	if (fd < 0 || netns_cookie(fd, &cookie) < 0 || cookie == own ||
+	    netns_path(&ns, ifname, "sock", path, sizeof(path)) < 0 ||
+	    connect_fd(fd, path, YIELD_DEADLINE_S) < 0)
+		_exit(1);
+	if (write(fd, YIELD_REQ, sizeof(YIELD_REQ) - 1) > 0 &&
+	    read(fd, buf, sizeof(buf)) > 0)
+		_exit(0);
+	_exit(1);
+}
+
 /* Asks the daemon of another namespace that serves the stock path to let
- * go of it, at its own namespace's socket. */
+ * go of it, at its own namespace's socket. The socket for that is made in
+ * the holder's namespace, by a forked child with a deadline, so that the
+ * master itself never leaves its own namespace. */
 static void public_ask_yield(struct master *m)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	struct netns_id ns;
-	char path[128], buf[64];
-	int fd = connect_path(m->pub_path, 2);
+	int fd = connect_path(m->pub_path, 2), st = 0;
+	pid_t pid;
 
 	if (fd < 0)
 		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-	    cred.pid <= 0 || netns_of(cred.pid, &ns) < 0 ||
-	    netns_equal(&ns, &m->netns) ||
-	    netns_path(&ns, m->opts.ifname, "sock", path, sizeof(path)) < 0) {
-		close(fd);
-		return;
-	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		cred.pid = 0;
 	close(fd);
-	fd = connect_path(path, 2);
-	if (fd < 0)
+	if (cred.pid <= 0 || cred.pid == getpid())
 		return;
-	if (write(fd, YIELD_REQ, sizeof(YIELD_REQ) - 1) > 0 &&
-	    read(fd, buf, sizeof(buf)) > 0)
+	pid = fork();
+	if (pid == 0)
+		yield_child(cred.pid, m->opts.ifname, m->netns_cookie);
+	if (pid < 0)
+		return;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		log_info("took %s over from the daemon of another network namespace",
 			 m->pub_path);
-	close(fd);
 }
 
 int master_public_setup(struct master *m)
@@ -208,7 +307,9 @@ int master_public_setup(struct master *m)
 	}
 	for (int i = 0; i < PUBLIC_TAKE_TRIES && ret == -EAGAIN; i++) {
 		ret = public_try(m);
-		if (ret == -EAGAIN && i == 0)
+		/* On every try: with several other namespaces' daemons of
+		 * this name, another one can take the path between tries. */
+		if (ret == -EAGAIN)
 			public_ask_yield(m);
 		if (ret == -EAGAIN)
 			usleep(100 * 1000);
@@ -272,6 +373,7 @@ void master_public_tick(struct master *m)
 {
 	struct stat st;
 	uint64_t now = clock_now();
+	int ret;
 
 	if (m->pub_fd >= 0) {
 		if (stat(m->pub_path, &st) == 0 && st.st_ino == m->pub_ino)
@@ -285,9 +387,14 @@ void master_public_tick(struct master *m)
 	if (m->netns_init || now < m->pub_retry_at)
 		return;
 	m->pub_retry_at = now + PUBLIC_RETRY;
-	if (public_try(m) == 0) {
+	ret = public_try(m);
+	if (ret == 0) {
 		log_info("serving %s for every network namespace", m->pub_path);
 		public_add(m);
+	} else if (ret == -EADDRINUSE) {
+		/* Something that does not take our lock (wireguard-go) serves
+		 * it: each try is a blocking connect, so seldom. */
+		m->pub_retry_at = now + PUBLIC_BUSY_RETRY;
 	}
 }
 
@@ -345,35 +452,65 @@ static void relay_drain_request(int cfd)
 	}
 }
 
-static __attribute__((noreturn)) void relay_child(int cfd, const char *target)
+/*
+ * In the relay child: the connection to the daemon of the client's
+ * namespace, made from inside that namespace. The namespace is entered by
+ * the client's pid, which may have gone and been reused since it
+ * connected, so the socket made there must have the namespace cookie of
+ * the client's own accepted socket (the kernel made that one in the
+ * client's namespace): otherwise -EPERM, and nothing is reached. -ENODEV:
+ * no daemon of that name there. fd or -errno.
+ */
+static int relay_target(int cfd, pid_t pid, const char *ifname)
 {
-	static const char enodev[] = "errno=19\n\n";
-	sigset_t none;
+	struct netns_id ns;
+	uint64_t want, got;
+	char target[128];
+	int fd;
+
+	if (netns_cookie(cfd, &want) < 0)
+		return -EPERM;
+	fd = socket_in_netns_of(pid, &ns);
+	if (fd < 0)
+		return -EPERM;
+	if (netns_cookie(fd, &got) < 0 || got != want) {
+		close(fd);
+		return -EPERM;
+	}
+	if (netns_path(&ns, ifname, "sock", target, sizeof(target)) < 0 ||
+	    connect_fd(fd, target, RELAY_DEADLINE_S) < 0) {
+		close(fd);
+		return -ENODEV;
+	}
+	return fd;
+}
+
+static __attribute__((noreturn)) void relay_child(int cfd, pid_t pid,
+						  const char *ifname)
+{
+	static const char enodev[] = "errno=19\n\n", eperm[] = "errno=1\n\n";
 	int tfd, fl;
 
 	/* Nothing of the master's but the client: not its sockets, not
 	 * its lock (a lock held by a child would outlive a yield). */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGALRM, SIG_DFL);
-	signal(SIGPIPE, SIG_IGN);
-	if (cfd > 3)
-		close_range(3, (unsigned int)cfd - 1, 0);
-	close_range((unsigned int)cfd + 1, ~0U, 0);
-	alarm(RELAY_DEADLINE_S);
+	child_reset(cfd, RELAY_DEADLINE_S);
 	fl = fcntl(cfd, F_GETFL);
 	fcntl(cfd, F_SETFL, fl & ~O_NONBLOCK);
-	tfd = connect_path(target, RELAY_DEADLINE_S);
+	tfd = relay_target(cfd, pid, ifname);
 	if (tfd < 0) {
 		relay_drain_request(cfd);
-		send(cfd, enodev, sizeof(enodev) - 1, MSG_NOSIGNAL);
+		if (tfd == -EPERM)
+			send(cfd, eperm, sizeof(eperm) - 1, MSG_NOSIGNAL);
+		else
+			send(cfd, enodev, sizeof(enodev) - 1, MSG_NOSIGNAL);
 		_exit(0);
 	}
 	_exit(relay_pump(cfd, tfd) < 0 ? 1 : 0);
 }
 
-/* Whose the client is, from the kernel: uid and network namespace. */
-static int relay_client_ns(int fd, struct netns_id *ns)
+/* Whose the client is, from the kernel: its pid, for a relay (0: not
+ * visible in our pid namespace), after the uid check. */
+static int relay_client_pid(int fd, pid_t *pid)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
@@ -383,28 +520,25 @@ static int relay_client_ns(int fd, struct netns_id *ns)
 	/* The socket is 0600: only its owner (root) and root get here. */
 	if (cred.uid != 0 && cred.uid != geteuid())
 		return -EPERM;
-	if (cred.pid <= 0)
-		return -ESRCH;
-	return netns_of(cred.pid, ns);
+	*pid = cred.pid > 0 ? cred.pid : 0;
+	return 0;
 }
 
-static void relay_start(struct master *m, int fd, const struct netns_id *ns)
+static void relay_start(struct master *m, int fd, pid_t client)
 {
-	char target[128];
 	int slot = -1;
 	pid_t pid;
 
 	for (int i = 0; i < RELAY_MAX && slot < 0; i++)
 		if (!relays[i])
 			slot = i;
-	if (slot < 0 ||
-	    netns_path(ns, m->opts.ifname, "sock", target, sizeof(target)) < 0) {
+	if (slot < 0 || client <= 0) {
 		close(fd);
 		return;
 	}
 	pid = fork();
 	if (pid == 0)
-		relay_child(fd, target);
+		relay_child(fd, client, m->opts.ifname);
 	if (pid > 0)
 		relays[slot] = pid;
 	else
@@ -413,20 +547,23 @@ static void relay_start(struct master *m, int fd, const struct netns_id *ns)
 	close(fd);
 }
 
+/* A client of the stock path: served here when its accepted socket lives
+ * in our namespace (the kernel's cookie, not a pid), else relayed. */
 void master_public_accept(struct master *m)
 {
-	struct netns_id ns;
+	uint64_t cookie = 0;
+	pid_t client = 0;
 	int fd;
 
 	fd = accept4(m->pub_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (relay_client_ns(fd, &ns) < 0)
+	if (relay_client_pid(fd, &client) < 0)
 		close(fd);
-	else if (netns_equal(&ns, &m->netns))
+	else if (netns_cookie(fd, &cookie) == 0 && cookie == m->netns_cookie)
 		master_uapi_adopt(m, fd);
 	else
-		relay_start(m, fd, &ns);
+		relay_start(m, fd, client);
 }
 
 bool master_relay_reaped(pid_t pid)

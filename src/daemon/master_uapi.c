@@ -73,6 +73,12 @@ int master_uapi_listen(struct master *m)
 	if ((ret = netns_of(0, &m->netns)) < 0)
 		return ret;
 	m->netns_init = netns_is_init(&m->netns);
+	/* Our namespace for good: a socket's never changes. */
+	if ((ret = netns_cookie_self(&m->netns_cookie)) < 0) {
+		log_err("cannot tell network namespaces apart (SO_NETNS_COOKIE, Linux 5.14 or later): %s",
+			strerror(-ret));
+		return ret;
+	}
 	if ((ret = netns_mkdir()) < 0 ||
 	    (ret = netns_path(&m->netns, m->opts.ifname, "sock", m->sock_path,
 			      sizeof(m->sock_path))) < 0) {
@@ -89,7 +95,7 @@ int master_uapi_listen(struct master *m)
 		return fd;
 	}
 	m->uapi_fd = fd;
-	return master_public_setup(m);
+	return 0;
 }
 
 static void client_free(struct master *m, struct uapi_client *c)
@@ -114,12 +120,39 @@ void master_uapi_close_clients(struct master *m)
 			client_free(NULL, clients[i]);
 }
 
+/*
+ * Our own socket sits in /var/run, which every namespace shares, but it
+ * serves our namespace alone: a client that connected from another one
+ * (its accepted socket lives in the client's namespace) is closed
+ * unanswered. Clients of other namespaces come through the stock path,
+ * whose relay connects from the client's own namespace (master_relay.c).
+ */
+static bool uapi_client_ours(struct master *m, int fd)
+{
+	static uint64_t logged_at;
+	uint64_t cookie = 0, now;
+
+	if (netns_cookie(fd, &cookie) == 0 && cookie == m->netns_cookie)
+		return true;
+	now = clock_now();
+	if (!logged_at || now - logged_at >= 10 * NSEC_PER_SEC) {
+		logged_at = now;
+		log_warn("refused a client of %s from another network namespace",
+			 m->sock_path);
+	}
+	return false;
+}
+
 void master_uapi_accept(struct master *m)
 {
 	int fd = accept4(m->uapi_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-	if (fd >= 0)
+	if (fd < 0)
+		return;
+	if (uapi_client_ours(m, fd))
 		master_uapi_adopt(m, fd);
+	else
+		close(fd);
 }
 
 void master_uapi_adopt(struct master *m, int fd)

@@ -2,8 +2,10 @@
 #include "netns.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +25,49 @@ int netns_of(pid_t pid, struct netns_id *id)
 	id->dev = st.st_dev;
 	id->ino = st.st_ino;
 	return 0;
+}
+
+int netns_cookie(int fd, uint64_t *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len) < 0)
+		return -errno;
+	return len == sizeof(*cookie) ? 0 : -EPROTO;
+}
+
+int netns_cookie_self(uint64_t *cookie)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = netns_cookie(fd, cookie);
+	close(fd);
+	return ret;
+}
+
+int netns_socket_in(int nsfd, int selffd, struct netns_id *id)
+{
+	struct stat st;
+	int fd, err = 0;
+
+	if (fstat(nsfd, &st) < 0)
+		return -errno;
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
+	if (setns(nsfd, CLONE_NEWNET) < 0)
+		return -errno;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		err = -errno;
+	if (setns(selffd, CLONE_NEWNET) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -ENOTRECOVERABLE;
+	}
+	return fd >= 0 ? fd : err;
 }
 
 bool netns_equal(const struct netns_id *a, const struct netns_id *b)

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct netns_id {
@@ -24,6 +25,27 @@ struct netns_id {
 
 /* The network namespace of pid (0: the caller). 0 or -errno. */
 int netns_of(pid_t pid, struct netns_id *id);
+/*
+ * The kernel's cookie of the network namespace a socket lives in
+ * (SO_NETNS_COOKIE, Linux 5.14): unique for the boot, never reused, so
+ * unlike a pid or an inode it cannot come to name another namespace. An
+ * AF_UNIX socket returned by accept() lives in the namespace of the
+ * socket that connected (the kernel creates it there), so on an accepted
+ * fd this is the client's namespace. 0 or -errno (-ENOPROTOOPT: too old
+ * a kernel).
+ */
+int netns_cookie(int fd, uint64_t *cookie);
+/* The cookie of the caller's network namespace. 0 or -errno. */
+int netns_cookie_self(uint64_t *cookie);
+/*
+ * A new AF_UNIX stream socket (SOCK_CLOEXEC) in the network namespace
+ * that nsfd (an open /proc/PID/ns/net) names: the calling thread enters
+ * it, creates the socket and goes back to selffd (its own namespace's
+ * file). A socket's namespace is fixed when it is made. The namespace's
+ * id goes to *id. fd or -errno; when going back fails the process must
+ * not go on (-ENOTRECOVERABLE).
+ */
+int netns_socket_in(int nsfd, int selffd, struct netns_id *id);
 bool netns_equal(const struct netns_id *a, const struct netns_id *b);
 /* Whether id is the init namespace (pid 1's). false when pid 1's cannot
  * be read (a sandbox whose pid 1 is outside our user namespace): then

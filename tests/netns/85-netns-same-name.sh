@@ -10,6 +10,10 @@
 #    give each namespace its own key; `wg set N peer ...` in B changes B
 #    only; `tunlane show`, `reload` act on each namespace's own daemon;
 #    the sockets are root's alone;
+#  - a daemon's own socket answers its own namespace only: a raw get=1
+#    from B (or from the test's namespace) at A's own socket is closed
+#    unanswered; a socket made in B connected from a process in A gets
+#    errno=1 at the stock path (the pid does not choose the namespace);
 #  - the test's own namespace (standing in for the host, which runs no N)
 #    gets no key of either: `wg show N` says "No such device" there,
 #    `tunlane show interfaces` omits N;
@@ -102,6 +106,55 @@ for f in "/var/run/wireguard/$N.sock" "$(tl_ns_dir "$NS_A")/$N.sock" "$(tl_ns_di
 	read -r mode uid < <(stat -c '%a %u' "$f")
 	((uid == 0 && (8#$mode & 077) == 0)) || fail "$f is not root's alone: mode $mode, uid $uid"
 done
+
+# A daemon's own socket sits in the shared /var/run but serves its own
+# namespace only: a raw `get=1` there from B (or from the test's own
+# namespace) is closed unanswered (the kernel's namespace cookie of the
+# accepted socket, not a path or a pid, says whose the client is); from A
+# it answers.
+raw_get() {	# raw_get NS|- PATH: the reply's errno= line, or "closed"
+	local in=(nsx "$1")
+	[[ $1 = - ]] && in=(timeout 20)
+	"${in[@]}" "$TL_PY" -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1])
+r = b""
+try:
+    s.sendall(b"get=1\n\n")
+    while not r.endswith(b"\n\n"):
+        b = s.recv(65536)
+        if not b:
+            break
+        r += b
+except TimeoutError:
+    sys.exit(print("no answer and not closed within 5 s"))
+except OSError:
+    pass	# reset or broken pipe: closed unanswered
+e = [l for l in r.decode(errors="replace").split("\n") if l.startswith("errno=")]
+print("closed" if not r else (e[-1] if e else "no errno line"))' "$2"
+}
+[[ $(raw_get "$NS_A" "$(tl_ns_dir "$NS_A")/$N.sock") = errno=0 ]] || fail "a raw get=1 from A at A's own socket was not answered"
+out=$(raw_get "$NS_B" "$(tl_ns_dir "$NS_A")/$N.sock")
+[[ $out = closed ]] || fail "a raw get=1 from B at A's own socket was answered: $out"
+out=$(raw_get - "$(tl_ns_dir "$NS_B")/$N.sock")
+[[ $out = closed ]] || fail "a raw get=1 from the test's namespace at B's own socket was answered: $out"
+# The pid is no proof of the namespace: a socket made in B, connected to
+# the stock path by a process that has since entered A (as a reused pid
+# would be), reaches nobody (errno=1), not A's daemon: the relay checks
+# the namespace cookie of the socket it makes by the pid against the
+# client's.
+out=$(nsx "$NS_B" "$TL_PY" -c 'import ctypes, os, socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(5)
+fd = os.open("/var/run/netns/" + sys.argv[1], os.O_RDONLY)
+if ctypes.CDLL(None, use_errno=True).setns(fd, 0x40000000) != 0:
+    sys.exit(print("setns failed"))
+s.connect(sys.argv[2]); s.sendall(b"get=1\n\n"); r = b""
+while not r.endswith(b"\n\n"):
+    b = s.recv(65536)
+    if not b:
+        break
+    r += b
+print(r.decode(errors="replace").replace("\n", " ").strip())' "$NS_A" "/var/run/wireguard/$N.sock" 2>&1)
+[[ $out = errno=1 ]] || fail "a socket of B connected from a process in A: '${out:0:80}', not errno=1"
 
 # the test's own namespace (the host's side) sees neither key
 # (its client is relayed to a socket that does not exist: ENODEV, as the

@@ -4,6 +4,8 @@
 # /var/run/wireguard/N.sock, as it did before namespaces had names of
 # their own (tunlaned(8), "Network namespaces"):
 #  - A (not the init namespace) runs N first and so serves the stock path;
+#  - an init namespace's daemon that fails its checks (the name exists
+#    there) leaves A's daemon the stock path;
 #  - the init namespace's daemon of N starts: it asks A's to yield and
 #    takes the path over; stock `wg` in the init namespace reaches it, and
 #    stock `wg` in A still reaches A's daemon (relayed now);
@@ -54,11 +56,22 @@ TL_PIDS+=("$MA")
 wait_holder "$MA" 5 || fail "A's daemon does not serve the stock path (holder $(holder))"
 
 # H's daemon, pid 1's namespace as it sees it
-ip netns exec "$NS_H" unshare --mount --propagation private \
-	sh -c 'mount --bind /proc/$$ /proc/1 && exec "$0" -f "$1"' "$TL_DAEMON" "$N" \
-	>"$TL_TMP/h.log" 2>&1 &
-MH=$!
-TL_PIDS+=("$MH")
+start_h() {
+	ip netns exec "$NS_H" unshare --mount --propagation private \
+		sh -c 'mount --bind /proc/$$ /proc/1 && exec "$0" -f "$1"' "$TL_DAEMON" "$N" \
+		>"$TL_TMP/h.log" 2>&1 &
+	MH=$!
+	TL_PIDS+=("$MH")
+}
+# A daemon that cannot run (the name is taken in H) takes nothing from A:
+# the stock path is asked for only after the name checks.
+ip -n "$NS_H" link add "$N" type veth peer name "tlp$$" || fail "a veth named $N in H"
+start_h
+tl_wait_exit "$MH" 10 || fail "H's daemon kept running with $N taken in H"
+grep -q "already exists" "$TL_TMP/h.log" || fail "H's daemon did not fail on the existing name: $(tail -n 3 "$TL_TMP/h.log")"
+[[ $(holder) = "$MA" ]] || fail "a daemon that failed its name check took the stock path from A (holder $(holder))"
+ip -n "$NS_H" link del "$N" || fail "ip link del $N in H"
+start_h
 wait_holder "$MH" 10 || fail "the init namespace's daemon did not take the stock path over (holder $(holder)): $(tail -n 5 "$TL_TMP/h.log")"
 kill -0 "$MA" 2>/dev/null || fail "A's daemon exited when the init namespace's took the path"
 [[ -S /var/run/tunlane/$N.sock ]] || fail "the init namespace's daemon has no socket in /var/run/tunlane"

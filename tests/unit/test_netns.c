@@ -11,7 +11,9 @@
 #include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -56,11 +58,46 @@ static void test_paths(void **state)
 			 -ENAMETOOLONG);
 }
 
+/* The namespace cookie: the same for every socket of one namespace, and
+ * a socket made "in" our own namespace by netns_socket_in is ours. */
+static void test_cookie(void **state)
+{
+	struct netns_id id, self;
+	uint64_t a = 0, b = 0;
+	int sv[2], nsfd, fd;
+
+	if (netns_cookie_self(&a) == -ENOPROTOOPT)
+		skip();	/* before Linux 5.14 */
+	assert_int_equal(netns_cookie_self(&b), 0);
+	assert_true(a != 0 && a == b);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(netns_cookie(sv[1], &b), 0);
+	assert_true(a == b);
+	close(sv[0]);
+	close(sv[1]);
+	assert_int_equal(netns_cookie(-1, &b), -EBADF);
+	nsfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	assert_true(nsfd >= 0);
+	fd = netns_socket_in(nsfd, nsfd, &id);
+	if (fd == -EPERM) {	/* setns needs CAP_SYS_ADMIN */
+		close(nsfd);
+		skip();
+	}
+	assert_true(fd >= 0);
+	assert_int_equal(netns_cookie(fd, &b), 0);
+	assert_true(a == b);
+	assert_int_equal(netns_of(0, &self), 0);
+	assert_true(netns_equal(&id, &self));
+	close(fd);
+	close(nsfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_self),
 		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_cookie),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
