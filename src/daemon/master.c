@@ -319,6 +319,69 @@ static int master_epoll_add(struct master *m, int fd, void *tag)
 	return epoll_ctl(m->ep_fd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
+/*
+ * Claims the interface's name: signals, our socket, a free name, then the
+ * stock path and the stats page. TUNSETIFF on an existing name would
+ * attach us to someone else's interface as an extra queue, so the name
+ * must be free before anything that could belong to a daemon already
+ * running for this interface is created.
+ */
+static int master_setup_claim(struct master *m)
+{
+	const char *ifname = m->opts.ifname;
+	int ret;
+
+	if ((ret = master_signals(m)) < 0 || (ret = master_uapi_listen(m)) < 0)
+		return ret;
+	if (if_nametoindex(ifname)) {
+		log_err("interface %s already exists", ifname);
+		return -EEXIST;
+	}
+	/* The stock path only once the name is ours here: a daemon that
+	 * fails these checks must not take it from another namespace's. */
+	if ((ret = master_public_setup(m)) < 0)
+		return ret;
+	ret = stats_create(&m->stats, &m->stats_fd, ifname, m->opts.lanes);
+	m->lanes_hi = m->opts.lanes;
+	if (ret < 0)
+		log_err("cannot create stats page: %s", strerror(-ret));
+	return ret;
+}
+
+/* The link's MTU and IPv6 address generation: failures are logged, not
+ * fatal, as the tunnel works without them. */
+static void master_setup_link(const char *ifname)
+{
+	int ret;
+
+	/* WireGuard's default (wireguard-go and the kernel module agree): 80
+	 * bytes of IPv6 + UDP + WireGuard overhead under a 1500-byte path. */
+	if ((ret = nl_link_set_mtu(ifname, DEFAULT_MTU)) < 0)
+		log_warn("cannot set MTU %u: %s", DEFAULT_MTU, strerror(-ret));
+	/* No link-local address, no router solicitations into the tunnel,
+	 * as the kernel's WireGuard device has none either. */
+	if ((ret = nl_link_set_addrgenmode_none(ifname)) < 0 &&
+	    ret != -EAFNOSUPPORT)
+		log_warn("cannot turn off IPv6 address generation: %s",
+			 strerror(-ret));
+}
+
+static int master_setup_epoll(struct master *m)
+{
+	int ret;
+
+	m->ep_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (m->ep_fd < 0)
+		return -errno;
+	if ((ret = master_epoll_add(m, m->sig_fd, &m->sig_fd)) < 0 ||
+	    (ret = master_epoll_add(m, m->uapi_fd, &m->uapi_fd)) < 0 ||
+	    (ret = master_public_watch(m)) < 0)
+		return ret;
+	if (m->opts.ready_fd >= 0)
+		return master_epoll_add(m, m->opts.ready_fd, &m->opts.ready_fd);
+	return 0;
+}
+
 int master_setup(struct master *m, const struct master_opts *opts)
 {
 	int ret;
@@ -329,29 +392,9 @@ int master_setup(struct master *m, const struct master_opts *opts)
 	for (unsigned int i = 0; i < LANES_MAX; i++)
 		m->lane[i] = (struct lane_slot){ .tun_fd = -1, .udp_fd = -1,
 						 .shared_fd = -1, .ctl_fd = -1 };
-	ret = device_init(&m->dev, opts->ifname, false, 0);
-	if (ret < 0)
+	if ((ret = device_init(&m->dev, opts->ifname, false, 0)) < 0 ||
+	    (ret = master_setup_claim(m)) < 0)
 		return ret;
-	/* TUNSETIFF on an existing name would attach us to someone else's
-	 * interface as an extra queue, so the name must be free. Claim the
-	 * socket and check the name before creating anything that
-	 * could belong to a daemon already running for this interface. */
-	if ((ret = master_signals(m)) < 0 || (ret = master_uapi_listen(m)) < 0)
-		return ret;
-	if (if_nametoindex(opts->ifname)) {
-		log_err("interface %s already exists", opts->ifname);
-		return -EEXIST;
-	}
-	/* The stock path only once the name is ours here: a daemon that
-	 * fails these checks must not take it from another namespace's. */
-	if ((ret = master_public_setup(m)) < 0)
-		return ret;
-	ret = stats_create(&m->stats, &m->stats_fd, opts->ifname, opts->lanes);
-	m->lanes_hi = opts->lanes;
-	if (ret < 0) {
-		log_err("cannot create stats page: %s", strerror(-ret));
-		return ret;
-	}
 	for (unsigned int i = 0; i < opts->lanes; i++)
 		if (!(m->tsfloor[i] = tsfloor_map()))
 			return -ENOMEM;
@@ -369,27 +412,8 @@ int master_setup(struct master *m, const struct master_opts *opts)
 	}
 	if ((ret = master_open_sockets(m)) < 0)
 		return ret;
-	/* WireGuard's default (wireguard-go and the kernel module agree): 80
-	 * bytes of IPv6 + UDP + WireGuard overhead under a 1500-byte path. */
-	if ((ret = nl_link_set_mtu(opts->ifname, DEFAULT_MTU)) < 0)
-		log_warn("cannot set MTU %u: %s", DEFAULT_MTU, strerror(-ret));
-	/* No link-local address, no router solicitations into the tunnel,
-	 * as the kernel's WireGuard device has none either. */
-	if ((ret = nl_link_set_addrgenmode_none(opts->ifname)) < 0 &&
-	    ret != -EAFNOSUPPORT)
-		log_warn("cannot turn off IPv6 address generation: %s",
-			 strerror(-ret));
-	m->ep_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (m->ep_fd < 0)
-		return -errno;
-	if ((ret = master_epoll_add(m, m->sig_fd, &m->sig_fd)) < 0 ||
-	    (ret = master_epoll_add(m, m->uapi_fd, &m->uapi_fd)) < 0 ||
-	    (ret = master_public_watch(m)) < 0)
-		return ret;
-	if (opts->ready_fd >= 0 &&
-	    (ret = master_epoll_add(m, opts->ready_fd, &m->opts.ready_fd)) < 0)
-		return ret;
-	return 0;
+	master_setup_link(opts->ifname);
+	return master_setup_epoll(m);
 }
 
 void master_log_ports(struct master *m)
