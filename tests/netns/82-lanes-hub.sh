@@ -23,14 +23,8 @@ command -v "$TL_PEER" >/dev/null || fail "reference peer '$TL_PEER' not found"
 hub_setup
 
 f=$TL_TMP/hub.json
-end=$((SECONDS + 20))
-while :; do
-	hub_json "$f"
-	l4=$(hub_lanes_of "$f" t4)
-	[[ $l4 = 0,1 ]] && break
-	((SECONDS < end)) || fail "after 20 s the hub's live lanes for the Lanes = 4 client are [$l4], expected [0,1]"
-	sleep 0.5
-done
+hub_wait_lanes "$f" t4 0,1 20 ||
+	fail "after 20 s the hub's live lanes for the Lanes = 4 client are [$(hub_lanes_of "$f" t4)], expected [0,1]"
 nr0=$(tl_drops "$NS_A" "$HUB_IF" no_route)
 
 hub_iperf_all -t 4

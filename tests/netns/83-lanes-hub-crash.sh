@@ -27,13 +27,8 @@ command -v "$TL_PEER" >/dev/null || fail "reference peer '$TL_PEER' not found"
 hub_setup
 
 f=$TL_TMP/hub.json
-end=$((SECONDS + 20))
-while :; do
-	hub_json "$f"
-	[[ $(hub_lanes_of "$f" t4) = 0,1 ]] && break
-	((SECONDS < end)) || fail "after 20 s the hub's live lanes for the Lanes = 4 client are not [0,1]"
-	sleep 0.5
-done
+hub_wait_lanes "$f" t4 0,1 20 ||
+	fail "after 20 s the hub's live lanes for the Lanes = 4 client are not [0,1]"
 on1=()
 for n in "${HUB_CLIENTS[@]}"; do
 	[[ $(hub_lanes_of "$f" "$n") = *1* ]] && on1+=("$n")

@@ -21,22 +21,12 @@ hub_setup
 conf=$TL_TMP/$HUB_IF.conf
 f=$TL_TMP/hub.json
 
-# wait_lanes CLIENT WANT SECS: the hub's live lanes for CLIENT become WANT.
-wait_lanes() {
-	local since=${EPOCHREALTIME/./}
-	while :; do
-		hub_json "$f"
-		[[ $(hub_lanes_of "$f" "$1") = "$2" ]] && return 0
-		(((${EPOCHREALTIME/./} - since) < $3 * 1000000)) || return 1
-		sleep 0.1
-	done
-}
 # t4_lanes: the Lanes = 4 client's live lanes for the hub.
 t4_lanes() {
 	tl_show_json "${HUB_NS[t4]}" "${HUB_CIF[t4]}" "$TL_TMP/t4.json"
 	"$TL_PY" "$TL_TOOL" jget '",".join(str(x) for x in d["peers"][0]["lanes"])' "$TL_TMP/t4.json"
 }
-wait_lanes t4 0,1,2 20 || fail "the Lanes = 4 client is on the hub's lanes [$(hub_lanes_of "$f" t4)], expected [0,1,2]"
+hub_wait_lanes "$f" t4 0,1,2 20 || fail "the Lanes = 4 client is on the hub's lanes [$(hub_lanes_of "$f" t4)], expected [0,1,2]"
 off0=0
 for n in "${HUB_CLIENTS[@]}"; do
 	[[ $n = t4 ]] && continue
@@ -75,7 +65,7 @@ TL_T=20 nsx "$NS_A" "$TL_CLI" reload "$conf" >"$TL_TMP/reload.txt" 2>&1 ||
 	fail "Lanes 1 -> 3: $(cat "$TL_TMP/reload.txt")"
 read -r r0 r1 r2 < <(tl3_lane_pids "$HUB_IF")
 [[ $r0 = "$p0" && ${r2:-0} -gt 0 ]] || fail "Lanes 1 -> 3: lanes '$r0 $r1 ${r2:-}', lane 0 was $p0"
-wait_lanes t4 0,1,2 15 || fail "after Lanes 1 -> 3 the Lanes = 4 client is on the hub's lanes [$(hub_lanes_of "$f" t4)], expected [0,1,2]"
+hub_wait_lanes "$f" t4 0,1,2 15 || fail "after Lanes 1 -> 3 the Lanes = 4 client is on the hub's lanes [$(hub_lanes_of "$f" t4)], expected [0,1,2]"
 [[ $(t4_lanes) = 0,1,2 ]] || fail "after Lanes 1 -> 3 the Lanes = 4 client uses lanes [$(t4_lanes)], expected [0,1,2]"
 for n in "${HUB_CLIENTS[@]}"; do
 	tl_ping "${HUB_NS[$n]}" "$HUB_IP" 3 5 3 >/dev/null || fail "client $n: no ping to the hub after Lanes 1 -> 3"

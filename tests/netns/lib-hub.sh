@@ -111,6 +111,18 @@ hub_lanes_of() {
 	"$TL_PY" "$TL_TOOL" jget "','.join(str(x) for p in d['peers'] if p['public_key'] == '${HUB_PUB[$2]}' for x in p['lanes'])" "$1"
 }
 
+# hub_wait_lanes FILE CLIENT WANT SECS: polls the hub's show --json into
+# FILE until its live lanes for CLIENT are WANT ("0,1"); 1 after SECS.
+hub_wait_lanes() {
+	local since=${EPOCHREALTIME/./}
+	while :; do
+		hub_json "$1"
+		[[ $(hub_lanes_of "$1" "$2") = "$3" ]] && return 0
+		(((${EPOCHREALTIME/./} - since) < $4 * 1000000)) || return 1
+		sleep 0.1
+	done
+}
+
 # hub_endpoint_of CLIENT -> "ADDR:PORT": where the client sends to the hub
 # now (roaming follows the source of the hub's packets). It must stay the
 # hub's address on the client's own link, HUB_LINK[CLIENT], the only one
