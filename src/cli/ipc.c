@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -337,13 +336,14 @@ int ipc_daemon_pid(const char *ifname)
 
 int ipc_same_netns(int pid)
 {
-	struct stat mine, theirs;
-	char path[64];
+	struct netns_id mine, theirs;
+	int ret;
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-	if (stat("/proc/self/ns/net", &mine) < 0 || stat(path, &theirs) < 0)
-		return -errno;
-	return mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino;
+	if (pid <= 0)	/* netns_of() would take it for ourselves */
+		return -ENOENT;
+	if ((ret = netns_of(0, &mine)) < 0 || (ret = netns_of(pid, &theirs)) < 0)
+		return ret;
+	return netns_equal(&mine, &theirs);
 }
 
 int ipc_foreign_daemon(const char *ifname)
