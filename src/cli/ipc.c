@@ -8,35 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "crypto.h"
 #include "defaults.h"
 #include "netns.h"
+#include "unixsock.h"
 
-static int ipc_connect_path(const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = 10 };
-	int fd, ret;
-
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
-	return fd;
-}
+#define IPC_TIMEOUT_S	10	/* each read and write of a UAPI exchange */
 
 /*
  * This namespace's daemon first, at its own socket (netns.h); without one
@@ -50,11 +29,11 @@ static int ipc_connect(const char *ifname)
 	int fd = -ENOENT;
 
 	if (netns_path(NULL, ifname, "sock", path, sizeof(path)) == 0)
-		fd = ipc_connect_path(path);
+		fd = unixsock_connect(path, IPC_TIMEOUT_S);
 	if (fd != -ENOENT && fd != -ECONNREFUSED)
 		return fd;
 	snprintf(path, sizeof(path), "%s/%s.sock", UAPI_SOCK_DIR, ifname);
-	return ipc_connect_path(path);
+	return unixsock_connect(path, IPC_TIMEOUT_S);
 }
 
 /* Grows a reply buffer by malloc + copy + wipe + free, not realloc: a

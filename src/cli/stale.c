@@ -8,13 +8,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "defaults.h"
 #include "netlink.h"
 #include "netns.h"
 #include "stats.h"
+#include "unixsock.h"
 
 char stale_proc_state(pid_t pid, bool *is_tunlaned)
 {
@@ -69,18 +69,13 @@ static int page_master(const char *ifname, bool *alive)
  * 1 when it did. */
 static int sock_unlink_stale_path(const char *path)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd, ret;
+	int fd = unixsock_connect(path, 0);
 
-	if (strlen(path) >= sizeof(sun.sun_path))
+	if (fd >= 0) {
+		close(fd);
 		return 0;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return 0;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	ret = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-	close(fd);
-	return ret < 0 && errno == ECONNREFUSED && unlink(sun.sun_path) == 0;
+	}
+	return fd == -ECONNREFUSED && unlink(path) == 0;
 }
 
 /* This namespace's own socket, and the stock path that any namespace's

@@ -57,6 +57,7 @@
 #include "defaults.h"
 #include "log.h"
 #include "uapi.h"
+#include "unixsock.h"
 
 #define RELAY_MAX		16		/* relays running at once */
 #define RELAY_DEADLINE_S	30		/* a relayed connection's whole life */
@@ -69,48 +70,6 @@
 #define YIELD_REQ		"tunlane_yield=1\n\n"
 
 static pid_t relays[RELAY_MAX];
-
-static int sun_set(struct sockaddr_un *sun, const char *path)
-{
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun->sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sun->sun_path, path, strlen(path) + 1);
-	return 0;
-}
-
-/* Connects the socket fd to path, blocking, with both timeouts. 0 or
- * -errno (fd stays open either way). */
-static int connect_fd(int fd, const char *path, int timeout_s)
-{
-	struct timeval tv = { .tv_sec = timeout_s };
-	struct sockaddr_un sun;
-	int ret;
-
-	if ((ret = sun_set(&sun, path)) < 0)
-		return ret;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
-		return -errno;
-	return 0;
-}
-
-/* A blocking client connection with both timeouts, or -errno. */
-static int connect_path(const char *path, int timeout_s)
-{
-	int fd, ret;
-
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if ((ret = connect_fd(fd, path, timeout_s)) < 0) {
-		close(fd);
-		return ret;
-	}
-	return fd;
-}
 
 /*
  * A socket made inside pid's network namespace, so that the daemon there,
@@ -171,7 +130,7 @@ int master_relay_bind(const char *path, ino_t *ino)
 	mode_t old;
 	int fd, ret;
 
-	if ((ret = sun_set(&sun, path)) < 0)
+	if ((ret = unixsock_addr(&sun, path)) < 0)
 		return ret;
 	unlink(path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -187,17 +146,6 @@ int master_relay_bind(const char *path, ino_t *ino)
 	}
 	*ino = st.st_ino;
 	return fd;
-}
-
-/* Someone answers at path (a live daemon, whoever it is). */
-static bool path_busy(const char *path)
-{
-	int fd = connect_path(path, 1);
-
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
 }
 
 static int public_lock(struct master *m)
@@ -225,7 +173,8 @@ static int public_try(struct master *m)
 		return ret;
 	if (flock(m->pub_lock_fd, LOCK_EX | LOCK_NB) < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	if (path_busy(m->pub_path)) {
+	/* Someone answers there: a live daemon, whoever it is. */
+	if (unixsock_busy(m->pub_path, 1)) {
 		flock(m->pub_lock_fd, LOCK_UN);
 		return -EADDRINUSE;
 	}
@@ -254,7 +203,7 @@ static __attribute__((noreturn)) void yield_child(pid_t holder,
 	fd = socket_in_netns_of(holder, &ns);
 	if (fd < 0 || netns_cookie(fd, &cookie) < 0 || cookie == own ||
 	    netns_path(&ns, ifname, "sock", path, sizeof(path)) < 0 ||
-	    connect_fd(fd, path, YIELD_DEADLINE_S) < 0)
+	    unixsock_connect_fd(fd, path, YIELD_DEADLINE_S) < 0)
 		_exit(1);
 	if (write(fd, YIELD_REQ, sizeof(YIELD_REQ) - 1) > 0 &&
 	    read(fd, buf, sizeof(buf)) > 0)
@@ -270,7 +219,7 @@ static void public_ask_yield(struct master *m)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	int fd = connect_path(m->pub_path, 2), st = 0;
+	int fd = unixsock_connect(m->pub_path, 2), st = 0;
 	pid_t pid;
 
 	if (fd < 0)
@@ -478,7 +427,7 @@ static int relay_target(int cfd, pid_t pid, const char *ifname)
 		return -EPERM;
 	}
 	if (netns_path(&ns, ifname, "sock", target, sizeof(target)) < 0 ||
-	    connect_fd(fd, target, RELAY_DEADLINE_S) < 0) {
+	    unixsock_connect_fd(fd, target, RELAY_DEADLINE_S) < 0) {
 		close(fd);
 		return -ENODEV;
 	}

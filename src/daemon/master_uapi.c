@@ -19,7 +19,6 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -30,6 +29,7 @@
 #include "portprobe.h"
 #include "uapi.h"
 #include "udp.h"
+#include "unixsock.h"
 
 #define MAX_CLIENTS 16
 #define CLIENT_WRITE_MS 2000
@@ -45,20 +45,6 @@ static struct uapi_client *clients[MAX_CLIENTS];
 /* Handles one complete request; *reply is malloc'd. */
 static void master_uapi_request(struct master *m, const char *req, size_t len,
 				char **reply, size_t *rlen);
-
-static int uapi_sock_busy(const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int busy;
-
-	if (fd < 0)
-		return 0;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	busy = connect(fd, (const struct sockaddr *)&sun, sizeof(sun)) == 0;
-	close(fd);
-	return busy;
-}
 
 /*
  * Our namespace's own socket (netns.h), then the stock path that wg(8)
@@ -85,7 +71,7 @@ int master_uapi_listen(struct master *m)
 		log_err("cannot make the state directory: %s", strerror(-ret));
 		return ret;
 	}
-	if (uapi_sock_busy(m->sock_path)) {
+	if (unixsock_busy(m->sock_path, 0)) {
 		log_err("%s is in use by another daemon", m->sock_path);
 		return -EADDRINUSE;
 	}
