@@ -273,7 +273,9 @@ int main(int argc, char **argv)
 	int ret, notify_fd = -1;
 	char prefix[IFNAMSIZ + 4];
 
-	/* First of all: the master holds the private key, which a core dump
+	/* Before anything, as it may execute us again (crypto_cpu.c). */
+	crypto_cpu_select(argv);
+	/* Then: the master holds the private key, which a core dump
 	 * would write to disk, and which others of our uid could read
 	 * through /proc or ptrace. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

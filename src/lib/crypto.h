@@ -68,6 +68,14 @@ int crypto_x25519(uint8_t out[CRYPTO_X25519_LEN],
 		  const uint8_t priv[CRYPTO_X25519_LEN],
 		  const uint8_t pub[CRYPTO_X25519_LEN]);
 
+/*
+ * Picks OpenSSL's 256-bit ChaCha20 and Poly1305 code over its AVX-512 code
+ * on Intel CPUs, by executing the program (/proc/self/exe, argv) again
+ * with OPENSSL_ia32cap set, unless that is set already (crypto_cpu.c).
+ * Call first thing in main(): it returns where it changes nothing.
+ */
+void crypto_cpu_select(char *const argv[]);
+
 /* Drops the keys the AEAD contexts keep (crypto.c keeps a few keyed):
  * called when a session key is wiped, so that it does not live on in
  * OpenSSL's state. */

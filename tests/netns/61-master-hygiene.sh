@@ -9,7 +9,10 @@
 #    every lane exits within 2 s;
 #  - `tunlane down` then removes what was left (the socket, the stats page,
 #    a tun of that name), and `tunlane up` on the other side, killed the
-#    same way, starts again over such leftovers.
+#    same way, starts again over such leftovers;
+#  - OpenSSL's code paths (crypto_cpu.c): on an Intel CPU with AVX-512 the
+#    master and lanes run with OPENSSL_ia32cap=:~0x10000, elsewhere with
+#    none; one set by the operator (here "~0", for the restart) is kept.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-up.sh"
 tl3_require "needs tunlaned"
@@ -31,6 +34,26 @@ for p in "$MA" "${LA[@]}"; do
 	done
 done
 log "no stray descriptor in master $MA or lanes ${LA[*]}"
+
+# --- OpenSSL's code paths ------------------------------------------------
+# ia32cap_is WANT PID...: each PID's environment has OPENSSL_ia32cap=WANT
+# (WANT empty: no such variable).
+ia32cap_is() {
+	local want=$1 p got
+	shift
+	for p in "$@"; do
+		got=$(tr '\0' '\n' </proc/"$p"/environ | sed -n 's/^OPENSSL_ia32cap=//p')
+		[[ $got == "$want" ]] ||
+			fail "pid $p runs with OPENSSL_ia32cap='$got', expected '$want'"
+	done
+}
+want=${OPENSSL_ia32cap-}
+if [[ -z ${OPENSSL_ia32cap+set} ]] && grep -q '^vendor_id.*GenuineIntel' /proc/cpuinfo &&
+	grep -qw avx512f /proc/cpuinfo; then
+	want=':~0x10000'
+fi
+ia32cap_is "$want" "$MA" "${LA[@]}"
+log "master and lanes run with OPENSSL_ia32cap='$want'"
 
 # --- the master is not dumpable ------------------------------------------
 # A master killed by SIGSEGV with RLIMIT_CORE unlimited would write a core
@@ -85,6 +108,9 @@ for p in "${LB[@]}"; do
 done
 ip -n "$NS_B" tuntap add dev "$IF_B" mode tun
 tl3_up "$NS_B" "$CONF_B"
-tl3_up "$NS_A" "$CONF_A"
+OPENSSL_ia32cap='~0' tl3_up "$NS_A" "$CONF_A"
 tl_ping_until "$NS_A" "$TB4" 15 || fail "no ping reply through the tunnel after tunlane up over leftovers"
-pass "no stray fds, master not dumpable, lanes die with the master, up/down clean leftovers"
+read -r -a LA <<<"$(tl3_lane_pids "$IF_A")"
+ia32cap_is '~0' "$(tl3_master_pid "$IF_A")" "${LA[@]}"
+log "an operator's OPENSSL_ia32cap='~0' is kept"
+pass "no stray fds, master not dumpable, lanes die with the master, up/down clean leftovers, OpenSSL paths chosen"

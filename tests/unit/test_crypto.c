@@ -454,7 +454,7 @@ static void test_aead_in_place(void **state)
 }
 
 /*
- * The AEAD keeps a few keyed contexts (crypto.c): with more keys in turn
+ * The AEAD keeps a few keyed contexts (crypto_aead.c): with more keys in turn
  * than it keeps, every key must still give RFC 8439's answer, whichever
  * context it lands in, a key must never open another key's message, and
  * keys must still work after crypto_aead_forget().
@@ -500,10 +500,11 @@ static void test_aead_key_slots(void **state)
 }
 
 /*
- * RFC 8439 section 2.8 the long way, for comparison: a fresh OpenSSL
- * context per message, key and nonce set together, the tag through
- * EVP_CIPHER_CTX_ctrl. crypto.c keeps keyed contexts and sets later
- * nonces as a parameter; both must give the same bytes.
+ * RFC 8439 section 2.8 the long way, for comparison: OpenSSL's own
+ * ChaCha20-Poly1305 cipher, a fresh context per message, key and nonce
+ * set together, the tag through EVP_CIPHER_CTX_ctrl. crypto_aead.c builds
+ * the AEAD from ChaCha20 keystream and Poly1305 in keyed contexts; both
+ * must give the same bytes.
  */
 static void ref_seal(uint8_t *dst, const uint8_t *src, size_t len,
 		     const uint8_t *ad, size_t adlen, const uint8_t n12[12],
@@ -529,9 +530,10 @@ static void ref_seal(uint8_t *dst, const uint8_t *src, size_t len,
 
 /*
  * A session's stream under held keys, as the data path runs it: lengths
- * around the ChaCha20 block and Poly1305 block edges and up to a GSO
- * segment, with and without associated data, counters in and out of
- * order, both directions interleaved and a second key in between; every
+ * around the ChaCha20 block and Poly1305 block edges, up to a GSO
+ * segment, and around the edges of crypto_aead.c's keystream calls
+ * (4096 bytes, the first of which also holds block 0); with and without
+ * associated data, counters in and out of order, both directions interleaved and a second key in between; every
  * sealed message equals the reference's and opens again, and a forged
  * one in the middle changes nothing for the next.
  */
@@ -539,8 +541,9 @@ static void test_aead_stream(void **state)
 {
 	static const size_t lens[] = { 0, 1, 15, 16, 17, 63, 64, 65, 127,
 				       128, 129, 255, 256, 511, 512, 513,
-				       1420, 1424, 1440, 4000 };
-	static uint8_t pt[4000], got[4016], want[4016], back[4000];
+				       1420, 1424, 1440, 1472, 1473, 4000,
+				       4031, 4032, 4033, 8128, 8129, 9000 };
+	static uint8_t pt[9000], got[9016], want[9016], back[9000];
 	uint8_t key[2][32], n12[12] = { 0 }, ad[32];
 
 	seq_bytes(pt, sizeof(pt), 9);
