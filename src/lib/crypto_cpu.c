@@ -25,6 +25,7 @@
  */
 #include "crypto.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -49,14 +50,25 @@ static bool crypto_cpu_intel_avx512(void)
 	return b & bit_AVX512F;
 }
 
+/*
+ * The exec is of our own file by its name, which /proc/self/exe gives:
+ * executing /proc/self/exe itself would rename the process "exe" for ps,
+ * top and the logs.
+ */
 void crypto_cpu_select(char *const argv[])
 {
+	char self[PATH_MAX];
+	ssize_t n;
+
 	if (getenv("OPENSSL_ia32cap") || !crypto_cpu_intel_avx512())
 		return;
-	if (setenv("OPENSSL_ia32cap", CRYPTO_CPU_NO_AVX512, 1) < 0)
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0 || setenv("OPENSSL_ia32cap", CRYPTO_CPU_NO_AVX512, 1) < 0)
 		return;
-	execv("/proc/self/exe", argv);
-	/* Still here (no /proc): run on with the paths as loaded. The
+	self[n] = '\0';
+	execv(self, argv);
+	/* Still here (no /proc, or the file was replaced since: its link
+	 * then ends in " (deleted)"): run on with the paths as loaded. The
 	 * variable stays set, so a later exec does not try again. */
 }
 #else

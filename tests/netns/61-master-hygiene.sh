@@ -12,7 +12,8 @@
 #    same way, starts again over such leftovers;
 #  - OpenSSL's code paths (crypto_cpu.c): on an Intel CPU with AVX-512 the
 #    master and lanes run with OPENSSL_ia32cap=:~0x10000, elsewhere with
-#    none; one set by the operator (here "~0", for the restart) is kept.
+#    none, and are still named tunlaned; one set by the operator (here
+#    "~0", for the restart) is kept.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-up.sh"
 tl3_require "needs tunlaned"
@@ -45,6 +46,9 @@ ia32cap_is() {
 		got=$(tr '\0' '\n' </proc/"$p"/environ | sed -n 's/^OPENSSL_ia32cap=//p')
 		[[ $got == "$want" ]] ||
 			fail "pid $p runs with OPENSSL_ia32cap='$got', expected '$want'"
+		# executed again by its file's name, not as /proc/self/exe
+		[[ $(ps -o comm= -p "$p") == tunlaned ]] ||
+			fail "pid $p is named '$(ps -o comm= -p "$p")', not tunlaned"
 	done
 }
 want=${OPENSSL_ia32cap-}
