@@ -6,7 +6,7 @@
  *
  * Each lane is one single-threaded process, so the AEAD uses a few cipher
  * contexts per process, created by crypto_init(), each keeping its key
- * across packets (crypto.c).
+ * across packets (crypto_aead.c).
  */
 #ifndef TUNLANE_CRYPTO_H
 #define TUNLANE_CRYPTO_H
@@ -76,7 +76,7 @@ int crypto_x25519(uint8_t out[CRYPTO_X25519_LEN],
  */
 void crypto_cpu_select(char *const argv[]);
 
-/* Drops the keys the AEAD contexts keep (crypto.c keeps a few keyed):
+/* Drops the keys the AEAD contexts keep (crypto_aead.c keeps a few keyed):
  * called when a session key is wiped, so that it does not live on in
  * OpenSSL's state. */
 void crypto_aead_forget(void);

@@ -5,10 +5,11 @@
  * and its "POLY1305" MAC.
  *
  * Why not OpenSSL's own "ChaCha20-Poly1305" cipher: its cost per 1420-byte
- * packet was 2.5 times what its assembly takes for those bytes in bulk
- * (bench/crypto_bench, "bulk" against "fixed"). Most of the difference is
- * ChaCha20 run on whole blocks of 16 at a time (AVX-512) or 8 (AVX2) but
- * asked for a few blocks at a time: OpenSSL runs block 0 (the one-time
+ * packet, even with a held key, was 1.6 (AVX2) to 3 (AVX-512) times what
+ * its assembly takes for those bytes in bulk (bench/crypto_bench, "fixed"
+ * against "bulk"). Much of the difference is ChaCha20, which the assembly
+ * computes 8 (AVX2) or 16 (AVX-512) blocks at a time, asked for fewer
+ * blocks at a time: OpenSSL runs block 0 (the one-time
  * Poly1305 key, section 2.6) as one call, the text's whole blocks as
  * another, and its last partial block as a third, and each short call
  * costs about what 4-8 blocks cost. So here one call makes the keystream

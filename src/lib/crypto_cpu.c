@@ -13,7 +13,8 @@
  * one stream, 7 runs of 5 s, the two alternating: 3.86 against 3.32
  * Gbit/s and 3.53 against 4.15 CPU s/GB for the 256-bit code, and in a
  * run of 9, 3.84 against 2.49 and 3.59 against 5.75 (docs/design.md
- * section 4, "The AEAD per packet"). Linux's own x86 ChaCha20 uses at most 256-bit registers too.
+ * section 4, "The AEAD per packet"). Linux's own x86 ChaCha20 uses at
+ * most 256-bit registers too.
  *
  * OpenSSL reads its capability mask, OPENSSL_ia32cap, only when libcrypto
  * is loaded (its x86-64 .init code calls OPENSSL_cpuid_setup), so the

@@ -3,7 +3,7 @@
  * XChaCha20-Poly1305 for cookie replies (whitepaper 5.4.7). OpenSSL lacks
  * HChaCha20, so it is written here (draft-irtf-cfrg-xchacha section 2.2)
  * and XChaCha20-Poly1305 is built from it and the OpenSSL
- * ChaCha20-Poly1305 in crypto.c (section 2.3).
+ * ChaCha20-Poly1305 in crypto_aead.c (section 2.3).
  */
 #include "crypto.h"
 
