@@ -4,14 +4,14 @@
  * (ChaCha20-Poly1305, RFC 8439, empty associated data) through OpenSSL 3,
  * by the ways of driving its EVP interface, against the floor of its
  * assembly alone. Built by `make bench`; run build/bench/crypto_bench
- * [packet bytes] [packets per round]. OpenSSL picks its code paths by
- * the CPU; tunlaned's lanes on Intel CPUs with AVX-512 run its 256-bit
- * ones (src/lib/crypto_cpu.c), which OPENSSL_ia32cap=:~0x10000 in the
- * environment gives here too. Prints ns per packet (median of 31
- * rounds) of the thread's own CPU time, so that other work on a shared machine
+ * [packet bytes] [packets per round]. OpenSSL picks its code paths by the
+ * CPU; tunlaned's lanes on Intel CPUs with AVX-512 run its 256-bit ones
+ * (src/lib/crypto_cpu.c), which OPENSSL_ia32cap=:~0x10000:~0:~0:~0 in the
+ * environment gives here too. Prints ns per packet (median of 31 rounds)
+ * of the thread's own CPU time, so that other work on a shared machine
  * slows it less, and each way's median ratio, round by round, to the
- * "rekey" way of the same direction (the old code), which cancels most
- * of the drift that remains.
+ * "rekey" way of the same direction (the old code), which cancels most of
+ * the drift that remains.
  *
  * The ways measured:
  *  - lib:     crypto_aead_encrypt/decrypt (src/lib/crypto_aead.c) as they

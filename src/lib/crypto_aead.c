@@ -111,6 +111,18 @@ static int aead_ready(void)
  */
 void crypto_aead_forget(void)
 {
+	/* The last message's keystream, and the MAC context (OpenSSL
+	 * clears its Poly1305 state at final; a new context leaves nothing
+	 * to trust that to). */
+	OPENSSL_cleanse(aead_stream, sizeof(aead_stream));
+	if (poly_ctx) {
+		EVP_MAC_CTX_free(poly_ctx);
+		poly_ctx = EVP_MAC_CTX_new(poly1305);
+		if (!poly_ctx) {
+			crypto_fini();	/* start over at the next use */
+			return;
+		}
+	}
 	for (int i = 0; i < AEAD_SLOTS; i++) {
 		struct aead_slot *s = &aead_slot[i];
 
@@ -164,6 +176,7 @@ static EVP_CIPHER_CTX *aead_ctx(const uint8_t *key,
 			lru = &s[i];
 	}
 	lru->used = 0;
+	OPENSSL_cleanse(lru->key, sizeof(lru->key));	/* even if this fails */
 	if (EVP_CipherInit_ex(lru->ctx, NULL, NULL, key, iv, -1) != 1)
 		return NULL;
 	memcpy(lru->key, key, CRYPTO_AEAD_KEY_LEN);
@@ -182,10 +195,18 @@ static int aead_keystream(EVP_CIPHER_CTX *c, size_t len)
 	return EVP_Cipher(c, aead_stream, aead_zero, n) == (int)n ? 0 : -1;
 }
 
-/* dst = src ^ ks, 32 bytes at a time where it can; dst may be src. The
- * AVX2 clone does each 32 bytes in one instruction (the default, two);
- * chosen once, at load, by the CPU. */
-__attribute__((target_clones("avx2", "default")))
+/* dst = src ^ ks, 32 bytes at a time where it can; dst may be src. On
+ * x86-64 an AVX2 clone does each 32 bytes in one instruction (the
+ * default, two), chosen once, at load, by the CPU. */
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define AEAD_XOR_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+#ifndef AEAD_XOR_CLONES
+#define AEAD_XOR_CLONES
+#endif
+AEAD_XOR_CLONES
 static void aead_xor(uint8_t *dst, const uint8_t *src, const uint8_t *ks,
 		     size_t len)
 {

@@ -11,9 +11,9 @@
 #    a tun of that name), and `tunlane up` on the other side, killed the
 #    same way, starts again over such leftovers;
 #  - OpenSSL's code paths (crypto_cpu.c): on an Intel CPU with AVX-512 the
-#    master and lanes run with OPENSSL_ia32cap=:~0x10000, elsewhere with
-#    none, and are still named tunlaned; one set by the operator (here
-#    "~0", for the restart) is kept.
+#    master and lanes run with OPENSSL_ia32cap=:~0x10000:~0:~0:~0,
+#    elsewhere with none, and are still named tunlaned; one set by the
+#    operator (here "~0:~0:~0:~0:~0", for the restart) is kept.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-up.sh"
 tl3_require "needs tunlaned"
@@ -54,7 +54,7 @@ ia32cap_is() {
 want=${OPENSSL_ia32cap-}
 if [[ -z ${OPENSSL_ia32cap+set} ]] && grep -q '^vendor_id.*GenuineIntel' /proc/cpuinfo &&
 	grep -qw avx512f /proc/cpuinfo; then
-	want=':~0x10000'
+	want=':~0x10000:~0:~0:~0'
 fi
 ia32cap_is "$want" "$MA" "${LA[@]}"
 log "master and lanes run with OPENSSL_ia32cap='$want'"
@@ -112,9 +112,9 @@ for p in "${LB[@]}"; do
 done
 ip -n "$NS_B" tuntap add dev "$IF_B" mode tun
 tl3_up "$NS_B" "$CONF_B"
-OPENSSL_ia32cap='~0' tl3_up "$NS_A" "$CONF_A"
+OPENSSL_ia32cap='~0:~0:~0:~0:~0' tl3_up "$NS_A" "$CONF_A"
 tl_ping_until "$NS_A" "$TB4" 15 || fail "no ping reply through the tunnel after tunlane up over leftovers"
 read -r -a LA <<<"$(tl3_lane_pids "$IF_A")"
-ia32cap_is '~0' "$(tl3_master_pid "$IF_A")" "${LA[@]}"
-log "an operator's OPENSSL_ia32cap='~0' is kept"
+ia32cap_is '~0:~0:~0:~0:~0' "$(tl3_master_pid "$IF_A")" "${LA[@]}"
+log "an operator's OPENSSL_ia32cap='~0:~0:~0:~0:~0' is kept"
 pass "no stray fds, master not dumpable, lanes die with the master, up/down clean leftovers, OpenSSL paths chosen"

@@ -530,12 +530,12 @@ static void ref_seal(uint8_t *dst, const uint8_t *src, size_t len,
 
 /*
  * A session's stream under held keys, as the data path runs it: lengths
- * around the ChaCha20 block and Poly1305 block edges, up to a GSO
- * segment, and around the edges of crypto_aead.c's keystream calls
- * (4096 bytes, the first of which also holds block 0); with and without
- * associated data, counters in and out of order, both directions interleaved and a second key in between; every
- * sealed message equals the reference's and opens again, and a forged
- * one in the middle changes nothing for the next.
+ * around the ChaCha20 block and Poly1305 block edges, up to a GSO segment,
+ * and around the edges of crypto_aead.c's keystream calls (4096 bytes, the
+ * first of which also holds block 0); with and without associated data,
+ * counters in and out of order, both directions interleaved and a second
+ * key in between; every sealed message equals the reference's and opens
+ * again, and a forged one in the middle changes nothing for the next.
  */
 static void test_aead_stream(void **state)
 {
@@ -563,8 +563,13 @@ static void test_aead_stream(void **state)
 		assert_memory_equal(got, want, len + 16);
 		if (i % 5 == 2) {	/* forged: refused, wiped */
 			got[len] ^= 0x40;
+			memset(back, 0xa5, sizeof(back));
 			assert_int_equal(crypto_aead_decrypt_n12(back, got,
 					len + 16, ad, adlen, n12, k), -EBADMSG);
+			assert_true(crypto_is_zero(back, len));
+			/* and nothing written past the text */
+			if (len < sizeof(back))
+				assert_int_equal(back[len], 0xa5);
 			got[len] ^= 0x40;
 		}
 		assert_int_equal(crypto_aead_decrypt_n12(len ? back : NULL,
