@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
+# retry-once: known open bug: now and then one hub client moves under 256 KiB in its 4 s (about 1 run in 7 on 2 shared cores; README, Limitations)
 # A hub with Lanes = 2 (lib-hub.sh) serving 8 stock wireguard-go clients, a
 # tunlane client with Lanes = 4 and one with Lanes = 1, all at once:
 #   - every client runs TCP both ways at once (iperf3 --bidir) and every
