@@ -5,8 +5,7 @@
  *
  *   inner destination --LPM trie (mirror of allowed-IPs)--> peer slot
  *   peer slot --live[] bits--> the lanes with a live session to that peer
- *   flow hash --> one of them, so a flow stays on one lane and in order,
- *                 the same lane number for both of its directions
+ *   flow hash --> one of them, so a flow stays on one lane and in order
  *
  * A peer with no live lane goes to its home lane (the last one that had a
  * session, or lane 0), which starts a handshake. An address no peer routes
@@ -69,21 +68,6 @@ static __always_inline __u32 mix(__u32 h, __u32 v)
 	return fmix(h ^ v) + 0x9E3779B9u;
 }
 
-/*
- * A source and a destination (address words, or ports) mixed alike in
- * either order, so the two directions of a flow hash alike: where both
- * ends have the same lanes live with each other (they do, once each lane
- * has its session), a TCP flow's data and its ACKs take the same lane
- * number at both ends, so one lane per end handles the flow, as
- * symmetric RSS keeps a flow on one core. Otherwise the ACKs of a
- * stream through lane 0 could wake lane 1 at both ends, for a few bytes
- * each (docs/design.md section 5).
- */
-static __always_inline __u32 mix_pair(__u32 h, __u32 src, __u32 dst)
-{
-	return mix(mix(h, src ^ dst), src + dst);
-}
-
 /* The peer slot for the destination, a flow hash, or -1: not routed. */
 static __always_inline int route(struct __sk_buff *skb, __u32 *hash)
 {
@@ -105,7 +89,8 @@ static __always_inline int route(struct __sk_buff *skb, __u32 *hash)
 		if (!(b[6] & 0x1f) && !b[7] &&
 		    (proto == IPPROTO_TCP || proto == IPPROTO_UDP))
 			bpf_skb_load_bytes(skb, off, &ports, 4);
-		h = mix_pair(h, *(__u32 *)(b + 12), *(__u32 *)(b + 16));
+		for (i = 12; i < 20; i += 4)
+			h = mix(h, *(__u32 *)(b + i));
 		slot = bpf_map_lookup_elem(&tl_routes4, &k);
 	} else if ((b[0] >> 4) == 6) {
 		struct tl_route6 k = { .prefixlen = 128 };
@@ -116,15 +101,13 @@ static __always_inline int route(struct __sk_buff *skb, __u32 *hash)
 		proto = b[6];
 		if (proto == IPPROTO_TCP || proto == IPPROTO_UDP)
 			bpf_skb_load_bytes(skb, 40, &ports, 4);
-#pragma unroll
-		for (i = 8; i < 24; i += 4)
-			h = mix_pair(h, *(__u32 *)(b + i),
-				     *(__u32 *)(b + i + 16));
+		for (i = 8; i < 40; i += 4)
+			h = mix(h, *(__u32 *)(b + i));
 		slot = bpf_map_lookup_elem(&tl_routes6, &k);
 	} else {
 		return -1;
 	}
-	*hash = mix_pair(mix(h, proto), ports & 0xffff, ports >> 16);
+	*hash = mix(mix(h, proto), ports);
 	return slot ? (int)*slot : -1;
 }
 
