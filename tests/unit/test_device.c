@@ -807,6 +807,15 @@ static size_t capture_retire_notice(uint8_t *buf, union endpoint *src)
 	return (size_t)n;
 }
 
+/* A session, B's retire notice for it captured on its way to A, and A's
+ * lane acting on notices as a lane does: where every retire test starts. */
+static size_t retire_setup(uint8_t *note, union endpoint *src)
+{
+	establish();
+	A.dev.on_retire = lane_on_retire;
+	return capture_retire_notice(note, src);
+}
+
 /* After a retire notice, traffic still in the tun queue for that lane
  * must not set up a new session with the retiring lane (which still runs
  * for its grace period): nothing goes on the wire until the probe wait is
@@ -817,9 +826,7 @@ static void test_retire_holds_off_initiation(void **state)
 	size_t len = make_ip4(pkt, A.inner, B.inner, 10), nlen;
 	union endpoint src;
 
-	establish();
-	A.dev.on_retire = lane_on_retire;
-	nlen = capture_retire_notice(note, &src);
+	nlen = retire_setup(note, &src);
 	feed(&A, note, nlen, &src);
 	assert_null(peer_of(&A)->keypairs.current_keypair);
 	tun_inject(&A, pkt, len);
@@ -843,9 +850,7 @@ static void test_retired_peer_may_initiate(void **state)
 	size_t nlen;
 	union endpoint src;
 
-	establish();
-	A.dev.on_retire = lane_on_retire;
-	nlen = capture_retire_notice(note, &src);
+	nlen = retire_setup(note, &src);
 	feed(&A, note, nlen, &src);
 	assert_true(peer_of(&A)->retired_until != 0);
 	noise_keypairs_clear(&peer_of(&B)->keypairs, &B.dev.index);
@@ -864,9 +869,7 @@ static void test_retire_notice_old_keypair_ignored(void **state)
 	size_t nlen;
 	union endpoint src;
 
-	establish();
-	A.dev.on_retire = lane_on_retire;
-	nlen = capture_retire_notice(note, &src);
+	nlen = retire_setup(note, &src);
 	clock_fake_advance(NSEC_PER_SEC);	/* a newer TAI64N timestamp */
 	peer_of(&A)->last_sent_handshake = 0;
 	send_handshake_initiation(peer_of(&A), false);
